@@ -1,0 +1,46 @@
+/* lunet.h: what the binding files share.
+ *
+ * One metatable name per userdata type, checked with luaL_checkudata. Each
+ * binding file has one opener, l_open_<area>(L), that adds its functions to
+ * the module table on top of the stack; luaopen_lunet (lunet.c) calls them
+ * all. Core failures are raised with l_raise, which prefixes the Lua-side
+ * name of the function ("Linear:forward: input has 5 features, expected 3"). */
+#ifndef LN_BINDINGS_H
+#define LN_BINDINGS_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include "../core/tensor.h"
+#include "../core/module.h"
+
+#define L_TENSOR "lunet.Tensor"
+#define L_MODULE "lunet.Module"
+
+/* A tensor userdata is just a header; its storage is refcounted. */
+ln_tensor *l_checktensor(lua_State *L, int arg);
+ln_tensor *l_testtensor(lua_State *L, int arg);
+/* Pushes a new empty tensor userdata and returns its header to fill. */
+ln_tensor *l_newtensor(lua_State *L);
+/* Pushes a tensor that shares src's storage (a view of all of it). */
+void l_pushview(lua_State *L, const ln_tensor *src);
+
+/* A module userdata holds one reference to an ln_module. The same module is
+ * always pushed as the same userdata (a weak cache in the registry). */
+ln_module *l_checkmodule(lua_State *L, int arg);
+void l_pushmodule(lua_State *L, ln_module *m);
+
+/* Raises the core's last error as "<who>: <message>". Never returns. */
+int l_raise(lua_State *L, const char *who);
+/* Reads an optional number field of an options table at index arg. */
+double l_optnumber(lua_State *L, int arg, const char *field, double def);
+
+void l_open_tensor(lua_State *L);   /* l_tensor.c: tensors, manual_seed */
+void l_open_module(lua_State *L);   /* l_module.c: layers, Sequential */
+void l_open_loss(lua_State *L);     /* l_loss.c: MSELoss, CrossEntropyLoss */
+void l_open_optim(lua_State *L);    /* l_optim.c: lunet.optim */
+void l_open_init(lua_State *L);     /* l_init.c: lunet.init */
+void l_open_io(lua_State *L);       /* l_io.c: save, load */
+void l_open_board(lua_State *L);    /* l_board.c: Board, viewer */
+void l_open_data(lua_State *L);     /* l_data.c: lunet.data */
+
+#endif

@@ -1,0 +1,72 @@
+/* module.c: what every module shares (refcounting, recursion over children). */
+#include "module.h"
+
+#include <string.h>
+
+void ln_module_init(ln_module *m, const ln_module_ops *ops) {
+  memset(m, 0, sizeof *m);
+  m->ops = ops;
+  m->refs = 1;
+  m->training = 1;
+}
+
+void ln_module_retain(ln_module *m) { m->refs++; }
+
+void ln_module_release(ln_module *m) {
+  if (!m || --m->refs > 0) return;
+  if (m->ops->destroy) m->ops->destroy(m);
+  for (size_t i = 0; i < m->nchild; i++) ln_module_release(m->child[i]);
+  ln_free(m->child);
+  for (int i = 0; i < m->nparam; i++) {
+    ln_tensor_free(&m->param[i]);
+    ln_tensor_free(&m->grad[i]);
+  }
+  for (int i = 0; i < m->nbuf; i++) ln_tensor_free(&m->buf[i]);
+  ln_tensor_free(&m->output);
+  ln_tensor_free(&m->grad_input);
+  ln_free(m);
+}
+
+int ln_module_forward(ln_module *m, const ln_tensor *in) {
+  if (!in->st) return ln_fail("%s: input is an empty tensor", m->ops->name);
+  return m->ops->forward(m, in);
+}
+
+int ln_module_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
+  if (!in->st || !dout->st) return ln_fail("%s: backward of an empty tensor", m->ops->name);
+  if (!m->output.st) return ln_fail("%s: backward called before forward", m->ops->name);
+  if (!ln_same_shape(dout, &m->output)) {
+    char a[64], b[64];
+    return ln_fail("%s: grad_output has shape %s, expected %s (the output's)", m->ops->name,
+                   ln_shape_str(dout, a, sizeof a), ln_shape_str(&m->output, b, sizeof b));
+  }
+  return m->ops->backward(m, in, dout);
+}
+
+void ln_module_zero_grad(ln_module *m) {
+  for (int i = 0; i < m->nparam; i++) ln_tensor_fill(&m->grad[i], 0);
+  for (size_t i = 0; i < m->nchild; i++) ln_module_zero_grad(m->child[i]);
+}
+
+void ln_module_set_training(ln_module *m, int on) {
+  m->training = on;
+  if (m->ops->set_training) m->ops->set_training(m, on);
+  for (size_t i = 0; i < m->nchild; i++) ln_module_set_training(m->child[i], on);
+}
+
+size_t ln_module_parameters(ln_module *m, ln_tensor **params, ln_tensor **grads,
+                            size_t max) {
+  size_t n = 0;
+  for (int i = 0; i < m->nparam; i++, n++) {
+    if (n < max) {
+      params[n] = &m->param[i];
+      grads[n] = &m->grad[i];
+    }
+  }
+  for (size_t i = 0; i < m->nchild; i++) {
+    size_t room = n < max ? max - n : 0;
+    n += ln_module_parameters(m->child[i], params + (n < max ? n : 0),
+                              grads + (n < max ? n : 0), room);
+  }
+  return n;
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Installs the Debian packages lunet needs, when missing.
+# usage: tools/deps.sh build|test|bench
+# As root it runs apt-get; otherwise it prints the exact command and fails.
+set -e
+build="lua5.4 liblua5.4-dev libopenblas-dev libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
+libsdl2-image-dev libreadline-dev zlib1g-dev pkg-config"
+test="lua-busted xvfb xauth tmux x11-apps imagemagick"
+bench="python3-torch dataset-fashion-mnist"
+case "$1" in
+  build) want="$build" ;;
+  test) want="$build $test" ;;
+  bench) want="$build $test $bench" ;;
+  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+else
+  echo "lunet needs these Debian packages; run:" >&2
+  echo "  sudo apt-get install -y$missing" >&2
+  exit 1
+fi
