@@ -1,0 +1,21 @@
+/* activation.h: elementwise activations (any shape): ReLU, Tanh, Sigmoid. */
+#ifndef LN_ACTIVATION_H
+#define LN_ACTIVATION_H
+
+#include "module.h"
+
+ln_module *ln_relu_new(void);
+ln_module *ln_tanh_new(void);
+ln_module *ln_sigmoid_new(void);
+
+/* Kernels over n elements. Backward SETS dinp; tanh and sigmoid use the
+ * forward's output, ReLU the forward's input (the gradient passes where
+ * input > 0, as PyTorch's). */
+void ln_relu_forward(float *out, const float *inp, size_t n);
+void ln_relu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+void ln_tanh_forward(float *out, const float *inp, size_t n);
+void ln_tanh_backward(float *dinp, const float *out, const float *dout, size_t n);
+void ln_sigmoid_forward(float *out, const float *inp, size_t n);
+void ln_sigmoid_backward(float *dinp, const float *out, const float *dout, size_t n);
+
+#endif

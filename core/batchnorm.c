@@ -1,0 +1,309 @@
+/* batchnorm.c: batch normalization in two passes per direction.
+ *
+ * The input is seen as (N,C,S) with S the product of the trailing dims (1 for
+ * (N,C)). Forward: one pass accumulates per-channel sums in double, one pass
+ * writes y = scale (x - mean) + shift. Backward: one pass accumulates sum(dy)
+ * and sum(dy (x - mean)), one pass writes dx = a dy + b (x - mean) + d, all
+ * per channel.
+ *
+ * For S == 1 and a small C (30 in the seed) a row is too short for the
+ * vector units: a loop over it spends its time in remainders and in each
+ * row's sums waiting on the previous row's. So rows go in blocks of rep rows
+ * (rep C a multiple of 16 floats), each block one flat loop over per-element
+ * arrays: channel values repeated rep times and rep partial sums per channel,
+ * folded at the end. For S > 1 the inner loops run over S. */
+#include "batchnorm.h"
+
+#include <math.h>
+#include <string.h>
+
+#define VEC 16  /* floats in a 64-byte vector */
+
+static size_t rep_for(size_t c) {
+  size_t g = c, v = VEC;
+  while (v) {  /* g = gcd(c, VEC) */
+    size_t t = g % v;
+    g = v;
+    v = t;
+  }
+  return c > 256 ? 1 : VEC / g;
+}
+
+/* Copies the first c values into the rep - 1 blocks after them. */
+static void spread_d(double *p, size_t c, size_t rep) {
+  for (size_t r = 1; r < rep; r++) memcpy(p + r * c, p, c * sizeof *p);
+}
+
+static void spread_f(float *p, size_t c, size_t rep) {
+  for (size_t r = 1; r < rep; r++) memcpy(p + r * c, p, c * sizeof *p);
+}
+
+/* Adds the rep partial sums of each channel into the first c. */
+static void fold(double *s, size_t c, size_t rep) {
+  for (size_t r = 1; r < rep; r++)
+    for (size_t j = 0; j < c; j++) s[j] += s[r * c + j];
+}
+
+/* Per channel: s1 = sum(u - k), s2 = sum((u - k)^2) when v is NULL, else
+ * s1 = sum(v), s2 = sum(v (u - k)). k is repeated rep times for S == 1. The
+ * forward's k is a shift close to the mean (the channel's first value) that
+ * keeps the one-pass variance from cancelling when the mean is large against
+ * the spread; the backward's is the mean. */
+static void sums(double *restrict s1,      /* (rep*C) for S == 1, else (C) */
+                 double *restrict s2,      /* like s1 */
+                 const double *restrict k, /* like s1 */
+                 const float *restrict u,  /* (N,C,S) */
+                 const float *restrict v,  /* (N,C,S) or NULL */
+                 size_t n, size_t c, size_t s, size_t rep) {
+  if (s == 1) {
+    size_t w = rep * c;
+    for (size_t e = 0; e < w; e++) s1[e] = s2[e] = 0;
+    for (size_t i = 0; i < n; i += rep) {
+      size_t len = (n - i < rep ? n - i : rep) * c;
+      const float *ub = u + i * c, *vb = v ? v + i * c : NULL;
+      if (!vb) {
+        for (size_t e = 0; e < len; e++) {
+          double d = (double)ub[e] - k[e];
+          s1[e] += d;
+          s2[e] += d * d;
+        }
+      } else {
+        for (size_t e = 0; e < len; e++) {
+          s1[e] += vb[e];
+          s2[e] += (double)vb[e] * ((double)ub[e] - k[e]);
+        }
+      }
+    }
+    fold(s1, c, rep);
+    fold(s2, c, rep);
+    return;
+  }
+  for (size_t j = 0; j < c; j++) s1[j] = s2[j] = 0;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < c; j++) {
+      size_t at = (i * c + j) * s;
+      const float *up = u + at, *vp = v ? v + at : NULL;
+      double a = 0, b = 0, kj = k[j];
+      if (!vp) {
+        for (size_t q = 0; q < s; q++) {
+          double d = (double)up[q] - kj;
+          a += d;
+          b += d * d;
+        }
+      } else {
+        for (size_t q = 0; q < s; q++) {
+          a += vp[q];
+          b += (double)vp[q] * ((double)up[q] - kj);
+        }
+      }
+      s1[j] += a;
+      s2[j] += b;
+    }
+  }
+}
+
+/* out = a u + b (x - mu) + d per channel (u may be x); the coefficients are
+ * repeated rep times for S == 1. */
+static void affine_pass(float *restrict out,      /* (N,C,S) */
+                        const float *u,             /* (N,C,S) */
+                        const float *x,             /* (N,C,S) */
+                        const float *restrict a,    /* (rep*C) for S == 1, else (C) */
+                        const float *restrict b,    /* like a */
+                        const float *restrict mu,   /* like a */
+                        const float *restrict d,    /* like a */
+                        size_t n, size_t c, size_t s, size_t rep) {
+  if (s == 1) {
+    for (size_t i = 0; i < n; i += rep) {
+      size_t len = (n - i < rep ? n - i : rep) * c;
+      const float *ub = u + i * c, *xb = x + i * c;
+      float *o = out + i * c;
+      for (size_t e = 0; e < len; e++) o[e] = a[e] * ub[e] + b[e] * (xb[e] - mu[e]) + d[e];
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < c; j++) {
+      size_t at = (i * c + j) * s;
+      const float *up = u + at, *xp = x + at;
+      float *o = out + at;
+      float aj = a[j], bj = b[j], mj = mu[j], dj = d[j];
+      for (size_t q = 0; q < s; q++) o[q] = aj * up[q] + bj * (xp[q] - mj) + dj;
+    }
+  }
+}
+
+/* Checks the input's shape and splits it into n, s (c is nfeat). */
+static int split_shape(const ln_batchnorm *bn, const ln_tensor *in, size_t *n, size_t *s) {
+  char str[64];
+  if (in->ndim < 2)
+    return ln_fail("BatchNorm: input must be (N,C), (N,C,L) or (N,C,H,W), got %s",
+                   ln_shape_str(in, str, sizeof str));
+  if (in->size[1] != bn->nfeat)
+    return ln_fail("BatchNorm: input has %zu %s, expected %zu", in->size[1],
+                   in->ndim == 2 ? "features" : "channels", bn->nfeat);
+  *n = in->size[0];
+  *s = 1;
+  for (int i = 2; i < in->ndim; i++) *s *= in->size[i];
+  return LN_OK;
+}
+
+/* The repetition used for this input: blocks only for (N,C). */
+static size_t reps(const ln_batchnorm *bn, size_t s) { return s == 1 ? bn->rep : 1; }
+
+static int bn_forward(ln_module *m, const ln_tensor *in) {
+  ln_batchnorm *bn = (ln_batchnorm *)m;
+  size_t n = 0, s = 1, c = bn->nfeat;
+  if (split_shape(bn, in, &n, &s)) return LN_ERR;
+  size_t cnt = n * s, rep = reps(bn, s), w = bn->rep * c;
+  if (m->training && cnt < 2) {
+    char str[64];
+    return ln_fail("BatchNorm: training needs more than one value per channel, got input %s",
+                   ln_shape_str(in, str, sizeof str));
+  }
+  if (in->st == m->output.st) return ln_fail("BatchNorm: input shares storage with the output");
+  if (ln_tensor_resize_as(&m->output, in)) return LN_ERR;
+  const float *x = ln_data(in);
+  float *rm = ln_data(&m->buf[0]), *rv = ln_data(&m->buf[1]);
+  double *mean = bn->mean, *invstd = bn->invstd;
+  bn->batch_stats = m->training;
+  if (m->training) {
+    double *k = bn->work, *s1 = k + w, *s2 = s1 + w;
+    for (size_t j = 0; j < c; j++) k[j] = x[j * s];  /* the shift: first value */
+    spread_d(k, c, rep);
+    sums(s1, s2, k, x, NULL, n, c, s, rep);
+    double mom = bn->momentum, unbias = (double)cnt / (double)(cnt - 1);
+    for (size_t j = 0; j < c; j++) {
+      double d = s1[j] / (double)cnt, var = s2[j] / (double)cnt - d * d;
+      if (var < 0) var = 0;
+      mean[j] = k[j] + d;
+      invstd[j] = 1.0 / sqrt(var + bn->eps);
+      rm[j] = (float)((1 - mom) * rm[j] + mom * mean[j]);
+      rv[j] = (float)((1 - mom) * rv[j] + mom * var * unbias);
+    }
+  } else {
+    for (size_t j = 0; j < c; j++) {
+      mean[j] = rm[j];
+      invstd[j] = 1.0 / sqrt((double)rv[j] + bn->eps);
+    }
+  }
+  /* y = 0 x + scale (x - mean) + shift */
+  float *zero = bn->coef, *scale = zero + w, *mu = scale + w, *shift = mu + w;
+  const float *wt = bn->affine ? ln_data(&m->param[0]) : NULL;
+  const float *b = bn->affine ? ln_data(&m->param[1]) : NULL;
+  for (size_t j = 0; j < c; j++) {
+    zero[j] = 0;
+    scale[j] = (float)(invstd[j] * (wt ? wt[j] : 1.0f));
+    mu[j] = (float)mean[j];
+    shift[j] = b ? b[j] : 0.0f;
+  }
+  for (int i = 0; i < 4; i++) spread_f(bn->coef + i * w, c, rep);
+  affine_pass(ln_data(&m->output), x, x, zero, scale, mu, shift, n, c, s, rep);
+  return LN_OK;
+}
+
+static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
+  ln_batchnorm *bn = (ln_batchnorm *)m;
+  size_t n = 0, s = 1, c = bn->nfeat;
+  if (split_shape(bn, in, &n, &s)) return LN_ERR;
+  if (!ln_same_shape(in, &m->output)) {
+    char a[64], b[64];
+    return ln_fail("BatchNorm: input has shape %s, but the last forward gave %s",
+                   ln_shape_str(in, a, sizeof a), ln_shape_str(&m->output, b, sizeof b));
+  }
+  if (in->st == m->grad_input.st || dout->st == m->grad_input.st)
+    return ln_fail("BatchNorm: input or grad_output shares storage with grad_input");
+  if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
+  size_t rep = reps(bn, s), w = bn->rep * c;
+  const float *x = ln_data(in), *dy = ln_data(dout);
+  double *k = bn->work, *sdy = k + w, *sdyx = sdy + w, cnt = (double)(n * s);
+  memcpy(k, bn->mean, c * sizeof *k);
+  spread_d(k, c, rep);
+  sums(sdy, sdyx, k, x, dy, n, c, s, rep);
+  const float *wt = bn->affine ? ln_data(&m->param[0]) : NULL;
+  if (bn->affine) {
+    float *dw = ln_data(&m->grad[0]), *db = ln_data(&m->grad[1]);
+    for (size_t j = 0; j < c; j++) {
+      dw[j] += (float)(sdyx[j] * bn->invstd[j]);
+      db[j] += (float)sdy[j];
+    }
+  }
+  /* With g = w invstd, training: dx = g dy - g invstd^2 sdyx/cnt (x - mean)
+   * - g sdy/cnt; evaluation (constant statistics): dx = g dy. */
+  float *a = bn->coef, *b = a + w, *mu = b + w, *d = mu + w;
+  for (size_t j = 0; j < c; j++) {
+    double g = bn->invstd[j] * (wt ? wt[j] : 1.0f);
+    a[j] = (float)g;
+    mu[j] = (float)bn->mean[j];
+    if (bn->batch_stats) {
+      b[j] = (float)(-g * bn->invstd[j] * bn->invstd[j] * sdyx[j] / cnt);
+      d[j] = (float)(-g * sdy[j] / cnt);
+    } else {
+      b[j] = d[j] = 0;
+    }
+  }
+  for (int i = 0; i < 4; i++) spread_f(bn->coef + i * w, c, rep);
+  affine_pass(ln_data(&m->grad_input), dy, x, a, b, mu, d, n, c, s, rep);
+  return LN_OK;
+}
+
+static void bn_destroy(ln_module *m) {
+  ln_batchnorm *bn = (ln_batchnorm *)m;
+  ln_free(bn->mean);
+  ln_free(bn->work);
+  ln_free(bn->coef);
+}
+
+static const ln_module_ops bn_ops = {
+  LN_BATCHNORM, "BatchNorm", bn_forward, bn_backward, bn_destroy, NULL
+};
+
+ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, int affine) {
+  if (num_features == 0) {
+    ln_fail("BatchNorm: num_features must be positive");
+    return NULL;
+  }
+  if (!(eps >= 0) || isinf(eps)) {
+    ln_fail("BatchNorm: eps must be a finite number >= 0, got %g", eps);
+    return NULL;
+  }
+  if (!(momentum >= 0 && momentum <= 1)) {
+    ln_fail("BatchNorm: momentum must be in [0, 1], got %g", momentum);
+    return NULL;
+  }
+  if (ln_check_shape("BatchNorm", 1, &num_features)) return NULL;
+  ln_batchnorm *bn = ln_calloc(1, sizeof *bn);
+  if (!bn) {
+    ln_fail("BatchNorm: out of memory");
+    return NULL;
+  }
+  ln_module *m = &bn->base;
+  ln_module_init(m, &bn_ops);
+  bn->nfeat = num_features;
+  bn->eps = eps;
+  bn->momentum = momentum;
+  bn->affine = affine != 0;
+  size_t c = num_features, w = rep_for(c) * c;
+  bn->rep = rep_for(c);
+  bn->mean = ln_malloc(2 * c * sizeof *bn->mean);  /* mean, then invstd */
+  bn->work = ln_malloc(3 * w * sizeof *bn->work);
+  bn->coef = ln_malloc(4 * w * sizeof *bn->coef);
+  if (!bn->mean || !bn->work || !bn->coef) {
+    ln_module_release(m);
+    ln_fail("BatchNorm: out of memory");
+    return NULL;
+  }
+  bn->invstd = bn->mean + c;
+  m->nbuf = 2;
+  if (ln_tensor_init(&m->buf[0], 1, &c) || ln_tensor_init(&m->buf[1], 1, &c)) goto fail;
+  ln_tensor_fill(&m->buf[1], 1);
+  if (bn->affine) {
+    m->nparam = 2;
+    for (int i = 0; i < 2; i++)
+      if (ln_tensor_init(&m->param[i], 1, &c) || ln_tensor_init(&m->grad[i], 1, &c)) goto fail;
+    ln_tensor_fill(&m->param[0], 1);
+  }
+  return m;
+fail:
+  ln_module_release(m);
+  return NULL;
+}

@@ -1,0 +1,37 @@
+/* batchnorm.h: batch normalization with PyTorch's BatchNorm1d/2d semantics.
+ *
+ * Input (N,C) is normalized per feature over N; (N,C,L) and (N,C,H,W) per
+ * channel over N and the trailing dimensions. Training normalizes with the
+ * batch mean and biased variance and updates
+ *   running_mean = (1-m) running_mean + m mean
+ *   running_var  = (1-m) running_var  + m unbiased_var      (n/(n-1))
+ * (m = momentum); evaluation normalizes with the running statistics. When
+ * affine, y = weight * xhat + bias (param[0] weight init 1, param[1] bias
+ * init 0); otherwise there are no parameters. buf[0] = running_mean (init 0),
+ * buf[1] = running_var (init 1). Statistics accumulate in double. */
+#ifndef LN_BATCHNORM_H
+#define LN_BATCHNORM_H
+
+#include "module.h"
+
+typedef struct ln_batchnorm {
+  ln_module base;
+  size_t nfeat;
+  double eps, momentum;
+  int affine;
+  /* What the last forward normalized with, for backward: */
+  int batch_stats;  /* 1: batch statistics (training), 0: running ones */
+  double *mean;     /* (C) */
+  double *invstd;   /* (C) 1/sqrt(var + eps) */
+  /* Scratch for (N,C) input, seen as blocks of `rep` rows: per-channel
+   * values repeated rep times, so each block is one flat loop of rep*C
+   * elements with no remainder (see batchnorm.c). */
+  size_t rep;
+  double *work;     /* (3, rep*C) a shift or mean, and two sums */
+  float *coef;      /* (4, rep*C) coefficients of the elementwise passes */
+} ln_batchnorm;
+
+/* eps >= 0, momentum in [0, 1]. */
+ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, int affine);
+
+#endif

@@ -1,0 +1,35 @@
+/* linear.h: the fully connected layer, out = in W^T + b (PyTorch's nn.Linear).
+ *
+ * Weight (out,in) and bias (out) start uniform in +-1/sqrt(in), drawn from
+ * the given generator, weight first then bias, in row-major order: PyTorch's
+ * default initialisation. Input must be 2-D (N,in). */
+#ifndef LN_LINEAR_H
+#define LN_LINEAR_H
+
+#include "module.h"
+
+/* ln_module first, so code that sees an ln_module of kind LN_LINEAR (saving,
+ * printing) can read the sizes. */
+typedef struct ln_linear {
+  ln_module base;
+  size_t in, out;
+} ln_linear;
+
+ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng);
+
+/* llm.c-style kernels; the module calls them, tests may too. */
+void ln_linear_forward(float *out,        /* (N,OC) */
+                       const float *inp,  /* (N,IC) */
+                       const float *w,    /* (OC,IC) */
+                       const float *b,    /* (OC) */
+                       size_t n, size_t ic, size_t oc);
+/* Sets dinp; ADDS into dw and db. */
+void ln_linear_backward(float *dinp,       /* (N,IC) */
+                        float *dw,         /* (OC,IC) */
+                        float *db,         /* (OC) */
+                        const float *dout, /* (N,OC) */
+                        const float *inp,  /* (N,IC) */
+                        const float *w,    /* (OC,IC) */
+                        size_t n, size_t ic, size_t oc);
+
+#endif

@@ -1,0 +1,83 @@
+/* sequential.c: chaining children forward and backward. */
+#include "sequential.h"
+
+#include <stdio.h>
+
+/* Wraps a child's failure so the message says which child failed:
+ * "Sequential: module 2: Linear: input has 5 features, expected 3". */
+static int child_fail(size_t i) {
+  char msg[400];
+  snprintf(msg, sizeof msg, "%s", ln_error());
+  return ln_fail("Sequential: module %zu: %s", i + 1, msg);
+}
+
+static int seq_forward(ln_module *m, const ln_tensor *in) {
+  const ln_tensor *x = in;
+  for (size_t i = 0; i < m->nchild; i++) {
+    if (ln_module_forward(m->child[i], x)) return child_fail(i);
+    x = &m->child[i]->output;
+  }
+  ln_tensor_share(&m->output, x);
+  return LN_OK;
+}
+
+static int seq_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
+  const ln_tensor *d = dout;
+  for (size_t i = m->nchild; i-- > 0;) {
+    const ln_tensor *x = i ? &m->child[i - 1]->output : in;
+    if (ln_module_backward(m->child[i], x, d)) return child_fail(i);
+    d = &m->child[i]->grad_input;
+  }
+  ln_tensor_share(&m->grad_input, d);
+  return LN_OK;
+}
+
+static const ln_module_ops seq_ops = {
+  LN_SEQUENTIAL, "Sequential", seq_forward, seq_backward, NULL, NULL
+};
+
+ln_module *ln_sequential_new(void) {
+  ln_module *m = ln_malloc(sizeof *m);
+  if (!m) {
+    ln_fail("Sequential: out of memory");
+    return NULL;
+  }
+  ln_module_init(m, &seq_ops);
+  return m;
+}
+
+int ln_module_contains(const ln_module *root, const ln_module *m) {
+  if (root == m) return 1;
+  for (size_t i = 0; i < root->nchild; i++)
+    if (ln_module_contains(root->child[i], m)) return 1;
+  return 0;
+}
+
+/* 1 when some module of b's tree is in a's tree. */
+static int overlaps(const ln_module *a, const ln_module *b) {
+  if (ln_module_contains(a, b)) return 1;
+  for (size_t i = 0; i < b->nchild; i++)
+    if (overlaps(a, b->child[i])) return 1;
+  return 0;
+}
+
+int ln_sequential_add(ln_module *seq, ln_module *child) {
+  if (seq->ops->kind != LN_SEQUENTIAL)
+    return ln_fail("%s: add needs a Sequential", seq->ops->name);
+  if (ln_module_contains(child, seq))
+    return ln_fail("Sequential: cannot add a module that is or contains this Sequential "
+                   "(a cycle)");
+  if (overlaps(seq, child))
+    return ln_fail("Sequential: %s is already in this Sequential; a module can be used "
+                   "only once", child->ops->name);
+  if (seq->nchild == seq->capchild) {
+    size_t cap = seq->capchild ? 2 * seq->capchild : 4;
+    ln_module **p = ln_realloc(seq->child, cap * sizeof *p);
+    if (!p) return ln_fail("Sequential: out of memory");
+    seq->child = p;
+    seq->capchild = cap;
+  }
+  ln_module_retain(child);
+  seq->child[seq->nchild++] = child;
+  return LN_OK;
+}
