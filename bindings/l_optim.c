@@ -1,0 +1,209 @@
+/* l_optim.c: lunet.optim.SGD and lunet.optim.Adam.
+ *
+ *   local opt = lunet.optim.SGD(net, {lr = 0.1, momentum = 0.9})
+ *   opt:zero_grad(); ...; opt:step()
+ *   opt.lr = opt.lr * 0.5      -- hyper-parameters are fields, for schedules
+ *
+ * Options follow torch.optim's keyword names; an unknown option is an error
+ * (a misspelt "learning_rate" must not silently train with the default). */
+#include <string.h>
+
+#include "lunet.h"
+#include "../core/optim.h"
+
+#define L_OPTIM "lunet.Optim"
+
+typedef struct l_optim {
+  ln_optim *o;  /* NULL once closed */
+} l_optim;
+
+/* The optimizer a method was called on, with a hint when it was called with
+ * `.` (opt.step()) and so got the wrong first argument. */
+static ln_optim *checkoptim(lua_State *L, const char *method) {
+  l_optim *u = luaL_testudata(L, 1, L_OPTIM);
+  if (!u) {
+    const char *got = luaL_typename(L, 1);
+    if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
+    luaL_argerror(L, 1, lua_pushfstring(L, "optimizer expected, got %s; call it as opt:%s()",
+                                        got, method));
+  }
+  if (!u->o) luaL_argerror(L, 1, "optimizer has been closed");
+  return u->o;
+}
+
+static const char *const sgd_opts[] = {"lr", "momentum", "dampening", "weight_decay",
+                                       "nesterov", NULL};
+static const char *const adam_opts[] = {"lr", "betas", "eps", "weight_decay", NULL};
+
+static int known(const char *const *names, const char *key) {
+  for (; *names; names++)
+    if (!strcmp(*names, key)) return 1;
+  return 0;
+}
+
+/* Reads field `key` of the value at idx into cfg; raises on a bad type. */
+static void setfield(lua_State *L, const char *who, ln_optim_config *c, const char *key,
+                     int idx) {
+  if (!strcmp(key, "nesterov")) {
+    if (!lua_isboolean(L, idx)) luaL_error(L, "%s: option 'nesterov' must be a boolean", who);
+    c->nesterov = lua_toboolean(L, idx);
+    return;
+  }
+  if (!strcmp(key, "betas")) {
+    int ok1 = 0, ok2 = 0;
+    if (lua_istable(L, idx)) {
+      lua_geti(L, idx, 1);
+      lua_geti(L, idx < 0 ? idx - 1 : idx, 2);
+      c->beta1 = lua_tonumberx(L, -2, &ok1);
+      c->beta2 = lua_tonumberx(L, -1, &ok2);
+      lua_pop(L, 2);
+    }
+    if (!ok1 || !ok2) luaL_error(L, "%s: option 'betas' must be a table {beta1, beta2}", who);
+    return;
+  }
+  int ok;
+  double v = lua_tonumberx(L, idx, &ok);
+  if (!ok)
+    luaL_error(L, "%s: option '%s' must be a number, got %s", who, key, luaL_typename(L, idx));
+  if (!strcmp(key, "lr")) c->lr = v;
+  else if (!strcmp(key, "momentum")) c->momentum = v;
+  else if (!strcmp(key, "dampening")) c->dampening = v;
+  else if (!strcmp(key, "weight_decay")) c->weight_decay = v;
+  else c->eps = v;
+}
+
+static int newoptim(lua_State *L, ln_optim_kind kind) {
+  const char *who = ln_optim_name(kind);
+  const char *const *names = kind == LN_SGD ? sgd_opts : adam_opts;
+  ln_module *net = l_checkmodule(L, 1);
+  ln_optim_config cfg = ln_optim_defaults(kind);
+  int has_lr = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+      if (lua_type(L, -2) != LUA_TSTRING || !known(names, lua_tostring(L, -2)))
+        luaL_error(L, "%s: unknown option '%s'", who, luaL_tolstring(L, -2, NULL));
+      const char *key = lua_tostring(L, -2);
+      has_lr |= !strcmp(key, "lr");
+      setfield(L, who, &cfg, key, -1);
+      lua_pop(L, 1);
+    }
+  }
+  if (kind == LN_SGD && !has_lr) luaL_error(L, "%s: option 'lr' is required", who);
+  l_optim *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->o = NULL;
+  luaL_setmetatable(L, L_OPTIM);
+  u->o = ln_optim_new(kind, net, &cfg);
+  if (!u->o) l_raise(L, who);
+  return 1;
+}
+
+static int optim_SGD(lua_State *L) { return newoptim(L, LN_SGD); }
+static int optim_Adam(lua_State *L) { return newoptim(L, LN_ADAM); }
+
+static int optim_step(lua_State *L) {
+  ln_optim *o = checkoptim(L, "step");
+  if (ln_optim_step(o)) l_raise(L, o->kind == LN_SGD ? "SGD:step" : "Adam:step");
+  return 0;
+}
+
+static int optim_zero_grad(lua_State *L) {
+  ln_optim_zero_grad(checkoptim(L, "zero_grad"));
+  return 0;
+}
+
+static const luaL_Reg methods[] = {
+  {"step", optim_step}, {"zero_grad", optim_zero_grad},
+  {NULL, NULL}
+};
+
+/* Fields first (lr, momentum, ...), then methods. */
+static int optim_index(lua_State *L) {
+  ln_optim *o = ((l_optim *)luaL_checkudata(L, 1, L_OPTIM))->o;
+  const char *key = luaL_checkstring(L, 2);
+  /* A closed optimizer still finds its methods, which then say it is closed. */
+  const ln_optim_config *c = o ? &o->cfg : NULL;
+  const char *const *names = !o ? NULL : o->kind == LN_SGD ? sgd_opts : adam_opts;
+  if (o && known(names, key)) {
+    if (!strcmp(key, "nesterov")) lua_pushboolean(L, c->nesterov);
+    else if (!strcmp(key, "betas")) {
+      lua_createtable(L, 2, 0);
+      lua_pushnumber(L, c->beta1);
+      lua_rawseti(L, -2, 1);
+      lua_pushnumber(L, c->beta2);
+      lua_rawseti(L, -2, 2);
+    } else {
+      lua_pushnumber(L, !strcmp(key, "lr") ? c->lr : !strcmp(key, "momentum") ? c->momentum
+                        : !strcmp(key, "dampening") ? c->dampening
+                        : !strcmp(key, "weight_decay") ? c->weight_decay : c->eps);
+    }
+    return 1;
+  }
+  if (o && !strcmp(key, "steps")) {
+    lua_pushinteger(L, o->steps);
+    return 1;
+  }
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__methods");
+  lua_getfield(L, -1, key);
+  return 1;
+}
+
+static int optim_newindex(lua_State *L) {
+  ln_optim *o = checkoptim(L, "newindex");
+  const char *key = luaL_checkstring(L, 2);
+  const char *who = o->kind == LN_SGD ? "SGD" : "Adam";
+  if (!known(o->kind == LN_SGD ? sgd_opts : adam_opts, key))
+    luaL_error(L, "%s: no settable field '%s'", who, key);
+  ln_optim_config cfg = o->cfg;
+  setfield(L, who, &cfg, key, 3);
+  if (ln_optim_set(o, &cfg)) l_raise(L, who);
+  return 0;
+}
+
+static int optim_tostring(lua_State *L) {
+  l_optim *u = luaL_checkudata(L, 1, L_OPTIM);
+  if (!u->o) {
+    lua_pushliteral(L, "optimizer (closed)");
+    return 1;
+  }
+  const ln_optim_config *c = &u->o->cfg;
+  if (u->o->kind == LN_SGD)
+    lua_pushfstring(L, "SGD(lr=%f, momentum=%f, dampening=%f, weight_decay=%f, nesterov=%s)",
+                    c->lr, c->momentum, c->dampening, c->weight_decay,
+                    c->nesterov ? "true" : "false");
+  else
+    lua_pushfstring(L, "Adam(lr=%f, betas={%f, %f}, eps=%f, weight_decay=%f)", c->lr,
+                    c->beta1, c->beta2, c->eps, c->weight_decay);
+  return 1;
+}
+
+/* One idempotent closer for __gc and __close. */
+static int optim_gc(lua_State *L) {
+  l_optim *u = luaL_checkudata(L, 1, L_OPTIM);
+  ln_optim_free(u->o);
+  u->o = NULL;
+  return 0;
+}
+
+static const luaL_Reg functions[] = {
+  {"SGD", optim_SGD}, {"Adam", optim_Adam},
+  {NULL, NULL}
+};
+
+static const luaL_Reg metamethods[] = {
+  {"__index", optim_index}, {"__newindex", optim_newindex},
+  {"__tostring", optim_tostring}, {"__gc", optim_gc}, {"__close", optim_gc},
+  {NULL, NULL}
+};
+
+void l_open_optim(lua_State *L) {
+  luaL_newlib(L, functions);
+  lua_setfield(L, -2, "optim");
+  luaL_newmetatable(L, L_OPTIM);
+  luaL_setfuncs(L, metamethods, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__methods");  /* for optim_index and the REPL's completion */
+  lua_pop(L, 1);
+}

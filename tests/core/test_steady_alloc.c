@@ -1,0 +1,92 @@
+/* test_steady_alloc.c: the seed's BN network (input BN; 7 x (Linear 30, BN,
+ * ReLU); Linear 1) trained full batch on 500 samples with MSE and SGD: after
+ * the first steps have sized every buffer, further steps (forward, cost,
+ * cost gradient, zero_grad, backward, optimizer step) allocate nothing. */
+#include "check.h"
+#include "activation.h"
+#include "batchnorm.h"
+#include "linear.h"
+#include "loss.h"
+#include "optim.h"
+#include "sequential.h"
+
+#define N 500
+
+static void add(ln_module *seq, ln_module *m) {
+  CHECK(m && ln_sequential_add(seq, m) == LN_OK, "add: %s", ln_error());
+  ln_module_release(m);
+}
+
+static ln_module *seed_net(ln_rng *rng) {
+  ln_module *net = ln_sequential_new();
+  add(net, ln_batchnorm_new(1, 1e-3, 0.5, 1));
+  for (int i = 0; i < 7; i++) {
+    add(net, ln_linear_new(i ? 30 : 1, 30, rng));
+    add(net, ln_batchnorm_new(30, 1e-3, 0.5, 1));
+    add(net, ln_relu_new());
+  }
+  add(net, ln_linear_new(30, 1, rng));
+  return net;
+}
+
+/* One full training step; returns the cost (NaN on error). */
+static double step(ln_module *net, ln_optim *opt, ln_loss *mse, const ln_tensor *x,
+                   const ln_tensor *t) {
+  double cost = NAN;
+  if (ln_module_forward(net, x) || ln_mse_forward(&cost, &net->output, t) ||
+      ln_mse_backward(&mse->grad, &net->output, t)) {
+    fprintf(stderr, "step: %s\n", ln_error());
+    return NAN;
+  }
+  ln_optim_zero_grad(opt);
+  if (ln_module_backward(net, x, &mse->grad) || ln_optim_step(opt)) {
+    fprintf(stderr, "step: %s\n", ln_error());
+    return NAN;
+  }
+  return cost;
+}
+
+int main(void) {
+  ln_rng rng;
+  ln_rng_seed(&rng, 1);
+  ln_module *net = seed_net(&rng);
+  ln_tensor lin = LN_TENSOR_EMPTY, x = LN_TENSOR_EMPTY, t = LN_TENSOR_EMPTY;
+  size_t shape[2] = {N, 1};
+  CHECK(ln_tensor_linspace(&lin, -7, 10, N) == LN_OK, "%s", ln_error());
+  CHECK(ln_tensor_view(&x, &lin, 2, shape) == LN_OK, "%s", ln_error());
+  CHECK(ln_tensor_init(&t, 2, shape) == LN_OK, "%s", ln_error());
+  for (size_t i = 0; i < N; i++) {
+    double v = ln_data(&x)[i];
+    ln_data(&t)[i] = (float)(v * v - 5 + 8 * ln_rng_normal(&rng));
+  }
+  ln_loss mse;
+  ln_loss_init(&mse, LN_MSE);
+  ln_optim_config cfg = ln_optim_defaults(LN_SGD);
+  cfg.lr = 0.01;
+  cfg.momentum = 0.9;
+  cfg.weight_decay = 1e-4;
+  ln_optim *opt = ln_optim_new(LN_SGD, net, &cfg);
+  CHECK(opt != NULL, "%s", ln_error());
+  if (!opt) return check_summary();
+
+  double first = 0, last = 0;
+  for (int i = 0; i < 3; i++) {
+    double c = step(net, opt, &mse, &x, &t);
+    if (i == 0) first = c;
+  }
+  uint64_t before = ln_alloc_count();
+  for (int i = 0; i < 20; i++) last = step(net, opt, &mse, &x, &t);
+  uint64_t after = ln_alloc_count();
+  CHECK(after == before, "20 steady steps made %llu allocations",
+        (unsigned long long)(after - before));
+  CHECK(isfinite(first) && isfinite(last), "costs %g %g", first, last);
+  CHECK(last < first, "cost did not fall: %g -> %g", first, last);
+  printf("cost %.4g -> %.4g over 23 steps; %llu allocations in the last 20\n", first, last,
+         (unsigned long long)(after - before));
+
+  ln_optim_free(opt);
+  ln_loss_free(&mse);
+  ln_module_release(net);
+  ln_tensor_free(&lin), ln_tensor_free(&x), ln_tensor_free(&t);
+  return check_summary();
+}
