@@ -274,6 +274,13 @@ static double extreme(const ln_tensor *t, int want_max) {
 double ln_tensor_min(const ln_tensor *t) { return extreme(t, 0); }
 double ln_tensor_max(const ln_tensor *t) { return extreme(t, 1); }
 
+size_t ln_argmax(const float *x, size_t n) {
+  size_t best = 0;
+  for (size_t j = 1; j < n; j++)
+    if (x[j] > x[best]) best = j;
+  return best;
+}
+
 int ln_tensor_argmax_rows(ln_tensor *out, const ln_tensor *t) {
   if (t->ndim != 2) return ln_fail("argmax: expected a 2-D (N,C) tensor, got %d-D", t->ndim);
   size_t n = t->size[0], c = t->size[1];
@@ -283,12 +290,7 @@ int ln_tensor_argmax_rows(ln_tensor *out, const ln_tensor *t) {
   if (rc == LN_OK) {
     const float *p = ln_data(&kt);
     float *o = ln_data(out);
-    for (size_t i = 0; i < n; i++) {
-      size_t best = 0;
-      for (size_t j = 1; j < c; j++)
-        if (p[i * c + j] > p[i * c + best]) best = j;
-      o[i] = (float)best;
-    }
+    for (size_t i = 0; i < n; i++) o[i] = (float)ln_argmax(p + i * c, c);
   }
   ln_tensor_free(&kt);
   return rc;

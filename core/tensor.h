@@ -83,6 +83,8 @@ double ln_tensor_mean(const ln_tensor *t);
 double ln_tensor_std(const ln_tensor *t);
 double ln_tensor_min(const ln_tensor *t);
 double ln_tensor_max(const ln_tensor *t);
+/* 0-based index of the largest of x[0..n), the first one on ties. */
+size_t ln_argmax(const float *x, size_t n);
 /* out (N) = 0-based column of each row's largest value in t (N,C); the
  * first one on ties, as torch.argmax. */
 int ln_tensor_argmax_rows(ln_tensor *out, const ln_tensor *t);

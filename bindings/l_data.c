@@ -1,0 +1,440 @@
+/* l_data.c: lunet.data (IDX files, Fashion-MNIST, mini-batches), lunet.accuracy.
+ *
+ * Images may be kept as bytes (a lunet.data.Bytes userdata: u8 values and a
+ * scale) so that Fashion-MNIST takes 55 MB instead of 220 MB as floats; the
+ * batch iterator converts rows to float as it copies them, as torchvision's
+ * ToTensor does per sample. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lunet.h"
+#include "../core/idx.h"
+#include "../core/rng.h"
+
+#define L_BYTES "lunet.data.Bytes"
+#define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+typedef struct l_bytes {
+  ln_bytes b;
+  float scale;   /* value of element i: b.data[i] * scale */
+} l_bytes;
+
+/* Raises "unknown option" for keys of the options table at arg that are not
+ * in the NULL-terminated list, so a typo never goes unnoticed. */
+static void check_options(lua_State *L, int arg, const char *who, const char *const *known) {
+  if (lua_isnoneornil(L, arg)) return;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    lua_pop(L, 1);
+    int ok = 0;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (int i = 0; known[i]; i++) ok |= strcmp(lua_tostring(L, -1), known[i]) == 0;
+    if (!ok) luaL_error(L, "%s: unknown option '%s'", who, luaL_tolstring(L, -1, NULL));
+  }
+}
+
+static int opt_bool(lua_State *L, int arg, const char *who, const char *field, int def) {
+  if (lua_isnoneornil(L, arg)) return def;
+  int type = lua_getfield(L, arg, field), v = def;
+  if (type == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
+  else if (type != LUA_TNIL)
+    luaL_error(L, "%s: option '%s' must be a boolean, got %s", who, field,
+               luaL_typename(L, -1));
+  lua_pop(L, 1);
+  return v;
+}
+
+static size_t opt_count(lua_State *L, int arg, const char *who, const char *field) {
+  if (lua_isnoneornil(L, arg)) return 0;
+  int type = lua_getfield(L, arg, field), ok = 1;
+  lua_Integer v = type == LUA_TNIL ? 0 : lua_tointegerx(L, -1, &ok);
+  if (!ok || v < 0)
+    luaL_error(L, "%s: option '%s' must be a whole number >= 0 (0: all), got %s", who, field,
+               luaL_tolstring(L, -1, NULL));
+  lua_pop(L, 1);
+  return (size_t)v;
+}
+
+/* ---- Bytes ---- */
+
+static l_bytes *bytes_new(lua_State *L) {
+  l_bytes *u = lua_newuserdatauv(L, sizeof *u, 0);
+  memset(u, 0, sizeof *u);
+  u->scale = 1;
+  luaL_setmetatable(L, L_BYTES);
+  return u;
+}
+
+static l_bytes *bytes_check(lua_State *L, int arg) {
+  l_bytes *u = luaL_checkudata(L, arg, L_BYTES);
+  if (!u->b.data) luaL_argerror(L, arg, "bytes have been freed");
+  return u;
+}
+
+static int bytes_dim(lua_State *L) {
+  lua_pushinteger(L, bytes_check(L, 1)->b.ndim);
+  return 1;
+}
+
+static int bytes_size(lua_State *L) {
+  l_bytes *u = bytes_check(L, 1);
+  if (!lua_isnoneornil(L, 2)) {
+    lua_Integer d = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, d >= 1 && d <= u->b.ndim, 2, "dimension out of range");
+    lua_pushinteger(L, (lua_Integer)u->b.size[d - 1]);
+    return 1;
+  }
+  lua_createtable(L, u->b.ndim, 0);
+  for (int i = 0; i < u->b.ndim; i++) {
+    lua_pushinteger(L, (lua_Integer)u->b.size[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int bytes_numel(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)ln_bytes_numel(&bytes_check(L, 1)->b));
+  return 1;
+}
+
+static int bytes_len(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)bytes_check(L, 1)->b.size[0]);
+  return 1;
+}
+
+/* A float tensor of the values times the scale. */
+static int bytes_float(lua_State *L) {
+  l_bytes *u = bytes_check(L, 1);
+  ln_tensor *t = l_newtensor(L);
+  if (ln_tensor_init(t, u->b.ndim, u->b.size)) l_raise(L, "Bytes:float");
+  float *p = ln_data(t);
+  size_t n = ln_bytes_numel(&u->b);
+  for (size_t i = 0; i < n; i++) p[i] = u->b.data[i] * u->scale;
+  return 1;
+}
+
+static int bytes_tostring(lua_State *L) {
+  l_bytes *u = luaL_checkudata(L, 1, L_BYTES);
+  ln_tensor shape = LN_TENSOR_EMPTY;
+  char buf[64];
+  shape.ndim = u->b.data ? u->b.ndim : 0;
+  memcpy(shape.size, u->b.size, sizeof shape.size);
+  char scale[32];
+  snprintf(scale, sizeof scale, "%g", (double)u->scale);
+  lua_pushfstring(L, "lunet.data.Bytes (%s u8, scale %s)", ln_shape_str(&shape, buf, sizeof buf),
+                  scale);
+  return 1;
+}
+
+static int bytes_gc(lua_State *L) {
+  ln_bytes_free(&((l_bytes *)luaL_checkudata(L, 1, L_BYTES))->b);
+  return 0;
+}
+
+/* ---- IDX and Fashion-MNIST ---- */
+
+static const char *const idx_options[] = {"limit", "bytes", NULL};
+
+/* lunet.data.idx(path [, {limit = rows, bytes = false}]) */
+static int data_idx(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  check_options(L, 2, "lunet.data.idx", idx_options);
+  size_t limit = opt_count(L, 2, "lunet.data.idx", "limit");
+  if (opt_bool(L, 2, "lunet.data.idx", "bytes", 0)) {
+    if (ln_idx_read_bytes(&bytes_new(L)->b, path, limit)) l_raise(L, "lunet.data.idx");
+  } else if (ln_idx_read(l_newtensor(L), path, limit)) {
+    l_raise(L, "lunet.data.idx");
+  }
+  return 1;
+}
+
+/* Pushes dir/name.gz or dir/name, whichever exists, else raises the
+ * install hint. */
+static const char *find_file(lua_State *L, const char *dir, const char *name) {
+  const char *ext[] = {".gz", ""};
+  for (int i = 0; i < 2; i++) {
+    const char *p = lua_pushfstring(L, "%s/%s%s", dir, name, ext[i]);
+    FILE *f = fopen(p, "rb");
+    if (f) {
+      fclose(f);
+      return p;
+    }
+    lua_pop(L, 1);
+  }
+  luaL_error(L, "lunet.data.fashion_mnist: %s/%s.gz not found: install the data set with "
+             "`sudo apt-get install dataset-fashion-mnist` (Debian), or pass the directory "
+             "holding the four IDX files", dir, name);
+  return NULL;
+}
+
+/* Images (N,H,W) as (N,H*W) in [0,1]: bytes or floats. Leaves it on the stack. */
+static size_t push_images(lua_State *L, const char *path, size_t limit, int as_bytes) {
+  const char *who = "lunet.data.fashion_mnist";
+  if (as_bytes) {
+    l_bytes *u = bytes_new(L);
+    if (ln_idx_read_bytes(&u->b, path, limit)) l_raise(L, who);
+    if (u->b.ndim != 3)
+      luaL_error(L, "%s: %s: expected 3-D images, got %d-D", who, path, u->b.ndim);
+    u->b.ndim = 2;
+    u->b.size[1] *= u->b.size[2];
+    u->scale = 1.0f / 255;
+    return u->b.size[0];
+  }
+  ln_tensor *t = l_newtensor(L);
+  if (ln_idx_read(t, path, limit)) l_raise(L, who);
+  if (t->ndim != 3) luaL_error(L, "%s: %s: expected 3-D images, got %d-D", who, path, t->ndim);
+  t->ndim = 2;   /* contiguous, so merging the last two dimensions is free */
+  t->size[1] *= t->size[2];
+  t->size[2] = 0;
+  float *p = ln_data(t);
+  for (size_t i = 0, n = ln_numel(t); i < n; i++) p[i] *= 1.0f / 255;
+  return t->size[0];
+}
+
+/* Labels 0..9 as 1..10. Leaves the tensor on the stack. */
+static void push_labels(lua_State *L, const char *path, size_t limit, size_t nimages) {
+  const char *who = "lunet.data.fashion_mnist";
+  ln_tensor *t = l_newtensor(L);
+  if (ln_idx_read(t, path, limit)) l_raise(L, who);
+  if (t->ndim != 1 || t->size[0] != nimages)
+    luaL_error(L, "%s: %s: expected %d labels, one per image", who, path, (int)nimages);
+  float *p = ln_data(t);
+  for (size_t i = 0; i < t->size[0]; i++) {
+    if (!(p[i] >= 0 && p[i] <= 9))
+      luaL_error(L, "%s: %s: label %d is %f, outside 0..9", who, path, (int)i + 1, (double)p[i]);
+    p[i] += 1;
+  }
+}
+
+static const char *const fmnist_options[] = {"limit", "test_limit", "bytes", NULL};
+
+/* lunet.data.fashion_mnist([dir] [, {limit =, test_limit =, bytes = false}]) */
+static int data_fashion_mnist(lua_State *L) {
+  const char *who = "lunet.data.fashion_mnist";
+  if (lua_istable(L, 1)) {   /* fashion_mnist{...}: options without a directory */
+    lua_settop(L, 1);
+    lua_pushnil(L);
+    lua_insert(L, 1);
+  }
+  const char *dir = luaL_optstring(L, 1, FMNIST_DIR);
+  lua_settop(L, 2);
+  check_options(L, 2, who, fmnist_options);
+  size_t limit = opt_count(L, 2, who, "limit"), test_limit = opt_count(L, 2, who, "test_limit");
+  int as_bytes = opt_bool(L, 2, who, "bytes", 0);
+  static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+  for (int i = 0; i < 4; i++) find_file(L, dir, names[i]);   /* stack 3..6: the paths */
+  lua_createtable(L, 0, 4);
+  size_t n = push_images(L, lua_tostring(L, 3), limit, as_bytes);
+  lua_setfield(L, -2, "train_x");
+  push_labels(L, lua_tostring(L, 4), limit, n);
+  lua_setfield(L, -2, "train_y");
+  n = push_images(L, lua_tostring(L, 5), test_limit, as_bytes);
+  lua_setfield(L, -2, "test_x");
+  push_labels(L, lua_tostring(L, 6), test_limit, n);
+  lua_setfield(L, -2, "test_y");
+  return 1;
+}
+
+/* ---- mini-batches ---- */
+
+/* A row source: a tensor or bytes, seen as rows of the first dimension. */
+typedef struct source {
+  const float *f;
+  const uint8_t *b;
+  float scale;
+  int ndim;
+  size_t size[LN_MAXDIM];
+  size_t rows, rowlen;
+} source;
+
+/* Fills s from the value at idx; 0 when it is not a live tensor or bytes. */
+static int to_source(lua_State *L, int idx, source *s) {
+  const ln_tensor *t = l_testtensor(L, idx);
+  l_bytes *u = luaL_testudata(L, idx, L_BYTES);
+  memset(s, 0, sizeof *s);
+  if (t && t->st) {
+    s->f = ln_data(t);
+    s->ndim = t->ndim;
+    memcpy(s->size, t->size, sizeof s->size);
+  } else if (u && u->b.data) {
+    s->b = u->b.data;
+    s->scale = u->scale;
+    s->ndim = u->b.ndim;
+    memcpy(s->size, u->b.size, sizeof s->size);
+  } else {
+    return 0;
+  }
+  s->rows = s->size[0];
+  s->rowlen = 1;
+  for (int i = 1; i < s->ndim; i++) s->rowlen *= s->size[i];
+  return 1;
+}
+
+static void get_source(lua_State *L, int arg, source *s) {
+  if (!to_source(L, arg, s))
+    luaL_argexpected(L, 0, arg, "tensor or lunet.data.Bytes (not freed)");
+}
+
+/* The per-epoch state: the order of the rows and where we are in it. */
+typedef struct batcher {
+  size_t n, pos, bs;
+  int drop_last, has_y;
+  uint32_t order[];   /* n row indices (rows <= LN_MAXNUMEL < 2^32) */
+} batcher;
+
+static void copy_rows(const source *s, const uint32_t *rows, size_t n, float *dst) {
+  for (size_t i = 0; i < n; i++, dst += s->rowlen) {
+    size_t r = rows[i];
+    if (s->f) {
+      memcpy(dst, s->f + r * s->rowlen, s->rowlen * sizeof *dst);
+    } else {
+      const uint8_t *src = s->b + r * s->rowlen;
+      for (size_t j = 0; j < s->rowlen; j++) dst[j] = src[j] * s->scale;
+    }
+  }
+}
+
+/* A (bs, rest of src's shape) buffer tensor, pushed. */
+static void push_buffer(lua_State *L, const source *s, size_t bs) {
+  size_t size[LN_MAXDIM];
+  memcpy(size, s->size, sizeof size);
+  size[0] = bs;
+  if (ln_tensor_init(l_newtensor(L), s->ndim, size)) l_raise(L, "lunet.data.batches");
+}
+
+/* The iterator. Upvalues: 1 batcher, 2 x, 3 y, 4 bx, 5 by. */
+static int batches_next(lua_State *L) {
+  batcher *st = lua_touserdata(L, lua_upvalueindex(1));
+  if (st->pos >= st->n) return 0;
+  size_t k = st->n - st->pos < st->bs ? st->n - st->pos : st->bs;
+  if (k < st->bs && st->drop_last) {
+    st->pos = st->n;
+    return 0;
+  }
+  int nout = st->has_y ? 2 : 1;
+  for (int i = 0; i < nout; i++) {
+    source s;
+    if (!to_source(L, lua_upvalueindex(2 + i), &s) || s.rows != st->n)
+      return luaL_error(L, "lunet.data.batches: %s was freed or changed during iteration",
+                        i ? "y" : "x");
+    ln_tensor *buf = lua_touserdata(L, lua_upvalueindex(4 + i));
+    if (!buf->st || ln_numel(buf) < k * s.rowlen)
+      return luaL_error(L, "lunet.data.batches: a batch buffer was freed");
+    copy_rows(&s, st->order + st->pos, k, ln_data(buf));
+    if (k < st->bs) {
+      /* The last, partial batch: a view of the first k rows (once per epoch). */
+      if (ln_tensor_narrow(l_newtensor(L), buf, 0, k)) l_raise(L, "lunet.data.batches");
+    } else {
+      lua_pushvalue(L, lua_upvalueindex(4 + i));
+    }
+  }
+  st->pos += k;
+  return nout;
+}
+
+static const char *const batches_options[] = {"shuffle", "drop_last", NULL};
+
+/* lunet.data.batches(x, y, batch_size [, {shuffle = true, drop_last = false}])
+ * -> an iterator over one epoch: for bx, by in ... (y may be nil: for bx in ...).
+ * The order is drawn when it is called, from the generator manual_seed seeds.
+ * Every batch is copied into the same two buffers, so a batch is overwritten
+ * by the next one (clone it to keep it); the last, partial batch is a view of
+ * their first rows. */
+static int data_batches(lua_State *L) {
+  const char *who = "lunet.data.batches";
+  source x, y;
+  get_source(L, 1, &x);
+  int has_y = !lua_isnil(L, 2);
+  if (has_y) {
+    get_source(L, 2, &y);
+    if (y.rows != x.rows)
+      return luaL_error(L, "%s: x has %d rows but y has %d", who, (int)x.rows, (int)y.rows);
+  }
+  lua_Integer bs = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, bs >= 1, 3, "batch size must be >= 1");
+  check_options(L, 4, who, batches_options);
+  int shuffle = opt_bool(L, 4, who, "shuffle", 1);
+  int drop_last = opt_bool(L, 4, who, "drop_last", 0);
+  size_t n = x.rows, b = (size_t)bs < n ? (size_t)bs : n;
+
+  batcher *st = lua_newuserdatauv(L, sizeof *st + n * sizeof st->order[0], 0);
+  st->n = n;
+  st->pos = 0;
+  st->bs = (size_t)bs;
+  st->drop_last = drop_last;
+  st->has_y = has_y;
+  for (size_t i = 0; i < n; i++) st->order[i] = (uint32_t)i;
+  if (shuffle) {   /* Fisher-Yates with lunet's seeded generator */
+    ln_rng *r = ln_rng_default();
+    for (size_t i = n - 1; i > 0; i--) {
+      size_t j = (size_t)ln_rng_below(r, (uint64_t)i + 1);
+      uint32_t tmp = st->order[i];
+      st->order[i] = st->order[j];
+      st->order[j] = tmp;
+    }
+  }
+  /* A batch size above n gives buffers of n rows and one partial batch. */
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  push_buffer(L, &x, b);
+  if (has_y) push_buffer(L, &y, b);
+  else lua_pushnil(L);
+  lua_pushcclosure(L, batches_next, 5);
+  return 1;
+}
+
+/* ---- accuracy ---- */
+
+/* lunet.accuracy(logits (N,C) or predictions (N), labels (N) of 1..C)
+ * -> fraction correct, number correct */
+static int lunet_accuracy(lua_State *L) {
+  ln_tensor *a = l_checktensor(L, 1), *lab = l_checktensor(L, 2);
+  size_t n = a->size[0];
+  luaL_argcheck(L, a->ndim <= 2, 1, "expected logits (N,C) or predictions (N)");
+  if (ln_numel(lab) != n)
+    return luaL_error(L, "lunet.accuracy: %d rows but %d labels", (int)n, (int)ln_numel(lab));
+  const float *p = ln_data(a), *y = ln_data(lab);
+  size_t c = a->ndim == 2 ? a->size[1] : 1, correct = 0;
+  for (size_t i = 0; i < n; i++) {
+    float pred;
+    if (a->ndim == 2) {
+      pred = (float)(ln_argmax(p + i * c, c) + 1);
+    } else {
+      pred = p[i];
+    }
+    correct += pred == y[i];
+  }
+  lua_pushnumber(L, (double)correct / (double)n);
+  lua_pushinteger(L, (lua_Integer)correct);
+  return 2;
+}
+
+static const luaL_Reg data_functions[] = {
+  {"idx", data_idx}, {"fashion_mnist", data_fashion_mnist}, {"batches", data_batches},
+  {NULL, NULL}
+};
+
+static const luaL_Reg bytes_methods[] = {
+  {"dim", bytes_dim}, {"size", bytes_size}, {"numel", bytes_numel}, {"float", bytes_float},
+  {NULL, NULL}
+};
+
+static const luaL_Reg bytes_metamethods[] = {
+  {"__len", bytes_len}, {"__tostring", bytes_tostring}, {"__gc", bytes_gc},
+  {"__close", bytes_gc}, {"__index", NULL},
+  {NULL, NULL}
+};
+
+void l_open_data(lua_State *L) {
+  luaL_newmetatable(L, L_BYTES);
+  luaL_setfuncs(L, bytes_metamethods, 0);
+  luaL_newlib(L, bytes_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newlib(L, data_functions);
+  lua_setfield(L, -2, "data");
+  lua_pushcfunction(L, lunet_accuracy);
+  lua_setfield(L, -2, "accuracy");
+}
