@@ -14,6 +14,7 @@ passed=0 failed=0
 preload=""
 if [ "$1" = --asan ]; then
   preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+  export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 fi
 
 tally() {  # name, exit status, output file

@@ -1,0 +1,304 @@
+/* l_board.c: lunet.Board and lunet.viewer.
+ *
+ * A Board userdata holds one reference to a vw_board; an open window holds
+ * another, so the board outlives whichever goes first. While a window is
+ * open its handle is kept in a registry table, so dropping the handle does
+ * not close it; the window closes on :close(), on q/Esc, or when the Lua
+ * state closes (the end of a script: call win:wait() to keep it up). */
+#include "lunet.h"
+#include "../viewer/board.h"
+#include "../viewer/draw.h"
+#include "../viewer/export.h"
+#include "../viewer/window.h"
+
+#include <math.h>
+#include <string.h>
+
+#define L_BOARD "lunet.Board"
+#define L_VIEWER "lunet.Viewer"
+#define OPEN_KEY "lunet.viewer.open"
+
+typedef struct l_board { vw_board *b; } l_board;
+typedef struct l_viewer { vw_window *w; } l_viewer;
+
+static vw_board *check_board(lua_State *L, int arg) {
+  l_board *u = luaL_checkudata(L, arg, L_BOARD);
+  return u->b;
+}
+
+static const char *check_tag(lua_State *L, int arg) {
+  size_t n;
+  const char *tag;
+  luaL_checktype(L, arg, LUA_TSTRING);
+  tag = lua_tolstring(L, arg, &n);
+  luaL_argcheck(L, n > 0, arg, "tag must not be empty");
+  luaL_argcheck(L, strlen(tag) == n, arg, "tag must not hold a zero byte");
+  return tag;
+}
+
+/* Reads an optional field of the options table at arg; leaves it on top and
+ * returns its type (LUA_TNIL when absent or when there is no table). */
+static int opt_field(lua_State *L, int arg, const char *name) {
+  if (lua_isnoneornil(L, arg)) { lua_pushnil(L); return LUA_TNIL; }
+  luaL_checktype(L, arg, LUA_TTABLE);
+  return lua_getfield(L, arg, name);
+}
+
+static lua_Integer opt_int(lua_State *L, int arg, const char *name, lua_Integer def,
+                           lua_Integer lo, lua_Integer hi) {
+  lua_Integer v = def;
+  if (opt_field(L, arg, name) != LUA_TNIL) {
+    int ok;
+    v = lua_tointegerx(L, -1, &ok);
+    if (!ok) luaL_error(L, "option '%s' must be an integer, got %s", name,
+                        luaL_typename(L, -1));
+    if (v < lo || v > hi) luaL_error(L, "option '%s' must be in %I..%I, got %I",
+                                     name, lo, hi, v);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static int opt_bool(lua_State *L, int arg, const char *name, int def) {
+  int v = def, t = opt_field(L, arg, name);
+  if (t != LUA_TNIL) {
+    if (t != LUA_TBOOLEAN) luaL_error(L, "option '%s' must be a boolean, got %s",
+                                      name, luaL_typename(L, -1));
+    v = lua_toboolean(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* The drawing options shared by save_png and viewer.show. */
+static void read_view(lua_State *L, int arg, vw_view *v) {
+  const char *axis = "layer";
+  vw_view_defaults(v);
+  v->width = (int)opt_int(L, arg, "width", v->width, 64, 16384);
+  v->height = (int)opt_int(L, arg, "height", v->height, 64, 16384);
+  v->bins = (int)opt_int(L, arg, "bins", v->bins, 2, 512);
+  v->logy = opt_bool(L, arg, "log", 0);
+  v->time_mode = opt_bool(L, arg, "time", 0);
+  v->smoothing = l_optnumber(L, arg, "smoothing", 0);
+  if (!(v->smoothing >= 0 && v->smoothing < 1))
+    luaL_error(L, "option 'smoothing' must be in [0, 1), got %f", v->smoothing);
+  if (opt_field(L, arg, "step") != LUA_TNIL) {
+    v->at_step = 1;
+    v->step = l_optnumber(L, arg, "step", 0);
+  }
+  lua_pop(L, 1);
+  if (opt_field(L, arg, "axis") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "option 'axis' must be \"layer\" or \"panel\", got %s",
+                 luaL_typename(L, -1));
+    axis = lua_tostring(L, -1);
+  }
+  if (strcmp(axis, "layer") && strcmp(axis, "panel"))
+    luaL_error(L, "option 'axis' must be \"layer\" or \"panel\", got \"%s\"", axis);
+  v->tag_axis = axis[0] == 'p';
+  lua_pop(L, 1);
+}
+
+static int board_new(lua_State *L) {
+  lua_Integer sc = opt_int(L, 1, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
+  lua_Integer hc = opt_int(L, 1, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
+  l_board *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->b = NULL;
+  luaL_setmetatable(L, L_BOARD);
+  u->b = vw_board_new((size_t)sc, (size_t)hc);
+  if (!u->b) luaL_error(L, "Board: %s", vw_error());
+  return 1;
+}
+
+static int board_scalar(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  const char *tag = check_tag(L, 2);
+  double step = luaL_checknumber(L, 3), value = luaL_checknumber(L, 4);
+  if (vw_board_scalar(b, tag, step, value) < 0)
+    luaL_error(L, "Board:scalar: %s", vw_error());
+  return 0;
+}
+
+static int board_histogram(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  const char *tag = check_tag(L, 2);
+  double step = luaL_checknumber(L, 3), sat;
+  ln_tensor *t = l_checktensor(L, 4);
+  sat = l_optnumber(L, 5, "saturation", VW_SAT);
+  if (!(sat >= 0)) luaL_error(L, "option 'saturation' must be >= 0, got %f", sat);
+  if (!t->st) luaL_argerror(L, 4, "tensor is empty");
+  if (vw_board_histogram(b, tag, step, ln_data(t), ln_numel(t), sat) < 0)
+    luaL_error(L, "Board:histogram: %s", vw_error());
+  return 0;
+}
+
+static void push_names(lua_State *L, vw_board *b, int kind) {
+  size_t n, i;
+  char **names = vw_board_tags(b, kind, &n);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  vw_free_names(names, n);
+}
+
+static int board_tags(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  lua_createtable(L, 0, 2);
+  push_names(L, b, VW_SCALAR);
+  lua_setfield(L, -2, "scalars");
+  push_names(L, b, VW_HISTOGRAM);
+  lua_setfield(L, -2, "histograms");
+  return 1;
+}
+
+static int board_save_png(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  vw_view v;
+  read_view(L, 3, &v);
+  if (vw_save_png(b, path, &v) < 0) luaL_error(L, "Board:save_png: %s", vw_error());
+  return 0;
+}
+
+static int board_save_csv(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  const char *path = luaL_checkstring(L, 2);
+  if (vw_save_csv(b, path) < 0) luaL_error(L, "Board:save_csv: %s", vw_error());
+  return 0;
+}
+
+static int board_gc(lua_State *L) {
+  l_board *u = luaL_checkudata(L, 1, L_BOARD);
+  vw_board_release(u->b);
+  u->b = NULL;
+  return 0;
+}
+
+static int board_tostring(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  size_t ns, nh;
+  char **s = vw_board_tags(b, VW_SCALAR, &ns), **h = vw_board_tags(b, VW_HISTOGRAM, &nh);
+  vw_free_names(s, ns);
+  vw_free_names(h, nh);
+  lua_pushfstring(L, "lunet.Board (%d scalar tags, %d histogram tags)", (int)ns, (int)nh);
+  return 1;
+}
+
+/* ---- lunet.viewer ---- */
+
+static l_viewer *check_viewer(lua_State *L, int arg) {
+  return luaL_checkudata(L, arg, L_VIEWER);
+}
+
+static void forget(lua_State *L, int arg) {
+  lua_getfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
+  lua_pushvalue(L, arg);
+  lua_pushnil(L);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+static int viewer_show(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  const char *title = "lunet";
+  l_viewer *u;
+  vw_view v;
+  read_view(L, 2, &v);
+  if (opt_field(L, 2, "title") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "option 'title' must be a string, got %s", luaL_typename(L, -1));
+    title = lua_tostring(L, -1);
+  }
+  u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->w = NULL;
+  luaL_setmetatable(L, L_VIEWER);
+  u->w = vw_window_open(b, &v, title);
+  if (!u->w) luaL_error(L, "lunet.viewer.show: %s", vw_error());
+  lua_getfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int viewer_close(lua_State *L) {
+  l_viewer *u = check_viewer(L, 1);
+  if (u->w) vw_window_close(u->w);
+  forget(L, 1);
+  return 0;
+}
+
+static int viewer_is_open(lua_State *L) {
+  l_viewer *u = check_viewer(L, 1);
+  int open = u->w && vw_window_is_open(u->w);
+  if (!open) forget(L, 1);
+  lua_pushboolean(L, open);
+  return 1;
+}
+
+static int viewer_wait(lua_State *L) {
+  l_viewer *u = check_viewer(L, 1);
+  if (u->w) vw_window_wait(u->w);
+  forget(L, 1);
+  return 0;
+}
+
+static int viewer_frames(lua_State *L) {
+  l_viewer *u = check_viewer(L, 1);
+  lua_pushinteger(L, u->w ? vw_window_frames(u->w) : 0);
+  return 1;
+}
+
+static int viewer_gc(lua_State *L) {
+  l_viewer *u = luaL_checkudata(L, 1, L_VIEWER);
+  vw_window_free(u->w);
+  u->w = NULL;
+  return 0;
+}
+
+static int viewer_tostring(lua_State *L) {
+  l_viewer *u = check_viewer(L, 1);
+  lua_pushstring(L, u->w && vw_window_is_open(u->w) ? "lunet.Viewer (open)"
+                                                     : "lunet.Viewer (closed)");
+  return 1;
+}
+
+static const luaL_Reg board_methods[] = {
+  {"scalar", board_scalar}, {"histogram", board_histogram}, {"tags", board_tags},
+  {"save_png", board_save_png}, {"save_csv", board_save_csv}, {NULL, NULL}
+};
+static const luaL_Reg board_meta[] = {
+  {"__gc", board_gc}, {"__tostring", board_tostring}, {NULL, NULL}
+};
+static const luaL_Reg viewer_methods[] = {
+  {"close", viewer_close}, {"is_open", viewer_is_open}, {"wait", viewer_wait},
+  {"frames", viewer_frames}, {NULL, NULL}
+};
+static const luaL_Reg viewer_meta[] = {
+  {"__gc", viewer_gc}, {"__close", viewer_close}, {"__tostring", viewer_tostring},
+  {NULL, NULL}
+};
+static const luaL_Reg viewer_funcs[] = {{"show", viewer_show}, {NULL, NULL}};
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
+                      const luaL_Reg *meta) {
+  luaL_newmetatable(L, name);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+void l_open_board(lua_State *L) {
+  new_class(L, L_BOARD, board_methods, board_meta);
+  new_class(L, L_VIEWER, viewer_methods, viewer_meta);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
+  lua_pushcfunction(L, board_new);
+  lua_setfield(L, -2, "Board");
+  luaL_newlib(L, viewer_funcs);
+  lua_setfield(L, -2, "viewer");
+}

@@ -1,0 +1,107 @@
+-- The Lua API of the board: lunet.Board, its methods and their errors.
+local lunet = require "lunet"
+
+local function tmp(ext)
+  local base = os.tmpname()
+  os.remove(base)
+  return base .. ext
+end
+
+describe("lunet.Board", function()
+  it("logs scalars and histograms and lists the tags in creation order", function()
+    local b = lunet.Board()
+    b:scalar("cost/no BN", 0, 3.5)
+    b:histogram("BN/L1", 0, lunet.randn(10, 3))
+    b:scalar("cost/BN", 0, 1)
+    b:scalar("cost/no BN", 5, 2)
+    local t = b:tags()
+    assert.same({"cost/no BN", "cost/BN"}, t.scalars)
+    assert.same({"BN/L1"}, t.histograms)
+    assert.matches("2 scalar tags, 1 histogram tags", tostring(b))
+  end)
+
+  it("takes caps and rejects bad ones", function()
+    assert.has_no.errors(function() lunet.Board{scalar_cap = 16, histogram_cap = 4} end)
+    assert.has_error(function() lunet.Board{scalar_cap = 2} end,
+      "option 'scalar_cap' must be in 4..1099511627776, got 2")
+    assert.has_error(function() lunet.Board{histogram_cap = "x"} end)
+    assert.has_error(function() lunet.Board(5) end)
+  end)
+
+  it("keeps memory bounded: scalars thinned past the cap, newest kept", function()
+    local b = lunet.Board{scalar_cap = 16}
+    for i = 1, 10000 do b:scalar("c", i, i) end
+    local path = tmp(".csv")
+    b:save_csv(path)
+    local n, last = 0, nil
+    for line in io.lines(path) do n = n + 1; last = line end
+    os.remove(path)
+    assert.is_true(n - 1 <= 16, "kept " .. (n - 1))
+    assert.equals("c,10000,10000", last)
+  end)
+
+  it("writes CSV of every series", function()
+    local b = lunet.Board()
+    b:scalar("cost/BN", 1, 0.25)
+    b:scalar("cost/BN", 2, 0 / 0)
+    local path = tmp(".csv")
+    b:save_csv(path)
+    local f = assert(io.open(path))
+    local text = f:read("a")
+    f:close()
+    os.remove(path)
+    assert.equals("tag,step,value\ncost/BN,1,0.25\ncost/BN,2,", text:sub(1, 40))
+    assert.equals("nan\n", text:sub(41))
+  end)
+
+  it("saves a PNG of the requested size", function()
+    local b = lunet.Board()
+    for step = 0, 100, 50 do
+      b:histogram("BN/L1", step, lunet.randn(100, 30))
+      b:scalar("cost/BN", step, 1 / (step + 1))
+    end
+    local path = tmp(".png")
+    b:save_png(path, {width = 640, height = 480, log = true, smoothing = 0.6,
+                      bins = 20, time = true, axis = "panel", step = 50})
+    local f = assert(io.open(path, "rb"))
+    local head = f:read(24)
+    f:close()
+    os.remove(path)
+    assert.equals("\137PNG", head:sub(1, 4))
+    local w = string.unpack(">I4", head, 17)
+    local h = string.unpack(">I4", head, 21)
+    assert.equals(640, w)
+    assert.equals(480, h)
+  end)
+
+  it("counts NaN and Inf apart without failing", function()
+    local b = lunet.Board()
+    local t = lunet.tensor{0 / 0, 1 / 0, -1 / 0, 1, 0}
+    assert.has_no.errors(function() b:histogram("run/L1", 0, t) end)
+    assert.has_no.errors(function() b:save_png(tmp(".png")) end)
+  end)
+
+  it("gives clear errors for wrong arguments", function()
+    local b = lunet.Board()
+    assert.has_error(function() b:histogram("x", 1, 3) end,
+      "bad argument #3 to 'histogram' (lunet.Tensor expected, got number)")
+    assert.has_error(function() b:scalar("x", 1) end,
+      "bad argument #3 to 'scalar' (number expected, got no value)")
+    assert.has_error(function() b:scalar(1, 1, 1) end,
+      "bad argument #1 to 'scalar' (string expected, got number)")
+    assert.has_error(function() b:scalar("", 1, 1) end,
+      "bad argument #1 to 'scalar' (tag must not be empty)")
+    assert.has_error(function() b.scalar(5, "x", 1, 1) end)
+    assert.has_error(function() b:save_png("/nonexistent/dir/x.png") end,
+      "Board:save_png: cannot write /nonexistent/dir/x.png: No such file or directory")
+    assert.has_error(function() b:save_csv("/nonexistent/dir/x.csv") end,
+      "Board:save_csv: cannot write /nonexistent/dir/x.csv: No such file or directory")
+    assert.has_error(function() b:save_png(tmp(".png"), {smoothing = 1}) end,
+      "option 'smoothing' must be in [0, 1), got 1.0")
+    assert.has_error(function() b:save_png(tmp(".png"), {axis = "row"}) end,
+      "option 'axis' must be \"layer\" or \"panel\", got \"row\"")
+    assert.has_error(function() b:save_png(tmp(".png"), {width = 10}) end,
+      "option 'width' must be in 64..16384, got 10")
+    assert.has_error(function() lunet.viewer.show(42) end)
+  end)
+end)

@@ -1,0 +1,114 @@
+/* board.h: the shared in-process buffer that training writes and the viewer
+ * reads.
+ *
+ * Two kinds of tags: scalar series ("cost/BN": step, value) and histogram
+ * snapshots ("BN/L3": step, a summary of a float array). Writers take the
+ * board's mutex only for an O(1) append (a histogram is summarized before
+ * the lock); readers copy what changed into their own vw_snap under the same
+ * short lock and draw from that copy, so no lock is ever held while drawing.
+ *
+ * Memory is bounded: each tag keeps at most `cap` entries. When a tag is
+ * full, every other entry is dropped and from then on only every 2nd write
+ * is kept (then every 4th, ...), so the kept entries stay evenly spread over
+ * the whole run. The newest write is always visible: a write that falls
+ * between kept ones sits at the end "provisionally" until the next write
+ * replaces it.
+ *
+ * A histogram snapshot keeps exact counts of NaN, +Inf, -Inf, exact zeros and
+ * |x| > 0.97, and the finite non-zero values in VW_FINE equal bins over the
+ * snapshot's own [min, max]. Drawing re-bins them onto an axis shared by a
+ * whole column of panels (see hist.h): positions are resolved to 1/VW_FINE
+ * of a snapshot's range, totals stay exact. */
+#ifndef VW_BOARD_H
+#define VW_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VW_FINE 512
+#define VW_SCALAR_CAP 100000
+#define VW_HIST_CAP 500
+
+typedef struct vw_board vw_board;
+
+typedef struct vw_point { double step, value; } vw_point;
+
+typedef struct vw_hist {
+  double step;
+  double lo, hi;         /* min and max of the finite non-zero values */
+  uint64_t n;            /* every value, NaN and Inf included */
+  uint64_t nan, pinf, ninf, zeros, sat;   /* sat: finite |x| > sat_at */
+  double sat_at;         /* 0.97 unless asked otherwise */
+  uint32_t fine[VW_FINE];  /* finite non-zero values over [lo, hi] */
+} vw_hist;
+
+/* The message of the last failure on this thread. */
+const char *vw_error(void);
+int vw_fail(const char *fmt, ...)
+#ifdef __GNUC__
+  __attribute__((format(printf, 1, 2)))
+#endif
+  ;
+
+/* caps of 0 take the defaults; others must be >= 4. NULL on failure. */
+vw_board *vw_board_new(size_t scalar_cap, size_t hist_cap);
+/* The board is refcounted: a Lua userdata and an open window each hold one. */
+void vw_board_retain(vw_board *b);
+void vw_board_release(vw_board *b);
+
+int vw_board_scalar(vw_board *b, const char *tag, double step, double value);
+#define VW_SAT 0.97
+/* sat_at: the |x| above which a value counts as saturated (VW_SAT). */
+int vw_board_histogram(vw_board *b, const char *tag, double step,
+                       const float *x, size_t n, double sat_at);
+/* Summarizes x into h (no lock, no allocation). */
+void vw_hist_build(vw_hist *h, double step, const float *x, size_t n, double sat_at);
+
+/* Bumped by every write: a reader redraws when it changed. */
+uint64_t vw_board_version(vw_board *b);
+
+enum { VW_SCALAR, VW_HISTOGRAM };
+/* A malloc'ed array of malloc'ed tag names of one kind, in creation order;
+ * free with vw_free_names. NULL with *n = 0 when there are none. */
+char **vw_board_tags(vw_board *b, int kind, size_t *n);
+void vw_free_names(char **names, size_t n);
+
+/* The reader's copy. Entries [0, nperm) never change until gen changes. */
+typedef struct vw_sseries {
+  char *tag, *group, *run;   /* "cost/BN": group "cost", run "BN" */
+  int seq;                   /* creation order among all tags */
+  vw_point *pts;
+  size_t n, nperm, alloc;
+  uint64_t gen;
+  double bad_step;           /* first step with a NaN/Inf value ... */
+  int bad;                   /* ... when bad is set */
+  uint64_t writes;
+  /* over the finite values of [0, nstat): ranges for the axes */
+  size_t nstat;
+  double xmin, xmax, ymin, ymax, ypos;   /* ypos: the smallest value > 0 */
+} vw_sseries;
+
+typedef struct vw_shist {
+  char *tag, *run, *layer;   /* "BN/L3": run "BN", layer "L3" */
+  int seq;
+  vw_hist *h;
+  size_t n, nperm, alloc;
+  uint64_t gen;
+} vw_shist;
+
+typedef struct vw_snap {
+  vw_sseries *s;
+  size_t ns;
+  vw_shist *h;
+  size_t nh;
+  uint64_t version;
+} vw_snap;
+
+vw_snap *vw_snap_new(void);
+void vw_snap_free(vw_snap *s);
+/* Brings s up to date with b, copying only what changed since the last sync
+ * (everything after a tag was thinned). Returns 1 when something changed,
+ * 0 when not, -1 when out of memory (s stays usable). */
+int vw_snap_sync(vw_snap *s, vw_board *b);
+
+#endif

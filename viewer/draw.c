@@ -1,0 +1,202 @@
+/* draw.c: the frame of the picture (header, areas, empty board) and the
+ * helpers the panels share. */
+#include "draw_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const SDL_Color vw_background = {255, 255, 255, 255};
+const SDL_Color ink = {34, 34, 34, 255};
+const SDL_Color grey = {110, 110, 110, 255};
+const SDL_Color light = {228, 228, 228, 255};
+const SDL_Color vw_warn = {176, 0, 32, 255};
+
+static const SDL_Color tab10[10] = {
+  {31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255},
+  {214, 39, 40, 255}, {148, 103, 189, 255}, {140, 86, 75, 255},
+  {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255},
+  {23, 190, 207, 255},
+};
+
+SDL_Color vw_run_color(int i) { return tab10[(i < 0 ? 0 : i) % 10]; }
+
+void vw_view_defaults(vw_view *v) {
+  memset(v, 0, sizeof *v);
+  v->width = 1280;
+  v->height = 800;
+  v->cursor = -1;
+  v->bins = 30;
+}
+
+void set_color(SDL_Renderer *r, SDL_Color c) {
+  SDL_SetRenderDrawColor(r, c.r, c.g, c.b, c.a);
+}
+
+void fill_rect(SDL_Renderer *r, int x, int y, int w, int h) {
+  SDL_Rect q;
+  if (w <= 0 || h <= 0) return;
+  q.x = x;
+  q.y = y;
+  q.w = w;
+  q.h = h;
+  SDL_RenderFillRect(r, &q);
+}
+
+int run_index(const frame *f, const char *run) {
+  int i;
+  for (i = 0; i < f->nruns; i++)
+    if (strcmp(f->runs[i], run) == 0) return i;
+  return 0;
+}
+
+int nice_ticks(double a, double b, int maxn, double *ticks) {
+  double span = b - a, raw, mag, step, t;
+  int n = 0;
+  if (!(span > 0) || maxn < 2 || !isfinite(span)) return 0;
+  raw = span / (maxn - 1);
+  mag = pow(10, floor(log10(raw)));
+  step = raw / mag <= 1 ? mag : raw / mag <= 2 ? 2 * mag : raw / mag <= 5 ? 5 * mag
+       : 10 * mag;
+  for (t = ceil(a / step) * step; t <= b + step * 1e-9 && n < maxn; t += step) {
+    ticks[n++] = fabs(t) < step * 1e-9 ? 0 : t;
+  }
+  return n;
+}
+
+void fmt_num(char *buf, size_t n, double v) {
+  double a = fabs(v);
+  if (isnan(v)) snprintf(buf, n, "NaN");
+  else if (isinf(v)) snprintf(buf, n, v > 0 ? "+Inf" : "-Inf");
+  else if (a >= 1e15 || (a < 1e-3 && a > 0)) snprintf(buf, n, "%.2g", v);
+  else if (a >= 1e9) snprintf(buf, n, "%.3gG", v / 1e9);
+  else if (a >= 1e6) snprintf(buf, n, "%.3gM", v / 1e6);
+  else if (a >= 1e4) snprintf(buf, n, "%.3gk", v / 1e3);
+  else snprintf(buf, n, "%.4g", v);
+}
+
+vw_panel *add_panel(frame *f) {
+  vw_panel *p;
+  if (f->out->npanels >= VW_MAXPANELS) return NULL;
+  p = &f->out->panel[f->out->npanels++];
+  memset(p, 0, sizeof *p);
+  p->snap = -1;
+  return p;
+}
+
+/* Runs ordered by the creation of their first tag, either kind. */
+static void collect_runs(frame *f) {
+  const vw_snap *s = f->s;
+  size_t i, j, total = s->ns + s->nh;
+  f->nruns = 0;
+  for (i = 0; i < total; i++) {
+    /* pick the i-th tag in creation order: seq values are unique */
+    int best = -1;
+    const char *run = NULL;
+    for (j = 0; j < s->ns; j++)
+      if (s->s[j].seq == (int)i) { best = 1; run = s->s[j].run; }
+    for (j = 0; j < s->nh && best < 0; j++)
+      if (s->h[j].seq == (int)i) { best = 1; run = s->h[j].run; }
+    if (!run) continue;
+    for (j = 0; j < (size_t)f->nruns; j++)
+      if (strcmp(f->runs[j], run) == 0) break;
+    if (j == (size_t)f->nruns && f->nruns < MAXRUNS) f->runs[f->nruns++] = run;
+  }
+}
+
+static void draw_header(frame *f, int h) {
+  char buf[160], num[32];
+  const vw_layout *o = f->out;
+  int x = f->v->width - 10;
+  vw_text(f->c, VW_TITLE, ink, 10, h / 2, VW_MIDDLE, "lunet board");
+  if (f->s->nh && o->nsteps) {
+    fmt_num(num, sizeof num, o->step);
+    snprintf(buf, sizeof buf, "histograms at step %s (%ld of %ld%s)%s", num,
+             o->cursor + 1, o->nsteps, f->v->cursor < 0 ? ", newest" : "",
+             f->v->time_mode ? ", over time" : "");
+    x -= vw_text(f->c, VW_NORMAL, ink, x, h / 2, VW_RIGHT | VW_MIDDLE, buf) + 16;
+  }
+  if (f->v->smoothing > 0) {
+    snprintf(buf, sizeof buf, "smoothing %.2f", f->v->smoothing);
+    x -= vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, buf) + 16;
+  }
+  if (f->v->logy) vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, "log scale");
+}
+
+int vw_draw(vw_canvas *c, const vw_snap *s, const vw_view *v, vw_layout *out) {
+  frame f;
+  vw_layout local;
+  SDL_Rect area;
+  int head = 26, foot = v->status ? 20 : 0;
+  memset(&f, 0, sizeof f);
+  f.c = c;
+  f.r = vw_canvas_renderer(c);
+  f.s = s;
+  f.v = v;
+  f.out = out ? out : &local;
+  memset(f.out, 0, sizeof *f.out);
+  f.out->cursor = -1;
+  collect_runs(&f);
+  SDL_SetRenderDrawBlendMode(f.r, SDL_BLENDMODE_NONE);
+  set_color(f.r, vw_background);
+  SDL_RenderClear(f.r);
+  SDL_SetRenderDrawBlendMode(f.r, SDL_BLENDMODE_BLEND);
+  area.x = 0;
+  area.y = head;
+  area.w = v->width;
+  area.h = v->height - head - foot;
+  if (!s->ns && !s->nh) {
+    vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12,
+            VW_CENTER | VW_MIDDLE, "The board is empty.");
+    vw_text(c, VW_NORMAL, grey, v->width / 2, v->height / 2 + 12,
+            VW_CENTER | VW_MIDDLE,
+            "Log with board:scalar(tag, step, value) or "
+            "board:histogram(tag, step, tensor).");
+  } else if (s->nh && s->ns) {
+    SDL_Rect top = area, bottom = area;
+    top.h = area.h * 58 / 100;
+    bottom.y = area.y + top.h;
+    bottom.h = area.h - top.h;
+    draw_histograms(&f, top);
+    draw_scalars(&f, bottom);
+  } else if (s->nh) {
+    draw_histograms(&f, area);
+  } else {
+    draw_scalars(&f, area);
+  }
+  draw_header(&f, head);
+  if (v->status)
+    vw_text(c, VW_SMALL, grey, 10, v->height - foot / 2, VW_MIDDLE, v->status);
+  vw_canvas_end_frame(c);
+  return 0;
+}
+
+SDL_Surface *vw_render(const vw_snap *s, const vw_view *v, vw_layout *out) {
+  SDL_Surface *surf;
+  SDL_Renderer *r;
+  vw_canvas *c;
+  if (v->width < 64 || v->height < 64 || v->width > 16384 || v->height > 16384) {
+    vw_fail("picture size %dx%d is out of range (64..16384)", v->width, v->height);
+    return NULL;
+  }
+  surf = SDL_CreateRGBSurfaceWithFormat(0, v->width, v->height, 32,
+                                        SDL_PIXELFORMAT_ARGB8888);
+  if (!surf) { vw_fail("cannot make a surface: %s", SDL_GetError()); return NULL; }
+  r = SDL_CreateSoftwareRenderer(surf);
+  if (!r) {
+    vw_fail("cannot make a software renderer: %s", SDL_GetError());
+    SDL_FreeSurface(surf);
+    return NULL;
+  }
+  c = vw_canvas_new(r);
+  if (!c) {
+    SDL_DestroyRenderer(r);
+    SDL_FreeSurface(surf);
+    return NULL;
+  }
+  vw_draw(c, s, v, out);
+  SDL_RenderPresent(r);
+  vw_canvas_free(c);
+  SDL_DestroyRenderer(r);
+  return surf;
+}

@@ -1,0 +1,78 @@
+/* draw.h: the one drawing of a board, used by the window and by save_png.
+ *
+ * Layout (like the seed tutorial's matplotlib figures): a grid of histogram
+ * panels, one row per run (the part of the tag before '/': "no BN", "BN")
+ * and one column per layer (the part after: "L1".."L8"), and under it one
+ * panel per scalar group ("cost/BN" is group "cost", run "BN") with a curve
+ * per run in the run's colour, a legend, ticks and axis titles. A run has
+ * the same colour in both. All panels of a column share one x-axis: the span
+ * of every snapshot of that column (all runs, all steps), so bars can be
+ * compared across runs and over time. */
+#ifndef VW_DRAW_H
+#define VW_DRAW_H
+
+#include <SDL.h>
+#include "board.h"
+#include "text.h"
+
+typedef struct vw_view {
+  int width, height;   /* of the picture (vw_render); the window's own size */
+  int logy;            /* scalar panels in log10 scale */
+  double smoothing;    /* 0: raw curves; in (0, 1): TensorBoard's EMA weight,
+                          drawn over the faint raw curve */
+  int time_mode;       /* histograms as heat maps over steps */
+  long cursor;         /* which histogram step to show (0-based index into
+                          the sorted steps of all tags); < 0: the newest */
+  int at_step;         /* when set, show histograms at `step` instead */
+  double step;
+  int bins;            /* display bins per histogram panel */
+  int tag_axis;        /* each histogram panel on its own x-axis (still
+                          shared by all its steps) instead of its column's */
+  const char *status;  /* optional footer line (the window's key help) */
+} vw_view;
+
+void vw_view_defaults(vw_view *v);
+
+#define VW_MAXPANELS 128
+#define VW_MAXLEGEND 32
+
+typedef struct vw_panel {
+  int kind;              /* VW_SCALAR or VW_HISTOGRAM */
+  SDL_Rect plot;         /* the data area */
+  double x0, x1, y0, y1; /* data values at the plot's edges (log10 when logy);
+                            histograms: y0 = 0 and y1 = the tallest bin */
+  int bins;
+  int row, col;          /* histograms: grid position */
+  long snap;             /* histograms: index of the snapshot drawn, -1 none */
+  char title[96];
+} vw_panel;
+
+typedef struct vw_legend_item {
+  SDL_Rect swatch;
+  SDL_Color color;
+  char name[64];
+} vw_legend_item;
+
+/* Where things were drawn, for tests and for the window's title. */
+typedef struct vw_layout {
+  int npanels;
+  vw_panel panel[VW_MAXPANELS];
+  int nlegend;
+  vw_legend_item legend[VW_MAXLEGEND];
+  long nsteps;           /* distinct histogram steps */
+  long cursor;           /* the index shown */
+  double step;           /* and its step */
+} vw_layout;
+
+extern const SDL_Color vw_background;
+extern const SDL_Color vw_warn;   /* NaN/Inf notes */
+/* The colour of the i-th run (matplotlib's tab10 cycle). */
+SDL_Color vw_run_color(int i);
+
+/* Draws s on c's renderer over v->width x v->height. out may be NULL.
+ * Returns 0, or -1 with vw_error(). */
+int vw_draw(vw_canvas *c, const vw_snap *s, const vw_view *v, vw_layout *out);
+/* The same drawing on a new ARGB8888 surface, no display needed. */
+SDL_Surface *vw_render(const vw_snap *s, const vw_view *v, vw_layout *out);
+
+#endif

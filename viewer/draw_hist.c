@@ -1,0 +1,294 @@
+/* draw_hist.c: the grid of histogram panels (rows = runs, columns = layers),
+ * as bars at one step or as heat maps over all steps. */
+#include "draw_int.h"
+#include "hist.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXGRID 64
+#define MAXBINS 512
+
+typedef struct grid {
+  const char *rows[MAXGRID], *cols[MAXGRID];
+  int nrows, ncols;
+  double lo[MAXGRID], hi[MAXGRID];   /* each column's shared axis */
+} grid;
+
+static int name_slot(const char **names, int *n, const char *name) {
+  int i;
+  for (i = 0; i < *n; i++)
+    if (strcmp(names[i], name) == 0) return i;
+  if (*n == MAXGRID) return -1;
+  names[*n] = name;
+  return (*n)++;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorted distinct steps of every snapshot; the cursor picks one. */
+static void pick_step(frame *f) {
+  const vw_snap *s = f->s;
+  size_t i, j, n = 0, total = 0;
+  double *steps;
+  for (i = 0; i < s->nh; i++) total += s->h[i].n;
+  steps = malloc((total ? total : 1) * sizeof *steps);
+  if (!steps) return;
+  for (i = 0; i < s->nh; i++)
+    for (j = 0; j < s->h[i].n; j++) steps[n++] = s->h[i].h[j].step;
+  qsort(steps, n, sizeof *steps, cmp_double);
+  for (i = j = 0; i < n; i++)
+    if (j == 0 || steps[i] != steps[j - 1]) steps[j++] = steps[i];
+  f->out->nsteps = (long)j;
+  if (j) {
+    long c = f->v->cursor;
+    if (f->v->at_step) {  /* the newest step at or before the one asked */
+      for (c = 0; c + 1 < (long)j && steps[c + 1] <= f->v->step; c++) {}
+    }
+    if (c < 0 || c >= (long)j) c = (long)j - 1;
+    f->out->cursor = c;
+    f->out->step = steps[c];
+  }
+  free(steps);
+}
+
+/* The newest snapshot of t at or before step, or -1. */
+static long snap_at(const vw_shist *t, double step) {
+  long i;
+  for (i = (long)t->n - 1; i >= 0; i--)
+    if (t->h[i].step <= step) return i;
+  return -1;
+}
+
+/* The span of every snapshot of t, widened when empty or a point. */
+static void tag_span(const vw_shist *t, double *a, double *b) {
+  size_t j;
+  *a = INFINITY;
+  *b = -INFINITY;
+  for (j = 0; j < t->n; j++) {
+    double lo, hi;
+    if (!vw_hist_span(&t->h[j], &lo, &hi)) continue;
+    if (lo < *a) *a = lo;
+    if (hi > *b) *b = hi;
+  }
+  if (*a > *b) { *a = -1; *b = 1; }
+  else if (*a == *b) { *a -= 0.5; *b += 0.5; }
+}
+
+static void make_grid(frame *f, grid *g) {
+  const vw_snap *s = f->s;
+  size_t i, j;
+  int k;
+  memset(g, 0, sizeof *g);
+  for (k = 0; k < MAXGRID; k++) { g->lo[k] = INFINITY; g->hi[k] = -INFINITY; }
+  /* tags are stored in creation order, which is the order rows and
+   * columns first appear in */
+  for (i = 0; i < s->nh; i++) {
+    int c;
+    name_slot(g->rows, &g->nrows, s->h[i].run);
+    c = name_slot(g->cols, &g->ncols, s->h[i].layer);
+    if (c < 0) continue;
+    for (j = 0; j < s->h[i].n; j++) {
+      double lo, hi;
+      if (!vw_hist_span(&s->h[i].h[j], &lo, &hi)) continue;
+      if (lo < g->lo[c]) g->lo[c] = lo;
+      if (hi > g->hi[c]) g->hi[c] = hi;
+    }
+  }
+  for (k = 0; k < g->ncols; k++) {
+    if (g->lo[k] > g->hi[k]) { g->lo[k] = -1; g->hi[k] = 1; }
+    else if (g->lo[k] == g->hi[k]) { g->lo[k] -= 0.5; g->hi[k] += 0.5; }
+  }
+}
+
+static void pct(char *buf, size_t n, uint64_t part, uint64_t whole) {
+  double p = whole ? 100.0 * (double)part / (double)whole : 0;
+  snprintf(buf, n, p > 0 && p < 10 ? "%.1f%%" : "%.0f%%", p);
+}
+
+static void draw_ticks(frame *f, const SDL_Rect *p, double a, double b) {
+  double t[16];
+  int i, n = nice_ticks(a, b, p->w / 42 < 2 ? 2 : p->w / 42 > 8 ? 8 : p->w / 42, t);
+  char buf[32];
+  for (i = 0; i < n; i++) {
+    int x = p->x + (int)lround((t[i] - a) / (b - a) * (p->w - 1));
+    set_color(f->r, grey);
+    SDL_RenderDrawLine(f->r, x, p->y + p->h, x, p->y + p->h + 2);
+    fmt_num(buf, sizeof buf, t[i]);
+    vw_text(f->c, VW_SMALL, grey, x, p->y + p->h + 3, VW_CENTER, buf);
+  }
+}
+
+static void draw_bars(frame *f, vw_panel *pp, const vw_hist *h, double a, double b,
+                      SDL_Color col) {
+  double cnt[MAXBINS], maxc = 0;
+  const SDL_Rect *p = &pp->plot;
+  int j, nb = pp->bins;
+  vw_hist_rebin(h, a, b, nb, cnt);
+  for (j = 0; j < nb; j++)
+    if (cnt[j] > maxc) maxc = cnt[j];
+  pp->y0 = 0;
+  pp->y1 = maxc;
+  if (maxc <= 0) {
+    vw_text(f->c, VW_SMALL, vw_warn, p->x + p->w / 2, p->y + p->h / 2,
+            VW_CENTER | VW_MIDDLE, "no finite values");
+    return;
+  }
+  set_color(f->r, col);
+  for (j = 0; j < nb; j++) {
+    int x0 = p->x + j * p->w / nb, x1 = p->x + (j + 1) * p->w / nb;
+    int hgt = (int)lround(cnt[j] / maxc * p->h);
+    if (cnt[j] > 0 && hgt < 1) hgt = 1;
+    if (x1 - x0 > 3) x1--;   /* a gap between bars when there is room */
+    fill_rect(f->r, x0, p->y + p->h - hgt, x1 - x0, hgt);
+  }
+}
+
+/* One row per snapshot (oldest at the top), each normalized to its own
+ * tallest bin so every step's shape is visible. */
+static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, double a, double b,
+                      SDL_Color col) {
+  const SDL_Rect *p = &pp->plot;
+  int nb = pp->bins, rows = (int)t->n < p->h ? (int)t->n : p->h, r, j;
+  double cnt[MAXBINS];
+  SDL_Surface *img;
+  SDL_Texture *tex;
+  if (rows <= 0) return;
+  img = SDL_CreateRGBSurfaceWithFormat(0, nb, rows, 32, SDL_PIXELFORMAT_ARGB8888);
+  if (!img) return;
+  for (r = 0; r < rows; r++) {
+    size_t k = (size_t)r * t->n / (size_t)rows;
+    Uint32 *px = (Uint32 *)((char *)img->pixels + r * img->pitch);
+    double maxc = 0;
+    vw_hist_rebin(&t->h[k], a, b, nb, cnt);
+    for (j = 0; j < nb; j++)
+      if (cnt[j] > maxc) maxc = cnt[j];
+    for (j = 0; j < nb; j++) {
+      double q = maxc > 0 ? sqrt(cnt[j] / maxc) : 0;
+      Uint8 cr = (Uint8)lround(255 - q * (255 - col.r));
+      Uint8 cg = (Uint8)lround(255 - q * (255 - col.g));
+      Uint8 cb = (Uint8)lround(255 - q * (255 - col.b));
+      px[j] = 0xff000000u | (Uint32)cr << 16 | (Uint32)cg << 8 | cb;
+    }
+  }
+  tex = SDL_CreateTextureFromSurface(f->r, img);
+  SDL_FreeSurface(img);
+  if (tex) {
+    SDL_RenderCopy(f->r, tex, NULL, p);
+    SDL_DestroyTexture(tex);
+  }
+  pp->y0 = t->h[0].step;
+  pp->y1 = t->h[t->n - 1].step;
+  if (pp->snap >= 0 && t->n > 1) {
+    int y = p->y + (int)((pp->snap + 0.5) * p->h / (double)t->n);
+    set_color(f->r, ink);
+    SDL_RenderDrawLine(f->r, p->x, y, p->x + p->w - 1, y);
+  }
+  {
+    char buf[40], num[32];
+    fmt_num(num, sizeof num, pp->y0);
+    snprintf(buf, sizeof buf, "step %s", num);
+    vw_text(f->c, VW_SMALL, grey, p->x + 2, p->y + 1, 0, buf);
+    fmt_num(num, sizeof num, pp->y1);
+    snprintf(buf, sizeof buf, "step %s", num);
+    vw_text(f->c, VW_SMALL, grey, p->x + 2, p->y + p->h - 1, VW_BOTTOM, buf);
+  }
+}
+
+static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int col,
+                       SDL_Rect cell) {
+  vw_panel tmp, *pp = add_panel(f);
+  const vw_hist *h;
+  SDL_Color rc = vw_run_color(run_index(f, t->run));
+  int lh = vw_font_height(f->c, VW_SMALL), th = vw_font_height(f->c, VW_NORMAL);
+  char title[96], buf[160], z[16], sat[16], num[32];
+  if (!pp) pp = &tmp;
+  pp->kind = VW_HISTOGRAM;
+  pp->row = row;
+  pp->col = col;
+  pp->bins = f->v->bins < 2 ? 2 : f->v->bins > MAXBINS ? MAXBINS : f->v->bins;
+  pp->x0 = g->lo[col];
+  pp->x1 = g->hi[col];
+  if (f->v->tag_axis) tag_span(t, &pp->x0, &pp->x1);
+  pp->snap = snap_at(t, f->out->step);
+  pp->plot.x = cell.x + 6;
+  pp->plot.y = cell.y + th + 2 * lh + 4;
+  pp->plot.w = cell.w - 12;
+  pp->plot.h = cell.h - (pp->plot.y - cell.y) - lh - 6;
+  if (*t->run) snprintf(title, sizeof title, "%s \xc2\xb7 %s", t->run, t->layer);
+  else snprintf(title, sizeof title, "%s", t->layer);
+  snprintf(pp->title, sizeof pp->title, "%s", title);
+  if (pp->snap >= 0 && t->h[pp->snap].step != f->out->step) {
+    fmt_num(num, sizeof num, t->h[pp->snap].step);
+    snprintf(buf, sizeof buf, "%s @%s", title, num);
+    snprintf(title, sizeof title, "%.95s", buf);
+  }
+  set_color(f->r, rc);
+  fill_rect(f->r, cell.x + 2, cell.y + 3, 4, th - 4);
+  vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0, title);
+  if (pp->plot.w < 8 || pp->plot.h < 8) return;
+  set_color(f->r, light);
+  SDL_RenderDrawRect(f->r, &pp->plot);
+  draw_ticks(f, &pp->plot, pp->x0, pp->x1);
+  if (pp->snap < 0) {
+    vw_text(f->c, VW_SMALL, grey, pp->plot.x + pp->plot.w / 2,
+            pp->plot.y + pp->plot.h / 2, VW_CENTER | VW_MIDDLE, "no data yet");
+    return;
+  }
+  h = &t->h[pp->snap];
+  pct(z, sizeof z, h->zeros, h->n);
+  pct(sat, sizeof sat, h->sat, h->n);
+  fmt_num(num, sizeof num, h->sat_at);
+  snprintf(buf, sizeof buf, "0: %s  |x|>%s: %s", z, num[0] == '0' ? num + 1 : num, sat);
+  vw_text(f->c, VW_SMALL, grey, cell.x + 9, cell.y + th, 0, buf);
+  if (h->nan || h->pinf || h->ninf) {
+    int n = 0;
+    buf[0] = 0;
+    if (h->nan) n += snprintf(buf + n, sizeof buf - n, "NaN %llu ", (unsigned long long)h->nan);
+    if (h->pinf) n += snprintf(buf + n, sizeof buf - n, "+Inf %llu ", (unsigned long long)h->pinf);
+    if (h->ninf) snprintf(buf + n, sizeof buf - n, "-Inf %llu", (unsigned long long)h->ninf);
+    vw_text(f->c, VW_SMALL, vw_warn, cell.x + 9, cell.y + th + lh, 0, buf);
+  }
+  if (f->v->time_mode) draw_heat(f, pp, t, pp->x0, pp->x1, rc);
+  else draw_bars(f, pp, h, pp->x0, pp->x1, rc);
+  /* the zero line, where dead units pile up */
+  if (pp->x0 < 0 && pp->x1 > 0) {
+    int x = pp->plot.x + (int)lround(-pp->x0 / (pp->x1 - pp->x0) * (pp->plot.w - 1));
+    SDL_Color zc = {0, 0, 0, 60};
+    set_color(f->r, zc);
+    SDL_RenderDrawLine(f->r, x, pp->plot.y, x, pp->plot.y + pp->plot.h - 1);
+  }
+  set_color(f->r, grey);
+  SDL_RenderDrawLine(f->r, pp->plot.x, pp->plot.y + pp->plot.h,
+                     pp->plot.x + pp->plot.w - 1, pp->plot.y + pp->plot.h);
+}
+
+void draw_histograms(frame *f, SDL_Rect area) {
+  grid g;
+  size_t i;
+  int cw, ch;
+  pick_step(f);
+  make_grid(f, &g);
+  if (!g.nrows || !g.ncols) return;
+  area.x += 6;
+  area.w -= 12;
+  cw = area.w / g.ncols;
+  ch = area.h / g.nrows;
+  for (i = 0; i < f->s->nh; i++) {
+    const vw_shist *t = &f->s->h[i];
+    int r = name_slot(g.rows, &g.nrows, t->run);
+    int c = name_slot(g.cols, &g.ncols, t->layer);
+    SDL_Rect cell;
+    if (r < 0 || c < 0 || !t->n) continue;
+    cell.x = area.x + c * cw;
+    cell.y = area.y + r * ch;
+    cell.w = cw;
+    cell.h = ch;
+    draw_panel(f, &g, t, r, c, cell);
+  }
+}

@@ -1,0 +1,35 @@
+/* draw_int.h: what the draw_*.c files share (not part of the viewer API). */
+#ifndef VW_DRAW_INT_H
+#define VW_DRAW_INT_H
+
+#include <stddef.h>
+#include "draw.h"
+
+#define MAXRUNS 64
+
+typedef struct frame {
+  vw_canvas *c;
+  SDL_Renderer *r;
+  const vw_snap *s;
+  const vw_view *v;
+  vw_layout *out;
+  const char *runs[MAXRUNS];   /* every run name, in order of first tag */
+  int nruns;
+} frame;
+
+extern const SDL_Color ink, grey, light;
+
+int run_index(const frame *f, const char *run);
+void set_color(SDL_Renderer *r, SDL_Color c);
+void fill_rect(SDL_Renderer *r, int x, int y, int w, int h);
+/* Up to maxn "nice" values (1, 2, 5 x 10^k apart) inside [a, b]. */
+int nice_ticks(double a, double b, int maxn, double *ticks);
+/* A short label: 3 significant digits, k/M suffixes for large values. */
+void fmt_num(char *buf, size_t n, double v);
+/* Adds a panel to f->out (when there is room) and returns it, or NULL. */
+vw_panel *add_panel(frame *f);
+
+void draw_histograms(frame *f, SDL_Rect area);
+void draw_scalars(frame *f, SDL_Rect area);
+
+#endif

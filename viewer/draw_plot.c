@@ -1,0 +1,360 @@
+/* draw_plot.c: scalar panels, one per group ("cost" of "cost/BN"), with a
+ * curve per run, axes, ticks, titles and a legend. A curve of a million
+ * points is drawn as at most four vertices per pixel column (first, min,
+ * max, last), so drawing costs one pass over the points. */
+#include "draw_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXGROUPS 16
+
+typedef struct axes {
+  SDL_Rect p;
+  double x0, x1, y0, y1;
+  int logy;
+} axes;
+
+typedef struct poly {
+  SDL_Point *pt;
+  int n, cap, thick;
+  SDL_Renderer *r;
+  SDL_Color color;
+} poly;
+
+static void poly_flush(poly *q) {
+  int i;
+  set_color(q->r, q->color);
+  if (q->n >= 2) {
+    SDL_RenderDrawLines(q->r, q->pt, q->n);
+    if (q->thick) {
+      for (i = 0; i < q->n; i++) q->pt[i].y++;
+      SDL_RenderDrawLines(q->r, q->pt, q->n);
+      for (i = 0; i < q->n; i++) q->pt[i].y--;
+    }
+  } else if (q->n == 1) {  /* a point between gaps: a visible dot */
+    fill_rect(q->r, q->pt[0].x - 2, q->pt[0].y - 2, 5, 5);
+  }
+  q->n = 0;
+}
+
+static void poly_add(poly *q, int x, int y) {
+  if (q->n == q->cap) {  /* keep the line joined across the flush */
+    SDL_Point last = q->pt[q->n - 1];
+    poly_flush(q);
+    q->pt[q->n++] = last;
+  }
+  q->pt[q->n].x = x;
+  q->pt[q->n].y = y;
+  q->n++;
+}
+
+/* Column aggregation: one pixel column's first, min, max and last value,
+ * mapped to pixels only when the column is done (log10 is monotonic, so
+ * it can wait too). */
+typedef struct colagg {
+  int x, on;
+  double first, lo, hi, last;
+} colagg;
+
+static int ymap(const axes *a, double v) {
+  double py;
+  if (a->logy) v = log10(v);
+  py = a->p.y + a->p.h - 1 - (v - a->y0) * (a->p.h - 1) / (a->y1 - a->y0);
+  if (py < -1e6) py = -1e6;
+  if (py > 1e6) py = 1e6;
+  return (int)floor(py + 0.5);
+}
+
+static void col_emit(poly *q, colagg *c, const axes *a) {
+  int f, lo, hi, l;
+  if (!c->on) return;
+  f = ymap(a, c->first);
+  lo = ymap(a, c->lo);
+  hi = ymap(a, c->hi);
+  l = ymap(a, c->last);
+  poly_add(q, c->x, f);
+  if (lo != f) poly_add(q, c->x, lo);
+  if (hi != lo) poly_add(q, c->x, hi);
+  if (l != hi) poly_add(q, c->x, l);
+  c->on = 0;
+}
+
+static void poly_init(poly *q, frame *f, SDL_Point *buf, int cap, int thick,
+                      SDL_Color c) {
+  q->pt = buf;
+  q->n = 0;
+  q->cap = cap;
+  q->thick = thick;
+  q->r = f->r;
+  q->color = c;
+}
+
+static void col_put(colagg *c, int px, double y) {
+  if (y < c->lo) c->lo = y;
+  if (y > c->hi) c->hi = y;
+  c->last = y;
+  (void)px;
+}
+
+/* The raw curve, and with smooth in (0, 1) TensorBoard's debiased moving
+ * average over it too, in one pass: the raw line faint, the smooth solid. */
+static void draw_curve(frame *f, const axes *a, const vw_sseries *s, double smooth,
+                       SDL_Color col, SDL_Point *buf, int cap) {
+  poly q, qs;
+  colagg c, cs;
+  SDL_Color faint = col;
+  double sx = (a->p.w - 1) / (a->x1 - a->x0), ema = 0, wpow = 1;
+  const vw_point *pt = s->pts;
+  size_t i, n = s->n;
+  int sm = smooth > 0;
+  faint.a = 70;
+  memset(&c, 0, sizeof c);
+  memset(&cs, 0, sizeof cs);
+  poly_init(&q, f, buf, cap / 2, !sm, sm ? faint : col);
+  poly_init(&qs, f, buf + cap / 2, cap / 2, 1, col);
+  for (i = 0; i < n; i++) {
+    double y = pt[i].value, ys = 0;
+    int px;
+    if (!isfinite(y) || (a->logy && y <= 0)) {  /* a gap in the line */
+      col_emit(&q, &c, a);
+      poly_flush(&q);
+      if (sm) { col_emit(&qs, &cs, a); poly_flush(&qs); }
+      continue;
+    }
+    if (sm) {
+      ema = ema * smooth + (1 - smooth) * y;
+      if (wpow > 1e-12) {  /* the debiasing term soon vanishes */
+        wpow *= smooth;
+        ys = ema / (1 - wpow);
+      } else {
+        ys = ema;
+      }
+    }
+    px = a->p.x + (int)floor((pt[i].step - a->x0) * sx + 0.5);
+    if (c.on && c.x == px) {
+      col_put(&c, px, y);
+      if (sm) col_put(&cs, px, ys);
+      continue;
+    }
+    col_emit(&q, &c, a);
+    c.on = 1;
+    c.x = px;
+    c.first = c.lo = c.hi = c.last = y;
+    if (sm) {
+      col_emit(&qs, &cs, a);
+      cs.on = 1;
+      cs.x = px;
+      cs.first = cs.lo = cs.hi = cs.last = ys;
+    }
+  }
+  col_emit(&q, &c, a);
+  poly_flush(&q);
+  if (sm) {
+    col_emit(&qs, &cs, a);
+    poly_flush(&qs);
+  }
+}
+
+static void axes_range(frame *f, axes *a, const char *group) {
+  size_t i;
+  double ymin = INFINITY, ymax = -INFINITY, ypos = INFINITY, pad;
+  a->x0 = INFINITY;
+  a->x1 = -INFINITY;
+  for (i = 0; i < f->s->ns; i++) {
+    const vw_sseries *s = &f->s->s[i];
+    if (strcmp(s->group, group) != 0) continue;
+    if (s->xmin < a->x0) a->x0 = s->xmin;
+    if (s->xmax > a->x1) a->x1 = s->xmax;
+    if (s->ymin < ymin) ymin = s->ymin;
+    if (s->ymax > ymax) ymax = s->ymax;
+    if (s->ypos < ypos) ypos = s->ypos;
+    if (s->n > s->nstat) {  /* the newest point, not in the stats yet */
+      const vw_point *p = &s->pts[s->n - 1];
+      if (p->step < a->x0) a->x0 = p->step;
+      if (p->step > a->x1) a->x1 = p->step;
+      if (isfinite(p->value)) {
+        if (p->value < ymin) ymin = p->value;
+        if (p->value > ymax) ymax = p->value;
+        if (p->value > 0 && p->value < ypos) ypos = p->value;
+      }
+    }
+  }
+  if (!(a->x0 <= a->x1)) { a->x0 = 0; a->x1 = 1; }
+  if (a->x0 == a->x1) { a->x0 -= 1; a->x1 += 1; }
+  a->logy = f->v->logy;
+  if (a->logy) {
+    if (ypos == INFINITY) { ymin = 0; ymax = 1; }
+    else { ymin = log10(ypos); ymax = log10(ymax); }
+  } else if (ymin > ymax) {
+    ymin = 0;
+    ymax = 1;
+  }
+  if (ymin == ymax) { ymin -= 0.5; ymax += 0.5; }
+  pad = (ymax - ymin) * 0.05;
+  a->y0 = ymin - pad;
+  a->y1 = ymax + pad;
+}
+
+static void draw_axes(frame *f, const axes *a, const char *ytitle) {
+  double t[16];
+  char buf[32];
+  int i, n, x, y;
+  const SDL_Rect *p = &a->p;
+  /* x: steps */
+  n = nice_ticks(a->x0, a->x1, p->w / 80 < 2 ? 2 : p->w / 80 > 10 ? 10 : p->w / 80, t);
+  for (i = 0; i < n; i++) {
+    x = p->x + (int)lround((t[i] - a->x0) / (a->x1 - a->x0) * (p->w - 1));
+    set_color(f->r, light);
+    SDL_RenderDrawLine(f->r, x, p->y, x, p->y + p->h - 1);
+    set_color(f->r, ink);
+    SDL_RenderDrawLine(f->r, x, p->y + p->h, x, p->y + p->h + 3);
+    fmt_num(buf, sizeof buf, t[i]);
+    vw_text(f->c, VW_SMALL, ink, x, p->y + p->h + 5, VW_CENTER, buf);
+  }
+  /* y: values, or decades in log scale */
+  if (a->logy) {
+    double d = a->y1 - a->y0, k0 = ceil(a->y0), step = d > 12 ? ceil(d / 6) : 1;
+    for (n = 0; k0 + n * step <= a->y1 && n < 16; n++) t[n] = k0 + n * step;
+  } else {
+    n = nice_ticks(a->y0, a->y1, p->h / 40 < 2 ? 2 : p->h / 40 > 10 ? 10 : p->h / 40, t);
+  }
+  for (i = 0; i < n; i++) {
+    y = p->y + p->h - 1 - (int)lround((t[i] - a->y0) / (a->y1 - a->y0) * (p->h - 1));
+    set_color(f->r, light);
+    SDL_RenderDrawLine(f->r, p->x, y, p->x + p->w - 1, y);
+    set_color(f->r, ink);
+    SDL_RenderDrawLine(f->r, p->x - 4, y, p->x - 1, y);
+    if (a->logy) {
+      if (t[i] >= -3 && t[i] <= 5) fmt_num(buf, sizeof buf, pow(10, t[i]));
+      else snprintf(buf, sizeof buf, "1e%d", (int)t[i]);
+    } else {
+      fmt_num(buf, sizeof buf, t[i]);
+    }
+    vw_text(f->c, VW_SMALL, ink, p->x - 6, y, VW_RIGHT | VW_MIDDLE, buf);
+  }
+  set_color(f->r, ink);
+  SDL_RenderDrawLine(f->r, p->x - 1, p->y, p->x - 1, p->y + p->h);
+  SDL_RenderDrawLine(f->r, p->x - 1, p->y + p->h, p->x + p->w - 1, p->y + p->h);
+  vw_text(f->c, VW_NORMAL, ink, p->x + p->w / 2, p->y + p->h + 20, VW_CENTER, "step");
+  vw_text(f->c, VW_NORMAL, ink, p->x - 48, p->y + p->h / 2,
+          VW_CENTER | VW_MIDDLE | VW_VERTICAL, ytitle);
+}
+
+static void draw_legend(frame *f, const axes *a, const char *group) {
+  size_t i;
+  int lh = vw_font_height(f->c, VW_NORMAL), n = 0, w = 0, x, y;
+  char lines[32][128];
+  SDL_Color cols[32];
+  int bad[32];
+  for (i = 0; i < f->s->ns && n < 32; i++) {
+    const vw_sseries *s = &f->s->s[i];
+    char num[32];
+    if (strcmp(s->group, group) != 0) continue;
+    cols[n] = vw_run_color(run_index(f, s->run));
+    bad[n] = s->bad;
+    if (s->bad) {
+      fmt_num(num, sizeof num, s->bad_step);
+      snprintf(lines[n], sizeof lines[n], "%s  (NaN/Inf from step %s)", s->run, num);
+    } else {
+      fmt_num(num, sizeof num, s->n ? s->pts[s->n - 1].value : 0);
+      snprintf(lines[n], sizeof lines[n], "%s  %s", *s->run ? s->run : s->tag, num);
+    }
+    if (vw_text_width(f->c, VW_NORMAL, lines[n]) > w)
+      w = vw_text_width(f->c, VW_NORMAL, lines[n]);
+    n++;
+  }
+  x = a->p.x + a->p.w - w - 40;
+  y = a->p.y + 6;
+  {
+    SDL_Color box = {255, 255, 255, 225};
+    set_color(f->r, box);
+    fill_rect(f->r, x - 6, y - 3, w + 40, n * lh + 6);
+    set_color(f->r, light);
+    SDL_Rect r = {x - 6, y - 3, w + 40, n * lh + 6};
+    SDL_RenderDrawRect(f->r, &r);
+  }
+  for (i = 0; i < (size_t)n; i++) {
+    int cy = y + (int)i * lh + lh / 2;
+    set_color(f->r, cols[i]);
+    fill_rect(f->r, x, cy - 1, 22, 3);
+    vw_text(f->c, VW_NORMAL, bad[i] ? vw_warn : ink, x + 28, cy, VW_MIDDLE, lines[i]);
+    if (f->out->nlegend < VW_MAXLEGEND) {
+      vw_legend_item *it = &f->out->legend[f->out->nlegend++];
+      it->swatch.x = x;
+      it->swatch.y = cy - 1;
+      it->swatch.w = 22;
+      it->swatch.h = 3;
+      it->color = cols[i];
+      snprintf(it->name, sizeof it->name, "%s", lines[i]);
+    }
+  }
+}
+
+static void draw_group(frame *f, const char *group, SDL_Rect cell,
+                       SDL_Point *buf, int cap) {
+  axes a;
+  vw_panel *pp;
+  size_t i;
+  char ytitle[96];
+  const char *name = *group ? group : "scalars";
+  double sm = f->v->smoothing;
+  a.p.x = cell.x + 70;
+  a.p.y = cell.y + 26;
+  a.p.w = cell.w - 70 - 16;
+  a.p.h = cell.h - 26 - 44;
+  if (a.p.w < 16 || a.p.h < 16) return;
+  axes_range(f, &a, group);
+  snprintf(ytitle, sizeof ytitle, "%s%s", name, a.logy ? " (log scale)" : "");
+  vw_text(f->c, VW_TITLE, ink, a.p.x + a.p.w / 2, cell.y + 4, VW_CENTER, name);
+  draw_axes(f, &a, ytitle);
+  SDL_RenderSetClipRect(f->r, &a.p);
+  for (i = 0; i < f->s->ns; i++) {
+    const vw_sseries *s = &f->s->s[i];
+    SDL_Color c;
+    if (strcmp(s->group, group) != 0) continue;
+    c = vw_run_color(run_index(f, s->run));
+    draw_curve(f, &a, s, sm > 0 && sm < 1 ? sm : 0, c, buf, cap);
+  }
+  SDL_RenderSetClipRect(f->r, NULL);
+  draw_legend(f, &a, group);
+  pp = add_panel(f);
+  if (pp) {
+    pp->kind = VW_SCALAR;
+    pp->plot = a.p;
+    pp->x0 = a.x0;
+    pp->x1 = a.x1;
+    pp->y0 = a.y0;
+    pp->y1 = a.y1;
+    snprintf(pp->title, sizeof pp->title, "%s", name);
+  }
+}
+
+void draw_scalars(frame *f, SDL_Rect area) {
+  const char *groups[MAXGROUPS];
+  int ng = 0, g, j, per, rows, cap;
+  size_t i;
+  SDL_Point *buf;
+  for (i = 0; i < f->s->ns; i++) {
+    for (j = 0; j < ng; j++)
+      if (strcmp(groups[j], f->s->s[i].group) == 0) break;
+    if (j == ng && ng < MAXGROUPS) groups[ng++] = f->s->s[i].group;
+  }
+  if (!ng) return;
+  per = ng < 3 ? ng : 3;
+  rows = (ng + per - 1) / per;
+  cap = 8 * area.w + 128;   /* two polylines, four vertices a column */
+  buf = malloc((size_t)cap * sizeof *buf);
+  if (!buf) return;
+  for (g = 0; g < ng; g++) {
+    SDL_Rect cell;
+    cell.w = area.w / per;
+    cell.h = area.h / rows;
+    cell.x = area.x + (g % per) * cell.w;
+    cell.y = area.y + (g / per) * cell.h;
+    draw_group(f, groups[g], cell, buf, cap);
+  }
+  free(buf);
+}
