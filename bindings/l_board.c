@@ -287,8 +287,11 @@ static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
                       const luaL_Reg *meta) {
   luaL_newmetatable(L, name);
   luaL_setfuncs(L, meta, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__index");
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__index");
+  lua_setfield(L, -2, "__methods");  /* for the REPL's completion */
   lua_pop(L, 1);
 }
 

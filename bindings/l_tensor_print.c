@@ -58,14 +58,22 @@ static void addnum(luaL_Buffer *b, const fmt *f, float v) {
   luaL_addstring(b, s);
 }
 
-static void addrow(luaL_Buffer *b, const fmt *f, const float *p, size_t n, int summarise) {
+/* wrap: numbers per line before a new line (1-D tensors), 0 for never. */
+static void addrow(luaL_Buffer *b, const fmt *f, const float *p, size_t n, int summarise,
+                   size_t wrap) {
+  size_t on_line = 0;
   for (size_t j = 0; j < n; j++) {
     if (!shown(j, n, summarise)) {
       if (j == EDGE) luaL_addstring(b, "  ...");
       continue;
     }
+    if (wrap && on_line == wrap) {
+      luaL_addchar(b, '\n');
+      on_line = 0;
+    }
     luaL_addchar(b, ' ');
     addnum(b, f, p[j]);
+    on_line++;
   }
   luaL_addchar(b, '\n');
 }
@@ -77,7 +85,7 @@ static void addmatrix(luaL_Buffer *b, const fmt *f, const float *p, size_t rows,
       if (i == EDGE) luaL_addstring(b, " ...\n");
       continue;
     }
-    addrow(b, f, p + i * cols, cols, summarise);
+    addrow(b, f, p + i * cols, cols, summarise, 0);
   }
 }
 
@@ -87,7 +95,7 @@ void l_tensor_format(luaL_Buffer *b, const ln_tensor *t) {
   fmt f = choose_format(t);
   char s[96];
   if (t->ndim == 1) {
-    addrow(b, &f, p, t->size[0], summarise);
+    addrow(b, &f, p, t->size[0], summarise, (size_t)(80 / (f.width + 1)));
   } else if (t->ndim == 2) {
     addmatrix(b, &f, p, t->size[0], t->size[1], summarise);
   } else {

@@ -1,0 +1,52 @@
+#!/bin/bash
+# help(): every function and method of the API has an entry in docs/api.md
+# (the README's API reference, compiled into lunet), found by value, by
+# name and by object.
+cd "$(dirname "$0")/../.." || exit 1
+LUNET=${LUNET:-$PWD/build/lunet}
+passed=0 failed=0
+check() {
+  if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "ok - $1"
+  else failed=$((failed + 1)); echo "not ok - $1"; fi
+}
+has() { echo "$out" | grep -Eq -- "$2"; check "$1" $?; }
+
+# The format help() parses: "### `signature`" then one paragraph.
+bad=$(awk '/^### / && !/^### `[^`]+`$/ { print FILENAME ":" NR ": " $0 }
+           prev ~ /^### / && $0 == "" { print FILENAME ":" NR ": empty paragraph" }
+           { prev = $0 }' docs/api.md)
+[ -z "$bad" ]; check "docs/api.md entries are '### \`signature\`' and a paragraph" $?
+[ -z "$bad" ] || echo "$bad"
+
+out=$("$LUNET" tests/repl/api_coverage.lua)
+n=$(echo "$out" | grep -c '^== ')
+[ "$n" -ge 60 ]; check "the API has many functions to check ($n)" $?
+missing=$(echo "$out" | grep -B1 '^no help for' | grep '^== ')
+[ -z "$missing" ]; check "every lunet function and method has a help entry" $?
+[ -z "$missing" ] || echo "$missing"
+
+out=$("$LUNET" -e 'help(lunet.Linear)')
+has "help(lunet.Linear) prints the signature" '^lunet\.Linear\(in, out\)$'
+para=$(echo "$out" | sed -n 2p | sed 's/^  //')
+grep -qF -- "$para" docs/api.md; check "  ...and the paragraph of docs/api.md" $?
+out=$("$LUNET" -e 'help("Linear")')
+has 'help("Linear") finds it by short name' '^lunet\.Linear\(in, out\)$'
+out=$("$LUNET" -e 'help(lunet.zeros(2, 2))')
+has "help(tensor) describes the class" '^lunet\.Tensor$'
+has "  ...and lists its methods" 'methods: .*t:numel\(\)'
+out=$("$LUNET" -e 'help(lunet.zeros(2).numel)')
+has "help(method) finds the method" '^t:numel\(\)$'
+out=$("$LUNET" -e 'help(lunet.Sequential{lunet.ReLU()})')
+has "help(module) gives its layer" '^lunet\.Sequential\{m1, m2, \.\.\.\}$'
+out=$("$LUNET" -e 'help(lunet.optim.Adam)')
+has "help of a nested function" '^lunet\.optim\.Adam\(net \[, opts\]\)$'
+out=$("$LUNET" -e 'help()')
+has "help() lists the sections" '^Layers:$'
+has "  ...and the names" 'lunet\.BatchNorm'
+out=$("$LUNET" -e 'help(print)')
+has "help(print) points to the Lua manual" "^'print' is part of Lua's standard library"
+out=$("$LUNET" -e 'help("no_such_thing")')
+has "an unknown name says so" "^no help for 'no_such_thing'"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

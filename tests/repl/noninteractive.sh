@@ -1,0 +1,88 @@
+#!/bin/bash
+# lunet without a terminal: scripts, -e, -i, -, arguments, -v, -h, exit
+# statuses, and no prompt or escape code when stdin is not a terminal.
+cd "$(dirname "$0")/../.." || exit 1
+LUNET=${LUNET:-$PWD/build/lunet}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export LUNET_HISTORY="$TMP/history"
+passed=0 failed=0
+check() {
+  if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "ok - $1"
+  else failed=$((failed + 1)); echo "not ok - $1"; fi
+}
+# same "name" "expected" "actual"
+same() {
+  [ "$2" = "$3" ]; local r=$?
+  check "$1" $r
+  [ $r = 0 ] || printf '  expected: %q\n  got:      %q\n' "$2" "$3"
+}
+
+out=$(echo 'print(1+1)' | "$LUNET" -)
+same "echo 'print(1+1)' | lunet - prints just 2" "2" "$out"
+out=$(echo 'print(1+1)' | "$LUNET")
+same "without arguments, piped stdin runs as a script (like lua)" "2" "$out"
+echo '1+1' | "$LUNET" >/dev/null 2>"$TMP/err"
+same "a bare expression on piped stdin is a syntax error (exit 1), as with lua -" 1 $?
+grep -q "unexpected symbol" "$TMP/err"
+check "  ...reported as one" $?
+
+printf 'x = 5\nx * 2\nfor i = 1, 2 do\nprint("i" .. i)\nend\n' | "$LUNET" -i >"$TMP/out" 2>&1
+same "-i with piped stdin: results only, no prompt" "$(printf '10\ni1\ni2')" "$(cat "$TMP/out")"
+grep -q $'\033' "$TMP/out" && r=1 || r=0
+check "no escape codes without a terminal" $r
+[ ! -s "$LUNET_HISTORY" ]
+check "no history is written without a terminal" $?
+
+printf 'error("bad")\nprint("still here")\n' | "$LUNET" -i >"$TMP/out" 2>"$TMP/err"
+same "an error at the piped prompt does not stop the session" "still here" "$(cat "$TMP/out")"
+same "  ...and is one short line on stderr" "stdin:1: bad" "$(cat "$TMP/err")"
+
+same "-e runs code" "42" "$("$LUNET" -e 'print(6*7)')"
+same "-e twice, in order" "1
+2" "$("$LUNET" -e 'print(1)' -e 'print(2)')"
+"$LUNET" -e 'error("oops")' 2>"$TMP/err"
+same "-e with an error exits 1" 1 $?
+grep -q '(command line):1: oops' "$TMP/err"
+check "  ...naming the command line" $?
+
+cat >"$TMP/args.lua" <<'LUA'
+local name = arg[0]:match("[^/]*$")
+print(name, arg[1], arg[2], #arg, select("#", ...))
+print(arg[-1] ~= nil, lunet == require("lunet"), type(lunet.zeros))
+LUA
+out=$("$LUNET" "$TMP/args.lua" a "b c")
+same "script arguments in arg and ..., lunet preloaded and required" \
+  "$(printf 'args.lua\ta\tb c\t2\t2\ntrue\ttrue\tfunction')" "$out"
+out=$(echo 'print(...)' | "$LUNET" - x y)
+same "- takes arguments too" "$(printf 'x\ty')" "$out"
+
+printf 'local t = {}\nt.x.y = 1\n' >"$TMP/fail.lua"
+"$LUNET" "$TMP/fail.lua" 2>"$TMP/err"
+same "a failing script exits 1" 1 $?
+grep -q "fail.lua:2: attempt to index a nil value" "$TMP/err"
+check "  ...with its message" $?
+grep -q "stack traceback:" "$TMP/err"
+check "  ...and a traceback" $?
+"$LUNET" "$TMP/missing.lua" 2>"$TMP/err"
+same "a missing script exits 1" 1 $?
+printf 'os.exit(7)\n' >"$TMP/exit.lua"
+"$LUNET" "$TMP/exit.lua"
+same "os.exit(n) sets the status" 7 $?
+
+printf 'y = 3\n' >"$TMP/i.lua"
+same "-i script then piped lines" "4" "$(echo 'y + 1' | "$LUNET" -i "$TMP/i.lua")"
+
+out=$("$LUNET" -v)
+echo "$out" | grep -q '^lunet [0-9]' && echo "$out" | grep -q '^Lua 5\.4' &&
+  echo "$out" | grep -q 'OpenBLAS' && echo "$out" | grep -q '^SDL 2\.'
+check "-v names lunet, Lua, OpenBLAS and SDL versions" $?
+"$LUNET" -h | grep -q '^usage: '
+check "-h prints the usage on stdout" $?
+"$LUNET" -Q 2>"$TMP/err"
+same "an unknown option exits 1" 1 $?
+grep -q "unrecognized option '-Q'" "$TMP/err"
+check "  ...and says which" $?
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
