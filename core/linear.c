@@ -4,20 +4,81 @@
 #include <math.h>
 #include <string.h>
 
+/* Weights of at most this many elements are transposed into l->wt before
+ * each forward so the GEMM is NN: OpenBLAS 0.3.21's small-matrix kernels run
+ * the seed's 500x30x30 NN product in ~5.5 us against ~7.6 us for NT, and the
+ * 900-float transpose costs far less. For large layers the orientations are
+ * within a few percent and the copy would cost more than it saves. */
+#define WT_MAX 4096
+
+/* r oc for the smallest r making it a multiple of 16 floats (one or more
+ * 64-byte vectors): short rows are handled r at a time as one flat loop. */
+static size_t block_width(size_t oc) {
+  size_t w = oc;
+  while (w % 16) w *= 2;
+  return w;
+}
+
+enum { FLAT_MAX = 1024 };  /* floats of stack for a block of rows */
+
+/* Seeds every row with the bias so the GEMM adds onto it (beta = 1). */
+static void bias_rows(float *restrict out, const float *restrict b, size_t n, size_t oc) {
+  float pat[FLAT_MAX];
+  size_t w = block_width(oc), total = n * oc, e = 0;
+  if (w > FLAT_MAX) {
+    for (size_t i = 0; i < n; i++) memcpy(out + i * oc, b, oc * sizeof *out);
+    return;
+  }
+  for (size_t j = 0; j < w; j++) pat[j] = b[j % oc];
+  for (; e + w <= total; e += w)
+    for (size_t j = 0; j < w; j++) out[e + j] = pat[j];
+  for (size_t j = 0; e + j < total; j++) out[e + j] = pat[j];
+}
+
 void ln_linear_forward(float *out, const float *inp, const float *w, const float *b,
                        size_t n, size_t ic, size_t oc) {
-  /* Seed every row with the bias so the GEMM adds onto it (beta = 1). */
-  for (size_t i = 0; i < n; i++) memcpy(out + i * oc, b, oc * sizeof *out);
+  bias_rows(out, b, n, oc);
   ln_gemm(0, 1, n, oc, ic, 1.0f, inp, ic, w, ic, 1.0f, out, oc);
+}
+
+/* ln_linear_forward through a transposed copy of the weight. */
+static void forward_wt(float *out,               /* (N,OC) */
+                       const float *inp,         /* (N,IC) */
+                       const float *restrict w,  /* (OC,IC) */
+                       float *restrict wt,       /* (IC,OC), set to W^T */
+                       const float *b,           /* (OC) */
+                       size_t n, size_t ic, size_t oc) {
+  for (size_t o = 0; o < oc; o++)
+    for (size_t k = 0; k < ic; k++) wt[k * oc + o] = w[o * ic + k];
+  bias_rows(out, b, n, oc);
+  ln_gemm(0, 0, n, oc, ic, 1.0f, inp, ic, wt, oc, 1.0f, out, oc);
+}
+
+/* db += column sums of dout. A loop over a short row (30) spends its time in
+ * remainders, so for small oc the rows are summed r at a time (r oc a
+ * multiple of 16 floats) as one flat loop into r oc float partial sums,
+ * folded into db at the end. */
+static void bias_grad(float *restrict db,          /* (OC) */
+                      const float *restrict dout,  /* (N,OC) */
+                      size_t n, size_t oc) {
+  float acc[FLAT_MAX];
+  size_t w = block_width(oc), total = n * oc, e = 0;
+  if (w > FLAT_MAX) {
+    for (size_t i = 0; i < n; i++)
+      for (size_t o = 0; o < oc; o++) db[o] += dout[i * oc + o];
+    return;
+  }
+  for (size_t j = 0; j < w; j++) acc[j] = 0;
+  for (; e + w <= total; e += w)
+    for (size_t j = 0; j < w; j++) acc[j] += dout[e + j];
+  for (size_t j = 0; e + j < total; j++) acc[j] += dout[e + j];
+  for (size_t j = 0; j < w; j++) db[j % oc] += acc[j];
 }
 
 void ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
                         const float *inp, const float *w, size_t n, size_t ic, size_t oc) {
   ln_gemm(1, 0, oc, ic, n, 1.0f, dout, oc, inp, ic, 1.0f, dw, ic);  /* dW += dout^T in */
-  for (size_t i = 0; i < n; i++) {
-    const float *row = dout + i * oc;
-    for (size_t o = 0; o < oc; o++) db[o] += row[o];
-  }
+  bias_grad(db, dout, n, oc);
   ln_gemm(0, 0, n, ic, oc, 1.0f, dout, oc, w, ic, 0.0f, dinp, ic);  /* din = dout W */
 }
 
@@ -39,8 +100,12 @@ static int linear_forward(ln_module *m, const ln_tensor *in) {
   if (in->st == m->output.st) return ln_fail("Linear: input shares storage with the output");
   size_t n = in->size[0], shape[2] = {n, l->out};
   if (ln_tensor_resize(&m->output, 2, shape)) return LN_ERR;
-  ln_linear_forward(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]),
-                    ln_data(&m->param[1]), n, l->in, l->out);
+  if (l->wt.st)
+    forward_wt(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]), ln_data(&l->wt),
+               ln_data(&m->param[1]), n, l->in, l->out);
+  else
+    ln_linear_forward(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]),
+                      ln_data(&m->param[1]), n, l->in, l->out);
   return LN_OK;
 }
 
@@ -59,8 +124,10 @@ static int linear_backward(ln_module *m, const ln_tensor *in, const ln_tensor *d
   return LN_OK;
 }
 
+static void linear_destroy(ln_module *m) { ln_tensor_free(&((ln_linear *)m)->wt); }
+
 static const ln_module_ops linear_ops = {
-  LN_LINEAR, "Linear", linear_forward, linear_backward, NULL, NULL
+  LN_LINEAR, "Linear", linear_forward, linear_backward, linear_destroy, NULL
 };
 
 ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng) {
@@ -77,11 +144,15 @@ ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng) {
   }
   ln_module *m = &l->base;
   ln_module_init(m, &linear_ops);
+  ln_tensor empty = LN_TENSOR_EMPTY;
+  size_t tshape[2] = {in, out};
   l->in = in;
   l->out = out;
+  l->wt = empty;
   m->nparam = 2;
   if (ln_tensor_init(&m->param[0], 2, wshape) || ln_tensor_init(&m->grad[0], 2, wshape) ||
-      ln_tensor_init(&m->param[1], 1, &out) || ln_tensor_init(&m->grad[1], 1, &out)) {
+      ln_tensor_init(&m->param[1], 1, &out) || ln_tensor_init(&m->grad[1], 1, &out) ||
+      (in * out <= WT_MAX && ln_tensor_init(&l->wt, 2, tshape))) {
     ln_module_release(m);
     return NULL;
   }

@@ -13,6 +13,7 @@
 typedef struct ln_linear {
   ln_module base;
   size_t in, out;
+  ln_tensor wt;  /* (in,out) W^T for the forward of small layers (see linear.c) */
 } ln_linear;
 
 ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng);
