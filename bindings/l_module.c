@@ -187,10 +187,31 @@ static int module_forward(lua_State *L) {
   return 1;
 }
 
+/* backward(x, dy [, {input_grad=}]): input_grad = false skips the gradient
+ * with respect to x (a network's input needs none) and returns nothing.
+ * Unknown keys are errors, as for BatchNorm's options. */
 static int module_backward(lua_State *L) {
   ln_module *m = checkself(L, "backward");
   ln_tensor *x = l_checktensor(L, 2), *dy = l_checktensor(L, 3);
+  int input_grad = 1;
+  if (!lua_isnoneornil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, 4)) {
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+      if (strcmp(k, "input_grad"))
+        luaL_argerror(L, 4, lua_pushfstring(L, "unknown option '%s' (expected input_grad)",
+                                            luaL_tolstring(L, -2, NULL)));
+      if (lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_argerror(L, 4, lua_pushfstring(L, "option 'input_grad' must be a boolean, "
+                                            "got %s", luaL_typename(L, -1)));
+      input_grad = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  m->skip_grad_input = !input_grad;
   if (ln_module_backward(m, x, dy)) return raise(L, m, "backward");
+  if (!input_grad) return 0;
   l_pushview(L, &m->grad_input);
   return 1;
 }

@@ -3,12 +3,14 @@
 
 #include <math.h>
 
+/* Written so that NaN passes through (forward and backward), as in PyTorch:
+ * a diverged network then shows NaN, not "dead" zeros. */
 void ln_relu_forward(float *out, const float *inp, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0.0f;
+  for (size_t i = 0; i < n; i++) out[i] = inp[i] < 0 ? 0.0f : inp[i];
 }
 
 void ln_relu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
-  for (size_t i = 0; i < n; i++) dinp[i] = inp[i] > 0 ? dout[i] : 0.0f;
+  for (size_t i = 0; i < n; i++) dinp[i] = inp[i] <= 0 ? 0.0f : dout[i];
 }
 
 void ln_tanh_forward(float *out, const float *inp, size_t n) {

@@ -79,7 +79,7 @@ void ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
                         const float *inp, const float *w, size_t n, size_t ic, size_t oc) {
   ln_gemm(1, 0, oc, ic, n, 1.0f, dout, oc, inp, ic, 1.0f, dw, ic);  /* dW += dout^T in */
   bias_grad(db, dout, n, oc);
-  ln_gemm(0, 0, n, ic, oc, 1.0f, dout, oc, w, ic, 0.0f, dinp, ic);  /* din = dout W */
+  if (dinp) ln_gemm(0, 0, n, ic, oc, 1.0f, dout, oc, w, ic, 0.0f, dinp, ic);  /* din = dout W */
 }
 
 /* Checks that in is (N,in) for this layer. */
@@ -117,8 +117,12 @@ static int linear_backward(ln_module *m, const ln_tensor *in, const ln_tensor *d
                    dout->size[0]);
   if (in->st == m->grad_input.st || dout->st == m->grad_input.st)
     return ln_fail("Linear: input or grad_output shares storage with grad_input");
-  if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
-  ln_linear_backward(ln_data(&m->grad_input), ln_data(&m->grad[0]), ln_data(&m->grad[1]),
+  float *din = NULL;
+  if (!m->skip_grad_input) {
+    if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
+    din = ln_data(&m->grad_input);
+  }
+  ln_linear_backward(din, ln_data(&m->grad[0]), ln_data(&m->grad[1]),
                      ln_data(dout), ln_data(in), ln_data(&m->param[0]), in->size[0], l->in,
                      l->out);
   return LN_OK;

@@ -24,7 +24,7 @@ void ln_linear_forward(float *out,        /* (N,OC) */
                        const float *w,    /* (OC,IC) */
                        const float *b,    /* (OC) */
                        size_t n, size_t ic, size_t oc);
-/* Sets dinp; ADDS into dw and db. */
+/* Sets dinp (skipped when NULL); ADDS into dw and db. */
 void ln_linear_backward(float *dinp,       /* (N,IC) */
                         float *dw,         /* (OC,IC) */
                         float *db,         /* (OC) */

@@ -42,6 +42,10 @@ struct ln_module {
   const ln_module_ops *ops;
   int refs;
   int training;                  /* 1 at creation, as in PyTorch */
+  /* Set by whoever calls ln_module_backward: 1 when nobody reads grad_input
+   * (the network's input needs none, as in PyTorch), so a layer may leave it
+   * untouched and save work (Linear skips its dout W GEMM). */
+  int skip_grad_input;
   ln_tensor output;              /* shaped like the last forward's result */
   ln_tensor grad_input;          /* shaped like the last backward's input */
   int nparam;

@@ -117,18 +117,22 @@ static void sgd_update(const ln_optim *o, float *restrict p, const float *restri
   }
 }
 
-static void adam_update(ln_optim *o, float *p, const float *g, float *m, float *v, size_t n) {
+/* In float as PyTorch's: the per-step scalars are computed once in double,
+ * the loop is branch-free with restrict pointers so it vectorizes. */
+static void adam_update(const ln_optim *o, float *restrict p, const float *restrict g,
+                        float *restrict m, float *restrict v, size_t n) {
   const ln_optim_config *c = &o->cfg;
-  double b1 = c->beta1, b2 = c->beta2, wd = c->weight_decay, eps = c->eps;
-  double bc1 = 1 - pow(b1, (double)o->steps), bc2 = 1 - pow(b2, (double)o->steps);
-  double step = c->lr / bc1, sbc2 = sqrt(bc2);
+  double bc1 = 1 - pow(c->beta1, (double)o->steps), bc2 = 1 - pow(c->beta2, (double)o->steps);
+  float b1 = (float)c->beta1, b2 = (float)c->beta2, wd = (float)c->weight_decay;
+  float a1 = (float)(1 - c->beta1), a2 = (float)(1 - c->beta2), eps = (float)c->eps;
+  float step = (float)(c->lr / bc1), rsbc2 = (float)(1 / sqrt(bc2));
   for (size_t i = 0; i < n; i++) {
-    double gi = (double)g[i] + wd * p[i];
-    double mi = b1 * m[i] + (1 - b1) * gi;
-    double vi = b2 * v[i] + (1 - b2) * gi * gi;
-    m[i] = (float)mi;
-    v[i] = (float)vi;
-    p[i] = (float)(p[i] - step * mi / (sqrt(vi) / sbc2 + eps));
+    float gi = g[i] + wd * p[i];
+    float mi = b1 * m[i] + a1 * gi;
+    float vi = b2 * v[i] + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= step * mi / (sqrtf(vi) * rsbc2 + eps);
   }
 }
 

@@ -21,14 +21,17 @@ static int seq_forward(ln_module *m, const ln_tensor *in) {
   return LN_OK;
 }
 
+/* Only the first child may skip its grad_input: every later one feeds the
+ * chain. Skipping leaves this Sequential's grad_input untouched too. */
 static int seq_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
   const ln_tensor *d = dout;
   for (size_t i = m->nchild; i-- > 0;) {
     const ln_tensor *x = i ? &m->child[i - 1]->output : in;
+    m->child[i]->skip_grad_input = i == 0 && m->skip_grad_input;
     if (ln_module_backward(m->child[i], x, d)) return child_fail(i);
     d = &m->child[i]->grad_input;
   }
-  ln_tensor_share(&m->grad_input, d);
+  if (!m->skip_grad_input || !m->nchild) ln_tensor_share(&m->grad_input, d);
   return LN_OK;
 }
 

@@ -128,7 +128,7 @@ local function main(args)
       local logits = net:forward(bx)
       local loss = loss_fn:forward(logits, by)
       net:zero_grad()
-      net:backward(bx, loss_fn:backward(logits, by))
+      net:backward(bx, loss_fn:backward(logits, by), {input_grad = false})
       opt:step()
       local _, c = lunet.accuracy(logits, by)
       correct, loss_sum, seen = correct + c, loss_sum + loss * #by, seen + #by

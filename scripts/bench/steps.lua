@@ -49,7 +49,7 @@ local function step()
   net:zero_grad()
   local out = net:forward(x)
   local cost = loss:forward(out, y)
-  net:backward(x, loss:backward(out, y))
+  net:backward(x, loss:backward(out, y), {input_grad = false})
   opt:step()
   return cost
 end

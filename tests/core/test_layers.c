@@ -359,8 +359,22 @@ static void test_linear_init(void) {
   ln_module_release(lin);
 }
 
+/* NaN passes through ReLU both ways, as in PyTorch (torch.relu(nan) is nan
+ * and its gradient passes); -0 stays -0 forward and blocks backward. */
+static void test_relu_nan(void) {
+  const float in[4] = {NAN, -0.0f, 2.0f, -1.0f}, dy[4] = {1, 1, 1, 1};
+  float out[4], dx[4];
+  ln_relu_forward(out, in, 4);
+  ln_relu_backward(dx, in, dy, 4);
+  CHECK(isnan(out[0]) && out[1] == 0 && signbit(out[1]) && out[2] == 2 && out[3] == 0,
+        "relu forward %g %g %g %g", out[0], out[1], out[2], out[3]);
+  CHECK(dx[0] == 1 && dx[1] == 0 && dx[2] == 1 && dx[3] == 0,
+        "relu backward %g %g %g %g", dx[0], dx[1], dx[2], dx[3]);
+}
+
 int main(void) {
   ln_rng_seed(&rng, 7);
+  test_relu_nan();
   test_linear();
   test_activations();
   test_batchnorm();

@@ -309,3 +309,47 @@ describe("closing", function()
     collectgarbage()
   end)
 end)
+
+describe("backward{input_grad = false}", function()
+  local function grads_of(net, x, dy, opts)
+    net:zero_grad()
+    net:forward(x)
+    local ret = net:backward(x, dy, opts)
+    local _, grads = net:parameters()
+    local t = {}
+    for i, g in ipairs(grads) do t[i] = g:view(g:numel()):totable() end
+    return ret, t
+  end
+
+  it("gives the same parameter gradients, returns nil, and inner layers still chain",
+    function()
+    lunet.manual_seed(3)
+    local net = lunet.Sequential{lunet.Linear(4, 5), lunet.Tanh(), lunet.Linear(5, 3)}
+    local x, dy = lunet.randn(6, 4), lunet.randn(6, 3)
+    local ret, want = grads_of(net, x, dy)
+    assert.are.same({6, 4}, {ret:size(1), ret:size(2)})
+    local before = net.modules[1].grad_input:view(24):totable()
+    local ret2, got = grads_of(net, x, dy, {input_grad = false})
+    assert.is_nil(ret2)
+    assert.are.equal(4, #got)
+    -- the first Linear's weight gradient needs the chained gradient of the
+    -- inner layers, so equality means they still computed theirs
+    assert.are.same(want, got)
+    assert.is_true(got[1][1] ~= 0)
+    -- the skipped grad_input is left untouched
+    assert.are.same(before, net.modules[1].grad_input:view(24):totable())
+    local ret3 = grads_of(net, x, dy, {input_grad = true})
+    assert.are.same({6, 4}, {ret3:size(1), ret3:size(2)})
+  end)
+
+  it("rejects unknown keys and non-boolean values", function()
+    local lin = lunet.Linear(2, 2)
+    local x = lunet.randn(3, 2)
+    lin:forward(x)
+    errors_with(function() lin:backward(x, x, {inputgrad = false}) end,
+      "unknown option 'inputgrad'")
+    errors_with(function() lin:backward(x, x, {input_grad = 0}) end,
+      "option 'input_grad' must be a boolean")
+    errors_with(function() lin:backward(x, x, 5) end, "table expected")
+  end)
+end)
