@@ -5,7 +5,7 @@
 set -e
 build="lua5.4 liblua5.4-dev libopenblas-dev libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
 libsdl2-image-dev libreadline-dev zlib1g-dev pkg-config"
-test="lua-busted xvfb xauth tmux x11-apps imagemagick"
+test="lua-busted xvfb xauth tmux x11-apps imagemagick xdotool"
 bench="python3-torch dataset-fashion-mnist"
 case "$1" in
   build) want="$build" ;;

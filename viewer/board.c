@@ -253,6 +253,7 @@ void vw_snap_free(vw_snap *s) {
   for (i = 0; i < s->ns; i++) {
     free(s->s[i].tag);
     free(s->s[i].pts);
+    free(s->s[i].blk);
   }
   for (i = 0; i < s->nh; i++) {
     free(s->h[i].tag);

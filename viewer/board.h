@@ -86,6 +86,11 @@ typedef struct vw_sseries {
   /* over the finite values of [0, nstat): ranges for the axes */
   size_t nstat;
   double xmin, xmax, ymin, ymax, ypos;   /* ypos: the smallest value > 0 */
+  /* drawing caches (series.h): summaries of [0, nblk * VW_BLOCK) */
+  struct vw_block *blk;
+  size_t nblk, blk_alloc;
+  uint64_t blk_gen;
+  double blk_w, ema, wpow;   /* smoothing weight; EMA state after the blocks */
 } vw_sseries;
 
 typedef struct vw_shist {

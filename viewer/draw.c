@@ -1,6 +1,7 @@
 /* draw.c: the frame of the picture (header, areas, empty board) and the
  * helpers the panels share. */
 #include "draw_int.h"
+#include "series.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -123,11 +124,15 @@ static void draw_header(frame *f, int h) {
   if (f->v->logy) vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, "log scale");
 }
 
-int vw_draw(vw_canvas *c, const vw_snap *s, const vw_view *v, vw_layout *out) {
+int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   frame f;
   vw_layout local;
   SDL_Rect area;
   int head = 26, foot = v->status ? 20 : 0;
+  double w = v->smoothing > 0 && v->smoothing < 1 ? v->smoothing : 0;
+  size_t i;
+  for (i = 0; i < s->ns; i++)
+    if (vw_series_prepare(&s->s[i], w) < 0) return -1;
   memset(&f, 0, sizeof f);
   f.c = c;
   f.r = vw_canvas_renderer(c);
@@ -171,7 +176,7 @@ int vw_draw(vw_canvas *c, const vw_snap *s, const vw_view *v, vw_layout *out) {
   return 0;
 }
 
-SDL_Surface *vw_render(const vw_snap *s, const vw_view *v, vw_layout *out) {
+SDL_Surface *vw_render(vw_snap *s, const vw_view *v, vw_layout *out) {
   SDL_Surface *surf;
   SDL_Renderer *r;
   vw_canvas *c;
@@ -194,8 +199,12 @@ SDL_Surface *vw_render(const vw_snap *s, const vw_view *v, vw_layout *out) {
     SDL_FreeSurface(surf);
     return NULL;
   }
-  vw_draw(c, s, v, out);
-  SDL_RenderPresent(r);
+  if (vw_draw(c, s, v, out) < 0) {
+    SDL_FreeSurface(surf);
+    surf = NULL;
+  } else {
+    SDL_RenderPresent(r);
+  }
   vw_canvas_free(c);
   SDL_DestroyRenderer(r);
   return surf;

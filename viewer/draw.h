@@ -70,9 +70,11 @@ extern const SDL_Color vw_warn;   /* NaN/Inf notes */
 SDL_Color vw_run_color(int i);
 
 /* Draws s on c's renderer over v->width x v->height. out may be NULL.
- * Returns 0, or -1 with vw_error(). */
-int vw_draw(vw_canvas *c, const vw_snap *s, const vw_view *v, vw_layout *out);
+ * s is not const: its curves' block summaries (series.h) are brought up to
+ * date first, so keep one snapshot across frames. Returns 0, or -1 with
+ * vw_error(). */
+int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out);
 /* The same drawing on a new ARGB8888 surface, no display needed. */
-SDL_Surface *vw_render(const vw_snap *s, const vw_view *v, vw_layout *out);
+SDL_Surface *vw_render(vw_snap *s, const vw_view *v, vw_layout *out);
 
 #endif

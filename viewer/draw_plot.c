@@ -1,8 +1,9 @@
 /* draw_plot.c: scalar panels, one per group ("cost" of "cost/BN"), with a
  * curve per run, axes, ticks, titles and a legend. A curve of a million
  * points is drawn as at most four vertices per pixel column (first, min,
- * max, last), so drawing costs one pass over the points. */
+ * max, last), taken from block summaries where a block fits in a column. */
 #include "draw_int.h"
+#include "series.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -92,70 +93,98 @@ static void poly_init(poly *q, frame *f, SDL_Point *buf, int cap, int thick,
   q->color = c;
 }
 
-static void col_put(colagg *c, int px, double y) {
-  if (y < c->lo) c->lo = y;
-  if (y > c->hi) c->hi = y;
-  c->last = y;
-  (void)px;
+/* Adds values first..last (min lo, max hi) at pixel column px. */
+static void col_add(poly *q, colagg *c, const axes *a, int px,
+                    double first, double lo, double hi, double last) {
+  if (c->on && c->x == px) {
+    if (lo < c->lo) c->lo = lo;
+    if (hi > c->hi) c->hi = hi;
+    c->last = last;
+    return;
+  }
+  col_emit(q, c, a);
+  c->on = 1;
+  c->x = px;
+  c->first = first;
+  c->lo = lo;
+  c->hi = hi;
+  c->last = last;
 }
 
-/* The raw curve, and with smooth in (0, 1) TensorBoard's debiased moving
- * average over it too, in one pass: the raw line faint, the smooth solid. */
-static void draw_curve(frame *f, const axes *a, const vw_sseries *s, double smooth,
-                       SDL_Color col, SDL_Point *buf, int cap) {
+static void col_gap(poly *q, colagg *c, const axes *a) {
+  col_emit(q, c, a);
+  poly_flush(q);
+}
+
+/* One curve being drawn: the raw line and, when smoothing, the smooth one. */
+typedef struct curve {
+  const axes *a;
+  double sx, w;
+  int sm;
   poly q, qs;
   colagg c, cs;
-  SDL_Color faint = col;
-  double sx = (a->p.w - 1) / (a->x1 - a->x0), ema = 0, wpow = 1;
-  const vw_point *pt = s->pts;
-  size_t i, n = s->n;
-  int sm = smooth > 0;
-  faint.a = 70;
-  memset(&c, 0, sizeof c);
-  memset(&cs, 0, sizeof cs);
-  poly_init(&q, f, buf, cap / 2, !sm, sm ? faint : col);
-  poly_init(&qs, f, buf + cap / 2, cap / 2, 1, col);
-  for (i = 0; i < n; i++) {
-    double y = pt[i].value, ys = 0;
+} curve;
+
+static int px_of(const curve *cv, double step) {
+  return cv->a->p.x + (int)floor((step - cv->a->x0) * cv->sx + 0.5);
+}
+
+/* Points [i0, i1) one by one, the moving average starting from (ema, wpow).
+ * A non-finite value breaks both lines; in log scale a value <= 0 breaks
+ * its own line (the average still takes it in, as TensorBoard's does). */
+static void curve_points(curve *cv, const vw_point *pt, size_t i0, size_t i1,
+                         double ema, double wpow) {
+  const axes *a = cv->a;
+  size_t i;
+  for (i = i0; i < i1; i++) {
+    double y = pt[i].value, ys;
     int px;
-    if (!isfinite(y) || (a->logy && y <= 0)) {  /* a gap in the line */
-      col_emit(&q, &c, a);
-      poly_flush(&q);
-      if (sm) { col_emit(&qs, &cs, a); poly_flush(&qs); }
+    if (!isfinite(y)) {
+      col_gap(&cv->q, &cv->c, a);
+      if (cv->sm) col_gap(&cv->qs, &cv->cs, a);
       continue;
     }
-    if (sm) {
-      ema = ema * smooth + (1 - smooth) * y;
-      if (wpow > 1e-12) {  /* the debiasing term soon vanishes */
-        wpow *= smooth;
-        ys = ema / (1 - wpow);
-      } else {
-        ys = ema;
-      }
-    }
-    px = a->p.x + (int)floor((pt[i].step - a->x0) * sx + 0.5);
-    if (c.on && c.x == px) {
-      col_put(&c, px, y);
-      if (sm) col_put(&cs, px, ys);
-      continue;
-    }
-    col_emit(&q, &c, a);
-    c.on = 1;
-    c.x = px;
-    c.first = c.lo = c.hi = c.last = y;
-    if (sm) {
-      col_emit(&qs, &cs, a);
-      cs.on = 1;
-      cs.x = px;
-      cs.first = cs.lo = cs.hi = cs.last = ys;
+    px = px_of(cv, pt[i].step);
+    if (a->logy && y <= 0) col_gap(&cv->q, &cv->c, a);
+    else col_add(&cv->q, &cv->c, a, px, y, y, y, y);
+    if (!cv->sm) continue;
+    ys = vw_ema_step(&ema, &wpow, cv->w, y);
+    if (a->logy && ys <= 0) col_gap(&cv->qs, &cv->cs, a);
+    else col_add(&cv->qs, &cv->cs, a, px, ys, ys, ys, ys);
+  }
+}
+
+/* The raw curve, and with smoothing TensorBoard's debiased moving average
+ * too: the raw line faint, the smooth one solid. A block of points that
+ * falls in one pixel column is added from its summary (series.h), so a
+ * redraw costs a pass over the blocks, not over every point. */
+static void draw_curve(frame *f, const axes *a, const vw_sseries *s, int sm,
+                       SDL_Color col, SDL_Point *buf, int cap) {
+  curve cv;
+  SDL_Color faint = col;
+  size_t b, nb = s->nblk;
+  int bad = VW_BLK_GAP | (a->logy ? VW_BLK_NONPOS | VW_BLK_SNONPOS : 0);
+  faint.a = 70;
+  memset(&cv, 0, sizeof cv);
+  cv.a = a;
+  cv.sx = (a->p.w - 1) / (a->x1 - a->x0);
+  cv.sm = sm;
+  cv.w = s->blk_w;
+  poly_init(&cv.q, f, buf, cap / 2, !sm, sm ? faint : col);
+  poly_init(&cv.qs, f, buf + cap / 2, cap / 2, 1, col);
+  for (b = 0; b < nb; b++) {
+    const vw_block *k = &s->blk[b];
+    int px;
+    if (!(k->flags & bad) && (px = px_of(&cv, k->x0)) == px_of(&cv, k->x1)) {
+      col_add(&cv.q, &cv.c, a, px, k->f, k->lo, k->hi, k->l);
+      if (sm) col_add(&cv.qs, &cv.cs, a, px, k->sf, k->slo, k->shi, k->sl);
+    } else {
+      curve_points(&cv, s->pts, b * VW_BLOCK, (b + 1) * VW_BLOCK, k->ema, k->wpow);
     }
   }
-  col_emit(&q, &c, a);
-  poly_flush(&q);
-  if (sm) {
-    col_emit(&qs, &cs, a);
-    poly_flush(&qs);
-  }
+  curve_points(&cv, s->pts, nb * VW_BLOCK, s->n, s->ema, s->wpow);
+  col_gap(&cv.q, &cv.c, a);
+  if (sm) col_gap(&cv.qs, &cv.cs, a);
 }
 
 static void axes_range(frame *f, axes *a, const char *group) {
@@ -316,7 +345,7 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
     SDL_Color c;
     if (strcmp(s->group, group) != 0) continue;
     c = vw_run_color(run_index(f, s->run));
-    draw_curve(f, &a, s, sm > 0 && sm < 1 ? sm : 0, c, buf, cap);
+    draw_curve(f, &a, s, sm > 0 && sm < 1, c, buf, cap);
   }
   SDL_RenderSetClipRect(f->r, NULL);
   draw_legend(f, &a, group);

@@ -81,6 +81,8 @@ static double smooth_next(double s) {
   return s < 0.5 ? 0.6 : s < 0.85 ? 0.9 : s < 0.95 ? 0.99 : 0;
 }
 
+static void draw(vw_window *w, state *st);
+
 /* Returns 1 when the window should close. */
 static int handle(vw_window *w, state *st, const SDL_Event *ev) {
   vw_view *v = &w->view;
@@ -97,7 +99,10 @@ static int handle(vw_window *w, state *st, const SDL_Event *ev) {
   if (ev->type != SDL_KEYDOWN) return 0;
   switch (ev->key.keysym.sym) {
   case SDLK_q: case SDLK_ESCAPE: return 1;
-  case SDLK_s: if (st->surf) save_shot(st->win, st->surf); return 0;
+  case SDLK_s:  /* what the keys before it asked for, even in one batch */
+    if (st->dirty) draw(w, st);
+    if (st->surf) save_shot(st->win, st->surf);
+    return 0;
   case SDLK_l: v->logy = !v->logy; break;
   case SDLK_t: v->time_mode = !v->time_mode; break;
   case SDLK_x: v->tag_axis = !v->tag_axis; break;

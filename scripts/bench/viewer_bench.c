@@ -36,6 +36,26 @@ static double time_draw(vw_canvas *c, SDL_Renderer *r, vw_snap *s, vw_view *v, i
   return t[n / 2];
 }
 
+/* Median of n frames as training goes on: a point more on every curve,
+ * the window's copy brought up to date, a redraw. */
+static double time_live(vw_canvas *c, SDL_Renderer *r, vw_board *b, vw_snap *s,
+                        vw_view *v, int n) {
+  static const char *curves[4] = {"cost/a", "cost/b", "cost/c", "cost/d"};
+  double t[64], step = s->s[0].pts[s->s[0].n - 1].step;
+  int i, j;
+  for (i = 0; i < n; i++) {
+    double t0;
+    for (j = 0; j < 4; j++) vw_board_scalar(b, curves[j], step + 1 + i, 1e-3);
+    t0 = now();
+    vw_snap_sync(s, b);
+    vw_draw(c, s, v, NULL);
+    SDL_RenderPresent(r);
+    t[i] = (now() - t0) * 1e3;
+  }
+  qsort(t, n, sizeof *t, cmp);
+  return t[n / 2];
+}
+
 int main(void) {
   vw_board *b = vw_board_new(1 << 20, 100);
   vw_snap *s = vw_snap_new();
@@ -79,7 +99,13 @@ int main(void) {
   v.logy = 1;
   printf("redraw, log scale:                     %.1f ms\n", time_draw(c, r, s, &v, 15));
   v.smoothing = 0.9;
+  t0 = now();
+  vw_draw(c, s, &v, NULL);
+  SDL_RenderPresent(r);
+  printf("first redraw after turning smoothing on (summaries built): %.1f ms\n",
+         (now() - t0) * 1e3);
   printf("redraw, log scale + smoothing 0.9:     %.1f ms\n", time_draw(c, r, s, &v, 15));
+  printf("live: one new point a curve, copy + redraw: %.1f ms\n", time_live(c, r, b, s, &v, 15));
   v.smoothing = 0;
   v.logy = 0;
   v.time_mode = 1;

@@ -1,0 +1,85 @@
+-- Run by tests/viewer/keys.sh under Xvfb, in a scratch directory (where
+-- the window's `s` key writes lunet-N.png): presses the window's keys with
+-- xdotool and saves a PNG after each set, then closes the window with `q`
+-- while logging goes on, and a second window with Escape.
+local lunet = require "lunet"
+
+local board = lunet.Board()
+local step = 0
+local function log(n)
+  for _ = 1, n do
+    step = step + 1
+    board:scalar("cost/no BN", step, 100 / step)
+    board:scalar("cost/BN", step, 50 / step + 1)
+    if step % 50 == 0 then
+      board:histogram("no BN/L1", step, lunet.randn(200, 10))
+      board:histogram("BN/L1", step, lunet.rand(200, 10) * step / 50)
+    end
+  end
+end
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local s = p:read("a")
+  p:close()
+  return s
+end
+
+-- Polls cond until it holds, for at most 20 s; `between` runs between tries
+-- (a short sleep, or more logging).
+local function poll(cond, between)
+  local t0 = os.time()
+  while not cond() do
+    if os.time() - t0 > 20 then return false end
+    if between then between() else os.execute("sleep 0.02") end
+  end
+  return true
+end
+
+local function open(title)
+  local win = lunet.viewer.show(board, {width = 800, height = 600, title = title})
+  local drawn = poll(function() return win:frames() >= 1 end)
+  -- --sync waits for the window to be mapped; timeout bounds it
+  local id = sh("timeout 20 xdotool search --sync --name '^" .. title .. "$'"):match("%d+")
+  print("window", title, drawn, id ~= nil)
+  if id then sh("timeout 20 xdotool windowfocus --sync " .. id) end
+  return win, id
+end
+
+log(300)   -- histograms at steps 50 .. 300
+local win, id = open("lunet keys")
+if not id then os.exit(1) end
+
+-- Presses keys, then `s`; the save is done when the title names the file.
+local saved = 0
+local function press_and_save(keys)
+  saved = saved + 1
+  sh("xdotool key " .. keys .. " s")
+  local want = "lunet: saved lunet-" .. saved .. ".png"
+  local ok = poll(function() return sh("xdotool getwindowname " .. id):match("[^\n]*") == want end)
+  print("saved", saved, keys, ok)
+end
+
+press_and_save("")                 -- 1: as opened
+press_and_save("")                 -- 2: the same picture again
+press_and_save("l")                -- 3: log scale
+press_and_save("l")                -- 4: back to linear
+press_and_save("Left")             -- 5: the snapshot before the newest
+press_and_save("Left Left Right")  -- 6: the one before that
+press_and_save("Right")            -- 7: 5 again
+press_and_save("space")            -- 8: follows the newest again
+
+-- `q` closes the window only: logging goes on meanwhile and after.
+sh("xdotool key q")
+local closed = poll(function() return not win:is_open() end, function() log(10) end)
+local before = step
+log(1000)
+print("q closed", closed, step == before + 1000)
+win:close()
+
+local win2, id2 = open("lunet keys 2")
+if id2 then sh("xdotool key Escape") end
+closed = poll(function() return not win2:is_open() end, function() log(10) end)
+print("Escape closed", closed)
+win2:close()
+print("done", step, #board:tags().scalars)
