@@ -23,6 +23,7 @@ typedef struct l_viewer { vw_window *w; } l_viewer;
 
 static vw_board *check_board(lua_State *L, int arg) {
   l_board *u = luaL_checkudata(L, arg, L_BOARD);
+  if (!u->b) luaL_argerror(L, arg, "board has been closed");
   return u->b;
 }
 
@@ -126,7 +127,6 @@ static int board_histogram(lua_State *L) {
   ln_tensor *t = l_checktensor(L, 4);
   sat = l_optnumber(L, 5, "saturation", VW_SAT);
   if (!(sat >= 0)) luaL_error(L, "option 'saturation' must be >= 0, got %f", sat);
-  if (!t->st) luaL_argerror(L, 4, "tensor is empty");
   if (vw_board_histogram(b, tag, step, ln_data(t), ln_numel(t), sat) < 0)
     luaL_error(L, "Board:histogram: %s", vw_error());
   return 0;
@@ -169,6 +169,8 @@ static int board_save_csv(lua_State *L) {
   return 0;
 }
 
+/* One idempotent closer for __gc and __close; an open window keeps its own
+ * reference to the board. */
 static int board_gc(lua_State *L) {
   l_board *u = luaL_checkudata(L, 1, L_BOARD);
   vw_board_release(u->b);
@@ -177,8 +179,12 @@ static int board_gc(lua_State *L) {
 }
 
 static int board_tostring(lua_State *L) {
-  vw_board *b = check_board(L, 1);
+  vw_board *b = ((l_board *)luaL_checkudata(L, 1, L_BOARD))->b;
   size_t ns, nh;
+  if (!b) {
+    lua_pushliteral(L, "lunet.Board (closed)");
+    return 1;
+  }
   char **s = vw_board_tags(b, VW_SCALAR, &ns), **h = vw_board_tags(b, VW_HISTOGRAM, &nh);
   vw_free_names(s, ns);
   vw_free_names(h, nh);
@@ -271,7 +277,7 @@ static const luaL_Reg board_methods[] = {
   {"save_png", board_save_png}, {"save_csv", board_save_csv}, {NULL, NULL}
 };
 static const luaL_Reg board_meta[] = {
-  {"__gc", board_gc}, {"__tostring", board_tostring}, {NULL, NULL}
+  {"__gc", board_gc}, {"__close", board_gc}, {"__tostring", board_tostring}, {NULL, NULL}
 };
 static const luaL_Reg viewer_methods[] = {
   {"close", viewer_close}, {"is_open", viewer_is_open}, {"wait", viewer_wait},
@@ -283,21 +289,9 @@ static const luaL_Reg viewer_meta[] = {
 };
 static const luaL_Reg viewer_funcs[] = {{"show", viewer_show}, {NULL, NULL}};
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods,
-                      const luaL_Reg *meta) {
-  luaL_newmetatable(L, name);
-  luaL_setfuncs(L, meta, 0);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "__index");
-  lua_setfield(L, -2, "__methods");  /* for the REPL's completion */
-  lua_pop(L, 1);
-}
-
 void l_open_board(lua_State *L) {
-  new_class(L, L_BOARD, board_methods, board_meta);
-  new_class(L, L_VIEWER, viewer_methods, viewer_meta);
+  l_newclass(L, L_BOARD, board_meta, board_methods);
+  l_newclass(L, L_VIEWER, viewer_meta, viewer_methods);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
   lua_pushcfunction(L, board_new);

@@ -423,16 +423,12 @@ static const luaL_Reg bytes_methods[] = {
 
 static const luaL_Reg bytes_metamethods[] = {
   {"__len", bytes_len}, {"__tostring", bytes_tostring}, {"__gc", bytes_gc},
-  {"__close", bytes_gc}, {"__index", NULL},
+  {"__close", bytes_gc},
   {NULL, NULL}
 };
 
 void l_open_data(lua_State *L) {
-  luaL_newmetatable(L, L_BYTES);
-  luaL_setfuncs(L, bytes_metamethods, 0);
-  luaL_newlib(L, bytes_methods);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  l_newclass(L, L_BYTES, bytes_metamethods, bytes_methods);
   luaL_newlib(L, data_functions);
   lua_setfield(L, -2, "data");
   lua_pushcfunction(L, lunet_accuracy);

@@ -21,16 +21,9 @@ typedef struct l_loss {
   int live;  /* 0 once closed */
 } l_loss;
 
-/* The loss a method was called on, with a hint when it was called with `.`
- * (loss.forward(y, t)) and so got the wrong first argument. */
+/* The live loss a method was called on. */
 static l_loss *checkloss(lua_State *L, const char *method) {
-  l_loss *l = luaL_testudata(L, 1, L_LOSS);
-  if (!l) {
-    const char *got = luaL_typename(L, 1);
-    if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
-    luaL_argerror(L, 1, lua_pushfstring(L, "loss expected, got %s; call it as loss:%s(...)",
-                                        got, method));
-  }
+  l_loss *l = l_checkself(L, L_LOSS, "loss expected, got %s; call it as loss:%s(...)", method);
   if (!l->live) luaL_argerror(L, 1, "loss has been closed");
   return l;
 }
@@ -172,17 +165,11 @@ static const luaL_Reg methods[] = {
 
 static const luaL_Reg metamethods[] = {
   {"__call", loss_call}, {"__tostring", loss_tostring}, {"__gc", loss_gc},
-  {"__close", loss_gc}, {"__index", NULL},
+  {"__close", loss_gc},
   {NULL, NULL}
 };
 
 void l_open_loss(lua_State *L) {
   luaL_setfuncs(L, functions, 0);
-  luaL_newmetatable(L, L_LOSS);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "__index");
-  lua_setfield(L, -2, "__methods");  /* for the REPL's completion */
-  lua_pop(L, 1);
+  l_newclass(L, L_LOSS, metamethods, methods);
 }

@@ -52,16 +52,10 @@ ln_module *l_checkmodule(lua_State *L, int arg) {
   return u->m;
 }
 
-/* The module a method was called on, with a hint when it was called with
- * `.` (m.forward(x)) and so got the wrong first argument. */
+/* The live module a method was called on. */
 static ln_module *checkself(lua_State *L, const char *method) {
-  l_module *u = luaL_testudata(L, 1, L_MODULE);
-  if (!u) {
-    const char *got = luaL_typename(L, 1);
-    if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
-    luaL_argerror(L, 1, lua_pushfstring(L, "module expected, got %s; call it as m:%s(...)",
-                                        got, method));
-  }
+  l_module *u = l_checkself(L, L_MODULE, "module expected, got %s; call it as m:%s(...)",
+                            method);
   if (!u->m) luaL_argerror(L, 1, "module has been closed");
   return u->m;
 }
@@ -169,6 +163,7 @@ static int lunet_Sequential(lua_State *L) {
       if (list)
         luaL_argerror(L, 1, lua_pushfstring(L, "element %d is not a module (got %s)",
                                             (int)i, got));
+      if (u) luaL_argerror(L, (int)i, "module has been closed");
       luaL_typeerror(L, (int)i, "module");
     }
     if (ln_sequential_add(seq, u->m)) l_raise(L, "Sequential");
@@ -409,11 +404,10 @@ void l_open_module(lua_State *L) {
   lua_setmetatable(L, -2);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
 
-  luaL_newmetatable(L, L_MODULE);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "__methods");  /* for the REPL's completion and help() */
+  /* __index: module_index, with the methods table as its upvalue. */
+  l_newclass(L, L_MODULE, metamethods, methods);
+  luaL_getmetatable(L, L_MODULE);
+  lua_getfield(L, -1, "__methods");
   lua_pushcclosure(L, module_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);

@@ -17,16 +17,10 @@ typedef struct l_optim {
   ln_optim *o;  /* NULL once closed */
 } l_optim;
 
-/* The optimizer a method was called on, with a hint when it was called with
- * `.` (opt.step()) and so got the wrong first argument. */
+/* The live optimizer a method was called on. */
 static ln_optim *checkoptim(lua_State *L, const char *method) {
-  l_optim *u = luaL_testudata(L, 1, L_OPTIM);
-  if (!u) {
-    const char *got = luaL_typename(L, 1);
-    if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
-    luaL_argerror(L, 1, lua_pushfstring(L, "optimizer expected, got %s; call it as opt:%s()",
-                                        got, method));
-  }
+  l_optim *u = l_checkself(L, L_OPTIM, "optimizer expected, got %s; call it as opt:%s()",
+                           method);
   if (!u->o) luaL_argerror(L, 1, "optimizer has been closed");
   return u->o;
 }
@@ -201,9 +195,5 @@ static const luaL_Reg metamethods[] = {
 void l_open_optim(lua_State *L) {
   luaL_newlib(L, functions);
   lua_setfield(L, -2, "optim");
-  luaL_newmetatable(L, L_OPTIM);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_setfield(L, -2, "__methods");  /* for optim_index and the REPL's completion */
-  lua_pop(L, 1);
+  l_newclass(L, L_OPTIM, metamethods, methods);  /* optim_index reads __methods */
 }

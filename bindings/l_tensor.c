@@ -312,6 +312,7 @@ static int arith(lua_State *L, ln_binop op, const char *name) {
   ln_tensor *a = l_testtensor(L, 1), *b = l_testtensor(L, 2);
   if (!a && !lua_isnumber(L, 1)) luaL_argexpected(L, 0, 1, "tensor or number");
   if (!b && !lua_isnumber(L, 2)) luaL_argexpected(L, 0, 2, "tensor or number");
+  if (!a && !b) luaL_typeerror(L, 1, L_TENSOR);  /* t.add(2, 3): two numbers */
   if (a) a = l_checktensor(L, 1);  /* refuses a closed tensor */
   if (b) b = l_checktensor(L, 2);
   ln_tensor *out = l_newtensor(L);
@@ -380,17 +381,10 @@ static const luaL_Reg metamethods[] = {
   {"__add", tensor_add}, {"__sub", tensor_sub}, {"__mul", tensor_mul},
   {"__div", tensor_div}, {"__unm", tensor_unm}, {"__len", tensor_len},
   {"__tostring", tensor_tostring}, {"__gc", tensor_gc}, {"__close", tensor_gc},
-  {"__index", NULL},
   {NULL, NULL}
 };
 
 void l_open_tensor(lua_State *L) {
   luaL_setfuncs(L, functions, 0);
-  luaL_newmetatable(L, L_TENSOR);
-  luaL_setfuncs(L, metamethods, 0);
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "__index");
-  lua_setfield(L, -2, "__methods");  /* for the REPL's completion */
-  lua_pop(L, 1);
+  l_newclass(L, L_TENSOR, metamethods, methods);
 }

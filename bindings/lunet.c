@@ -27,6 +27,32 @@ static int lunet_get_num_threads(lua_State *L) {
   return 1;
 }
 
+void l_newclass(lua_State *L, const char *name, const luaL_Reg *meta,
+                const luaL_Reg *methods) {
+  luaL_newmetatable(L, name);
+  luaL_setfuncs(L, meta, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_getfield(L, -2, "__index");
+  if (!lua_toboolean(L, -1)) {  /* none of its own */
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -4, "__index");
+  }
+  lua_pop(L, 1);
+  lua_setfield(L, -2, "__methods");
+  lua_pop(L, 1);
+}
+
+void *l_checkself(lua_State *L, const char *tname, const char *expected, const char *method) {
+  void *u = luaL_testudata(L, 1, tname);
+  if (!u) {
+    const char *got = luaL_typename(L, 1);
+    if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
+    luaL_argerror(L, 1, lua_pushfstring(L, expected, got, method));
+  }
+  return u;
+}
+
 static const luaL_Reg functions[] = {
   {"clock", lunet_clock},
   {"set_num_threads", lunet_set_num_threads},

@@ -29,6 +29,18 @@ void l_pushview(lua_State *L, const ln_tensor *src);
 ln_module *l_checkmodule(lua_State *L, int arg);
 void l_pushmodule(lua_State *L, ln_module *m);
 
+/* Registers metatable `name` with the metamethods meta and the methods
+ * table as __methods (for the REPL's completion and help) and, unless meta
+ * has its own __index, as __index. Leaves the stack as it was. */
+void l_newclass(lua_State *L, const char *name, const luaL_Reg *meta,
+                const luaL_Reg *methods);
+/* The userdata of metatable tname that method was called on (argument 1).
+ * Anything else, most often from a call with `.` instead of `:`, raises an
+ * argument error from the format expected, given the type got and method:
+ * "loss expected, got %s; call it as loss:%s(...)". Whether the object is
+ * closed is for the caller to check. */
+void *l_checkself(lua_State *L, const char *tname, const char *expected, const char *method);
+
 /* Raises the core's last error as "<who>: <message>". Never returns. */
 int l_raise(lua_State *L, const char *who);
 /* Reads an optional number field of an options table at index arg. */

@@ -104,4 +104,22 @@ describe("lunet.Board", function()
       "option 'width' must be in 64..16384, got 10")
     assert.has_error(function() lunet.viewer.show(42) end)
   end)
+
+  it("closes once with <close> or __gc; a closed board is an error, not a crash", function()
+    local kept
+    do
+      local b <close> = lunet.Board()
+      b:scalar("c", 1, 1)
+      kept = b
+    end
+    assert.equals("lunet.Board (closed)", tostring(kept))
+    for _, f in ipairs{function() kept:scalar("c", 2, 2) end, function() kept:tags() end,
+                       function() lunet.viewer.show(kept) end} do
+      local ok, err = pcall(f)
+      assert.is_false(ok)
+      assert.matches("board has been closed", err, 1, true)
+    end
+    getmetatable(kept).__gc(kept)  -- idempotent
+    assert.equals("lunet.Board (closed)", tostring(kept))
+  end)
 end)

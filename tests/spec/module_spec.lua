@@ -297,6 +297,8 @@ describe("closing", function()
     getmetatable(m).__close(m)  -- idempotent
     getmetatable(m).__gc(m)
     errors_with(function() lunet.Sequential{ m } end, "element 1 is not a module (got a closed")
+    errors_with(function() lunet.Sequential(lunet.ReLU(), m) end,
+                "bad argument #2 to 'Sequential' (module has been closed)")
   end)
 
   it("children outlive their userdata; garbage collection frees cleanly", function()

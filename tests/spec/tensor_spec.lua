@@ -369,6 +369,9 @@ describe("tensor bad input", function()
     fails(function() t.narrow(1, 1, 1) end, "'narrow'", "lunet.Tensor expected")
     fails(function() t.copy(lunet.zeros(6)) end, "'copy'", "lunet.Tensor expected, got no value")
     fails(function() t.totable() end, "'totable'", "lunet.Tensor expected")
+    -- Two numbers and no tensor once crashed (a NULL tensor reached the core).
+    fails(function() t.add(2, 3) end, "'add'", "lunet.Tensor expected, got number")
+    fails(function() t.mul(2, 3) end, "'mul'", "lunet.Tensor expected, got number")
   end)
 
   it("a foreign object where a tensor is expected", function()
