@@ -74,6 +74,7 @@ describe("lunet.data.idx", function()
     assert.same({2, 3}, b:size())
     assert.equal(6, b:numel())
     assert.same({{0, 1, 2}, {127, 128, 255}}, b:float():totable())
+    assert.equal(b.float, getmetatable(b).__methods.float)  -- the REPL completes it
     local e = err_of(lunet.data.idx, write("e.idx", idx_bytes(0x0D, {1}, {1})), {bytes = true})
     assert.matches("only u8 files can be kept as bytes", e, 1, true)
   end)
