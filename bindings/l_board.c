@@ -37,6 +37,40 @@ static const char *check_tag(lua_State *L, int arg) {
   return tag;
 }
 
+/* Pushes "a, b or c" (quoted when q) from a NULL-terminated list. */
+static const char *push_list(lua_State *L, const char *const *names, int q) {
+  luaL_Buffer bf;
+  int i;
+  luaL_buffinit(L, &bf);
+  for (i = 0; names[i]; i++) {
+    if (i) luaL_addstring(&bf, names[i + 1] ? ", " : " or ");
+    if (q) luaL_addchar(&bf, '"');
+    luaL_addstring(&bf, names[i]);
+    if (q) luaL_addchar(&bf, '"');
+  }
+  luaL_pushresult(&bf);
+  return lua_tostring(L, -1);
+}
+
+/* Raises "<who>: unknown option 'k' (expected ...)" for a key of the options
+ * table at arg that is not in known, so a typo never goes unnoticed. */
+static void check_keys(lua_State *L, int arg, const char *who, const char *const *known) {
+  if (lua_isnoneornil(L, arg)) return;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    int i, ok = 0;
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (i = 0; known[i] && !ok; i++) ok = strcmp(lua_tostring(L, -1), known[i]) == 0;
+    if (!ok) {
+      const char *list = push_list(L, known, 0);
+      luaL_error(L, "%s: unknown option '%s' (expected %s)", who,
+                 luaL_tolstring(L, -2, NULL), list);
+    }
+  }
+}
+
 /* Reads an optional field of the options table at arg; leaves it on top and
  * returns its type (LUA_TNIL when absent or when there is no table). */
 static int opt_field(lua_State *L, int arg, const char *name) {
@@ -45,65 +79,114 @@ static int opt_field(lua_State *L, int arg, const char *name) {
   return lua_getfield(L, arg, name);
 }
 
-static lua_Integer opt_int(lua_State *L, int arg, const char *name, lua_Integer def,
-                           lua_Integer lo, lua_Integer hi) {
+static lua_Integer opt_int(lua_State *L, int arg, const char *who, const char *name,
+                           lua_Integer def, lua_Integer lo, lua_Integer hi) {
   lua_Integer v = def;
   if (opt_field(L, arg, name) != LUA_TNIL) {
     int ok;
     v = lua_tointegerx(L, -1, &ok);
-    if (!ok) luaL_error(L, "option '%s' must be an integer, got %s", name,
+    if (!ok) luaL_error(L, "%s: option '%s' must be an integer, got %s", who, name,
                         luaL_typename(L, -1));
-    if (v < lo || v > hi) luaL_error(L, "option '%s' must be in %I..%I, got %I",
-                                     name, lo, hi, v);
+    if (v < lo || v > hi) luaL_error(L, "%s: option '%s' must be in %I..%I, got %I",
+                                     who, name, lo, hi, v);
   }
   lua_pop(L, 1);
   return v;
 }
 
-static int opt_bool(lua_State *L, int arg, const char *name, int def) {
+static double opt_num(lua_State *L, int arg, const char *who, const char *name, double def) {
+  double v = def;
+  if (opt_field(L, arg, name) != LUA_TNIL) {
+    int ok;
+    v = lua_tonumberx(L, -1, &ok);
+    if (!ok) luaL_error(L, "%s: option '%s' must be a number, got %s", who, name,
+                        luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+static int opt_bool(lua_State *L, int arg, const char *who, const char *name, int def) {
   int v = def, t = opt_field(L, arg, name);
   if (t != LUA_TNIL) {
-    if (t != LUA_TBOOLEAN) luaL_error(L, "option '%s' must be a boolean, got %s",
-                                      name, luaL_typename(L, -1));
+    if (t != LUA_TBOOLEAN) luaL_error(L, "%s: option '%s' must be a boolean, got %s",
+                                      who, name, luaL_typename(L, -1));
     v = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
   return v;
 }
 
-/* The drawing options shared by save_png and viewer.show. */
-static void read_view(lua_State *L, int arg, vw_view *v) {
-  const char *axis = "layer";
-  vw_view_defaults(v);
-  v->width = (int)opt_int(L, arg, "width", v->width, 64, 16384);
-  v->height = (int)opt_int(L, arg, "height", v->height, 64, 16384);
-  v->bins = (int)opt_int(L, arg, "bins", v->bins, 2, 512);
-  v->logy = opt_bool(L, arg, "log", 0);
-  v->time_mode = opt_bool(L, arg, "time", 0);
-  v->smoothing = l_optnumber(L, arg, "smoothing", 0);
-  if (!(v->smoothing >= 0 && v->smoothing < 1))
-    luaL_error(L, "option 'smoothing' must be in [0, 1), got %f", v->smoothing);
-  if (opt_field(L, arg, "step") != LUA_TNIL) {
-    v->at_step = 1;
-    v->step = l_optnumber(L, arg, "step", 0);
-  }
-  lua_pop(L, 1);
-  if (opt_field(L, arg, "axis") != LUA_TNIL) {
+/* A string option: NULL when absent. Stays valid while the table holds it. */
+static const char *opt_str(lua_State *L, int arg, const char *who, const char *name) {
+  const char *v = NULL;
+  if (opt_field(L, arg, name) != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "option 'axis' must be \"layer\" or \"panel\", got %s",
+      luaL_error(L, "%s: option '%s' must be a string, got %s", who, name,
                  luaL_typename(L, -1));
-    axis = lua_tostring(L, -1);
+    v = lua_tostring(L, -1);
   }
-  if (strcmp(axis, "layer") && strcmp(axis, "panel"))
-    luaL_error(L, "option 'axis' must be \"layer\" or \"panel\", got \"%s\"", axis);
-  v->tag_axis = axis[0] == 'p';
   lua_pop(L, 1);
+  return v;
 }
 
+/* A string option among choices: its index, or 0 when absent. */
+static int opt_choice(lua_State *L, int arg, const char *who, const char *name,
+                      const char *const *choices) {
+  const char *v = opt_str(L, arg, who, name);
+  int i;
+  if (!v) return 0;
+  for (i = 0; choices[i]; i++)
+    if (strcmp(v, choices[i]) == 0) return i;
+  luaL_error(L, "%s: option '%s' must be %s, got \"%s\"", who, name,
+             push_list(L, choices, 1), v);
+  return 0;
+}
+
+static const char *const view_keys[] = {
+  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", NULL
+};
+static const char *const show_keys[] = {
+  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "title",
+  NULL
+};
+static const char *const axis_choices[] = {"layer", "panel", NULL};
+/* In the order of VW_PANELS_*. */
+static const char *const panel_choices[] = {"all", "histograms", "scalars", NULL};
+
+/* The drawing options shared by save_png and viewer.show; a width or
+ * height left out is 0 (vw_render picks one). */
+static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
+  vw_view_defaults(v);
+  v->width = (int)opt_int(L, arg, who, "width", 0, 64, 16384);
+  v->height = (int)opt_int(L, arg, who, "height", 0, 64, 16384);
+  v->panels = opt_choice(L, arg, who, "panels", panel_choices);
+  v->bins = (int)opt_int(L, arg, who, "bins", v->bins, 2, 512);
+  v->logy = opt_bool(L, arg, who, "log", 0);
+  v->time_mode = opt_bool(L, arg, who, "time", 0);
+  v->smoothing = opt_num(L, arg, who, "smoothing", 0);
+  if (!(v->smoothing >= 0 && v->smoothing < 1))
+    luaL_error(L, "%s: option 'smoothing' must be in [0, 1), got %f", who, v->smoothing);
+  if (opt_field(L, arg, "step") != LUA_TNIL) {
+    v->at_step = 1;
+    v->step = opt_num(L, arg, who, "step", 0);
+  }
+  lua_pop(L, 1);
+  v->tag_axis = opt_choice(L, arg, who, "axis", axis_choices);
+}
+
+static const char *const board_keys[] = {"scalar_cap", "histogram_cap", NULL};
+static const char *const hist_keys[] = {"saturation", NULL};
+static const char *const axis_keys[] = {"xlabel", "ylabel", NULL};
+
 static int board_new(lua_State *L) {
-  lua_Integer sc = opt_int(L, 1, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
-  lua_Integer hc = opt_int(L, 1, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
-  l_board *u = lua_newuserdatauv(L, sizeof *u, 0);
+  const char *who = "lunet.Board";
+  lua_Integer sc, hc;
+  l_board *u;
+  check_keys(L, 1, who, board_keys);
+  sc = opt_int(L, 1, who, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
+  hc = opt_int(L, 1, who, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
+  u = lua_newuserdatauv(L, sizeof *u, 0);
   u->b = NULL;
   luaL_setmetatable(L, L_BOARD);
   u->b = vw_board_new((size_t)sc, (size_t)hc);
@@ -125,10 +208,24 @@ static int board_histogram(lua_State *L) {
   const char *tag = check_tag(L, 2);
   double step = luaL_checknumber(L, 3), sat;
   ln_tensor *t = l_checktensor(L, 4);
-  sat = l_optnumber(L, 5, "saturation", VW_SAT);
-  if (!(sat >= 0)) luaL_error(L, "option 'saturation' must be >= 0, got %f", sat);
+  check_keys(L, 5, "Board:histogram", hist_keys);
+  sat = opt_num(L, 5, "Board:histogram", "saturation", VW_SAT);
+  if (!(sat >= 0))
+    luaL_error(L, "Board:histogram: option 'saturation' must be >= 0, got %f", sat);
   if (vw_board_histogram(b, tag, step, ln_data(t), ln_numel(t), sat) < 0)
     luaL_error(L, "Board:histogram: %s", vw_error());
+  return 0;
+}
+
+/* axis(group, {xlabel =, ylabel =}): the axis titles of a scalar group. */
+static int board_axis(lua_State *L) {
+  vw_board *b = check_board(L, 1);
+  const char *group = luaL_checkstring(L, 2), *x, *y;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  check_keys(L, 3, "Board:axis", axis_keys);
+  x = opt_str(L, 3, "Board:axis", "xlabel");
+  y = opt_str(L, 3, "Board:axis", "ylabel");
+  if (vw_board_axis(b, group, x, y) < 0) luaL_error(L, "Board:axis: %s", vw_error());
   return 0;
 }
 
@@ -157,7 +254,8 @@ static int board_save_png(lua_State *L) {
   vw_board *b = check_board(L, 1);
   const char *path = luaL_checkstring(L, 2);
   vw_view v;
-  read_view(L, 3, &v);
+  check_keys(L, 3, "Board:save_png", view_keys);
+  read_view(L, 3, "Board:save_png", &v);
   if (vw_save_png(b, path, &v) < 0) luaL_error(L, "Board:save_png: %s", vw_error());
   return 0;
 }
@@ -208,15 +306,15 @@ static void forget(lua_State *L, int arg) {
 
 static int viewer_show(lua_State *L) {
   vw_board *b = check_board(L, 1);
-  const char *title = "lunet";
+  const char *title = "lunet", *t;
   l_viewer *u;
-  vw_view v;
-  read_view(L, 2, &v);
-  if (opt_field(L, 2, "title") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "option 'title' must be a string, got %s", luaL_typename(L, -1));
-    title = lua_tostring(L, -1);
-  }
+  vw_view v, d;
+  check_keys(L, 2, "lunet.viewer.show", show_keys);
+  read_view(L, 2, "lunet.viewer.show", &v);
+  vw_view_defaults(&d);
+  if (!v.width) v.width = d.width;
+  if (!v.height) v.height = d.height;
+  if ((t = opt_str(L, 2, "lunet.viewer.show", "title"))) title = t;
   u = lua_newuserdatauv(L, sizeof *u, 0);
   u->w = NULL;
   luaL_setmetatable(L, L_VIEWER);
@@ -273,7 +371,8 @@ static int viewer_tostring(lua_State *L) {
 }
 
 static const luaL_Reg board_methods[] = {
-  {"scalar", board_scalar}, {"histogram", board_histogram}, {"tags", board_tags},
+  {"scalar", board_scalar}, {"histogram", board_histogram}, {"axis", board_axis},
+  {"tags", board_tags},
   {"save_png", board_save_png}, {"save_csv", board_save_csv}, {NULL, NULL}
 };
 static const luaL_Reg board_meta[] = {

@@ -33,9 +33,8 @@ if flags.steps < 1 or flags.steps % 1 ~= 0 then
   os.exit(2)
 end
 
--- One board for the window with everything on it; the two PNGs each draw a
--- board of their own, since save_png draws every tag a board holds.
-local board, hist_board, cost_board = lunet.Board(), lunet.Board(), lunet.Board()
+-- One board for the window and both PNGs (each draws one kind of panel).
+local board = lunet.Board()
 local window
 local function env_set(name) return (os.getenv(name) or "") ~= "" end
 local has_display = env_set("DISPLAY") or env_set("WAYLAND_DISPLAY")
@@ -53,12 +52,10 @@ local res = seed.compare({
 }, {
   on_cost = function(r, step, cost)
     board:scalar("cost/" .. r.name, step, cost)
-    cost_board:scalar("cost/" .. r.name, step, cost)
   end,
   on_hist = function(r, step, inputs)
     for l, t in ipairs(inputs) do
       board:histogram(r.name .. "/L" .. l, step, t)
-      hist_board:histogram(r.name .. "/L" .. l, step, t)
     end
   end,
   on_step = function(step)
@@ -108,8 +105,8 @@ print(string.format("  no BN: %s", seed.fmt(nobn_test)))
 
 os.execute("mkdir -p '" .. flags.out:gsub("'", "'\\''") .. "'")
 local hist_png, cost_png = flags.out .. "/histograms.png", flags.out .. "/cost.png"
-hist_board:save_png(hist_png, { width = 1400, height = 420, axis = "panel" })
-cost_board:save_png(cost_png, { width = 700, height = 420, log = true })
+board:save_png(hist_png, { panels = "histograms", axis = "panel" })
+board:save_png(cost_png, { panels = "scalars", log = true })
 print("\nwrote " .. hist_png .. " and " .. cost_png)
 
 if window then

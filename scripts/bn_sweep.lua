@@ -96,7 +96,9 @@ local function diverged(v) return not seed.finite(v) or v > DIVERGED end
 local function plotted(v) return diverged(v) and math.log(DIVERGED, 10) or math.log(v, 10) end
 
 local board = lunet.Board()
-local tag = "log10 final cost (6 = diverged)/"
+local tag = "final cost/"
+board:axis("final cost", { xlabel = "setting (# in the table)",
+                           ylabel = "log10 final cost (6 = diverged)" })
 local t0 = lunet.clock()
 for i, s in ipairs(settings) do
   s.nobn, s.bn = run_setting(s)
@@ -134,4 +136,4 @@ print(string.format("BN better in %d settings, no BN better in %d, the rest tied
 os.execute("mkdir -p '" .. flags.out:gsub("'", "'\\''") .. "'")
 local png = flags.out .. "/sweep.png"
 board:save_png(png, { width = 900, height = 450 })
-print("\nwrote " .. png .. " (x: setting number in the table, y: log10 final cost)")
+print("\nwrote " .. png)

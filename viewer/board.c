@@ -45,7 +45,20 @@ struct vw_board {
   size_t ntags[2], alloc[2];
   int seq;
   uint64_t version;
+  vw_axis *ax;             /* axis titles by scalar group */
+  size_t nax, ax_alloc;
+  uint64_t ax_gen;         /* bumped when a title changes */
 };
+
+static void free_axes(vw_axis *ax, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    free(ax[i].group);
+    free(ax[i].x);
+    free(ax[i].y);
+  }
+  free(ax);
+}
 
 vw_board *vw_board_new(size_t scalar_cap, size_t hist_cap) {
   vw_board *b;
@@ -85,6 +98,7 @@ void vw_board_release(vw_board *b) {
     }
     free(b->tags[k]);
   }
+  free_axes(b->ax, b->nax);
   pthread_mutex_destroy(&b->mu);
   free(b);
 }
@@ -216,6 +230,54 @@ int vw_board_histogram(vw_board *b, const char *tag, double step,
   return rc;
 }
 
+/* NULL stays NULL (keep the title), "" too (the default); else a copy. */
+static int dup_title(const char *t, char **out) {
+  *out = NULL;
+  if (!t || !*t) return 0;
+  *out = strdup(t);
+  return *out ? 0 : -1;
+}
+
+/* Called with the lock held: the entry of group, added when new. */
+static vw_axis *find_axis(vw_board *b, const char *group) {
+  size_t i;
+  vw_axis *a;
+  for (i = 0; i < b->nax; i++)
+    if (strcmp(b->ax[i].group, group) == 0) return &b->ax[i];
+  if (b->nax == b->ax_alloc) {
+    size_t na = b->ax_alloc ? 2 * b->ax_alloc : 4;
+    vw_axis *nx = realloc(b->ax, na * sizeof *nx);
+    if (!nx) return NULL;
+    b->ax = nx;
+    b->ax_alloc = na;
+  }
+  a = &b->ax[b->nax];
+  memset(a, 0, sizeof *a);
+  if (!(a->group = strdup(group))) return NULL;
+  b->nax++;
+  return a;
+}
+
+int vw_board_axis(vw_board *b, const char *group, const char *xlabel, const char *ylabel) {
+  char *x, *y;
+  vw_axis *a = NULL;
+  int bad = dup_title(xlabel, &x) | dup_title(ylabel, &y);
+  if (!bad) {
+    pthread_mutex_lock(&b->mu);
+    a = find_axis(b, group);
+    if (a) {
+      if (xlabel) { free(a->x); a->x = x; x = NULL; }
+      if (ylabel) { free(a->y); a->y = y; y = NULL; }
+      b->ax_gen++;
+      b->version++;
+    }
+    pthread_mutex_unlock(&b->mu);
+  }
+  free(x);
+  free(y);
+  return a ? 0 : vw_fail("out of memory");
+}
+
 char **vw_board_tags(vw_board *b, int kind, size_t *n) {
   char **names = NULL;
   size_t i, k = 0;
@@ -261,6 +323,7 @@ void vw_snap_free(vw_snap *s) {
   }
   free(s->s);
   free(s->h);
+  free_axes(s->ax, s->nax);
   free(s);
 }
 
@@ -383,6 +446,36 @@ static int sync_hists(vw_snap *s, vw_board *b) {
   return 0;
 }
 
+/* A fresh copy of every title; the old one stays when memory runs out. */
+static int sync_axes(vw_snap *s, vw_board *b) {
+  vw_axis *ax;
+  size_t i;
+  int bad = 0;
+  if (s->ax_gen == b->ax_gen) return 0;
+  ax = calloc(b->nax ? b->nax : 1, sizeof *ax);
+  if (!ax) return -1;
+  for (i = 0; i < b->nax; i++) {
+    const vw_axis *a = &b->ax[i];
+    ax[i].group = strdup(a->group);
+    ax[i].x = a->x ? strdup(a->x) : NULL;
+    ax[i].y = a->y ? strdup(a->y) : NULL;
+    bad |= !ax[i].group || (a->x && !ax[i].x) || (a->y && !ax[i].y);
+  }
+  if (bad) { free_axes(ax, b->nax); return -1; }
+  free_axes(s->ax, s->nax);
+  s->ax = ax;
+  s->nax = b->nax;
+  s->ax_gen = b->ax_gen;
+  return 0;
+}
+
+const vw_axis *vw_snap_axis(const vw_snap *s, const char *group) {
+  size_t i;
+  for (i = 0; i < s->nax; i++)
+    if (strcmp(s->ax[i].group, group) == 0) return &s->ax[i];
+  return NULL;
+}
+
 int vw_snap_sync(vw_snap *s, vw_board *b) {
   int rc = 0;
   size_t i;
@@ -391,7 +484,7 @@ int vw_snap_sync(vw_snap *s, vw_board *b) {
     pthread_mutex_unlock(&b->mu);
     return 0;
   }
-  if (sync_series(s, b) < 0 || sync_hists(s, b) < 0) rc = -1;
+  if (sync_series(s, b) < 0 || sync_hists(s, b) < 0 || sync_axes(s, b) < 0) rc = -1;
   else {
     s->version = b->version;
     rc = 1;

@@ -64,6 +64,11 @@ int vw_board_histogram(vw_board *b, const char *tag, double step,
 /* Summarizes x into h (no lock, no allocation). */
 void vw_hist_build(vw_hist *h, double step, const float *x, size_t n, double sat_at);
 
+/* The axis titles of a scalar group ("cost" of "cost/BN"), as matplotlib's
+ * ax.set(xlabel=, ylabel=): NULL leaves a title as it was, "" restores the
+ * default ("step" under the plot, the group's name beside it). */
+int vw_board_axis(vw_board *b, const char *group, const char *xlabel, const char *ylabel);
+
 /* Bumped by every write: a reader redraws when it changed. */
 uint64_t vw_board_version(vw_board *b);
 
@@ -101,12 +106,18 @@ typedef struct vw_shist {
   uint64_t gen;
 } vw_shist;
 
+typedef struct vw_axis {
+  char *group, *x, *y;       /* x, y: NULL for the default title */
+} vw_axis;
+
 typedef struct vw_snap {
   vw_sseries *s;
   size_t ns;
   vw_shist *h;
   size_t nh;
-  uint64_t version;
+  vw_axis *ax;
+  size_t nax;
+  uint64_t version, ax_gen;
 } vw_snap;
 
 vw_snap *vw_snap_new(void);
@@ -115,5 +126,7 @@ void vw_snap_free(vw_snap *s);
  * (everything after a tag was thinned). Returns 1 when something changed,
  * 0 when not, -1 when out of memory (s stays usable). */
 int vw_snap_sync(vw_snap *s, vw_board *b);
+/* The axis titles of group in s, or NULL when it has none. */
+const vw_axis *vw_snap_axis(const vw_snap *s, const char *group);
 
 #endif

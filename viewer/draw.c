@@ -4,6 +4,7 @@
 #include "series.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,12 +106,12 @@ static void collect_runs(frame *f) {
   }
 }
 
-static void draw_header(frame *f, int h) {
+static void draw_header(frame *f, int h, int hist) {
   char buf[160], num[32];
   const vw_layout *o = f->out;
   int x = f->v->width - 10;
   vw_text(f->c, VW_TITLE, ink, 10, h / 2, VW_MIDDLE, "lunet board");
-  if (f->s->nh && o->nsteps) {
+  if (hist && o->nsteps) {
     fmt_num(num, sizeof num, o->step);
     snprintf(buf, sizeof buf, "histograms at step %s (%ld of %ld%s)%s", num,
              o->cursor + 1, o->nsteps, f->v->cursor < 0 ? ", newest" : "",
@@ -129,6 +130,8 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   vw_layout local;
   SDL_Rect area;
   int head = 26, foot = v->status ? 20 : 0;
+  int hist = s->nh && v->panels != VW_PANELS_SCALARS;
+  int scal = s->ns && v->panels != VW_PANELS_HISTOGRAMS;
   double w = v->smoothing > 0 && v->smoothing < 1 ? v->smoothing : 0;
   size_t i;
   for (i = 0; i < s->ns; i++)
@@ -150,36 +153,77 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   area.y = head;
   area.w = v->width;
   area.h = v->height - head - foot;
-  if (!s->ns && !s->nh) {
-    vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12,
-            VW_CENTER | VW_MIDDLE, "The board is empty.");
+  if (!hist && !scal) {
+    vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12, VW_CENTER | VW_MIDDLE,
+            v->panels == VW_PANELS_HISTOGRAMS ? "The board has no histograms."
+            : v->panels == VW_PANELS_SCALARS ? "The board has no scalars."
+            : "The board is empty.");
     vw_text(c, VW_NORMAL, grey, v->width / 2, v->height / 2 + 12,
             VW_CENTER | VW_MIDDLE,
             "Log with board:scalar(tag, step, value) or "
             "board:histogram(tag, step, tensor).");
-  } else if (s->nh && s->ns) {
+  } else if (hist && scal) {
     SDL_Rect top = area, bottom = area;
     top.h = area.h * 58 / 100;
     bottom.y = area.y + top.h;
     bottom.h = area.h - top.h;
     draw_histograms(&f, top);
     draw_scalars(&f, bottom);
-  } else if (s->nh) {
+  } else if (hist) {
     draw_histograms(&f, area);
   } else {
     draw_scalars(&f, area);
   }
-  draw_header(&f, head);
+  draw_header(&f, head, hist);
   if (v->status)
     vw_text(c, VW_SMALL, grey, 10, v->height - foot / 2, VW_MIDDLE, v->status);
   vw_canvas_end_frame(c);
   return 0;
 }
 
-SDL_Surface *vw_render(vw_snap *s, const vw_view *v, vw_layout *out) {
+/* How many distinct names: the i-th at base + i * stride. */
+static int count_names(const void *base, size_t n, size_t stride, size_t off) {
+  size_t i, j;
+  int k = 0;
+#define NAME(i) (*(char *const *)((const char *)base + (i) * stride + off))
+  for (i = 0; i < n; i++) {
+    for (j = 0; j < i && strcmp(NAME(i), NAME(j)); j++) {}
+    k += j == i;
+  }
+#undef NAME
+  return k;
+}
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Sizes for vw_render's width or height of 0: a histogram panel about
+ * 180x200, a scalar panel 640x400, up to three of them a row. */
+static void auto_size(const vw_snap *s, vw_view *v) {
+  int w = 1280, h = 800;
+  if (v->panels == VW_PANELS_HISTOGRAMS && s->nh) {
+    int rows = count_names(s->h, s->nh, sizeof *s->h, offsetof(vw_shist, run));
+    int cols = count_names(s->h, s->nh, sizeof *s->h, offsetof(vw_shist, layer));
+    w = clamp(180 * cols + 12, 480, 2400);
+    h = clamp(26 + 200 * rows, 240, 2400);
+  } else if (v->panels == VW_PANELS_SCALARS && s->ns) {
+    int ng = count_names(s->s, s->ns, sizeof *s->s, offsetof(vw_sseries, group));
+    int per = ng < 3 ? ng : 3;
+    w = 640 * per;
+    h = clamp(26 + 400 * ((ng + per - 1) / per), 240, 2400);
+  } else if (v->panels != VW_PANELS_ALL) {
+    w = 640;
+    h = 400;
+  }
+  if (!v->width) v->width = w;
+  if (!v->height) v->height = h;
+}
+
+SDL_Surface *vw_render(vw_snap *s, const vw_view *view, vw_layout *out) {
   SDL_Surface *surf;
   SDL_Renderer *r;
   vw_canvas *c;
+  vw_view sized = *view, *v = &sized;
+  auto_size(s, v);
   if (v->width < 64 || v->height < 64 || v->width > 16384 || v->height > 16384) {
     vw_fail("picture size %dx%d is out of range (64..16384)", v->width, v->height);
     return NULL;

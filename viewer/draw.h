@@ -15,8 +15,12 @@
 #include "board.h"
 #include "text.h"
 
+enum { VW_PANELS_ALL, VW_PANELS_HISTOGRAMS, VW_PANELS_SCALARS };
+
 typedef struct vw_view {
-  int width, height;   /* of the picture (vw_render); the window's own size */
+  int width, height;   /* of the picture (vw_render: 0 picks a size that fits
+                          the panels drawn); the window's own size */
+  int panels;          /* VW_PANELS_*: what to draw */
   int logy;            /* scalar panels in log10 scale */
   double smoothing;    /* 0: raw curves; in (0, 1): TensorBoard's EMA weight,
                           drawn over the faint raw curve */
@@ -74,7 +78,9 @@ SDL_Color vw_run_color(int i);
  * date first, so keep one snapshot across frames. Returns 0, or -1 with
  * vw_error(). */
 int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out);
-/* The same drawing on a new ARGB8888 surface, no display needed. */
+/* The same drawing on a new ARGB8888 surface, no display needed. A width
+ * or height of 0 is chosen from what is drawn: 1280x800 for everything, a
+ * histogram grid by its rows and columns, scalar panels by their number. */
 SDL_Surface *vw_render(vw_snap *s, const vw_view *v, vw_layout *out);
 
 #endif

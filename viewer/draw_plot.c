@@ -227,7 +227,7 @@ static void axes_range(frame *f, axes *a, const char *group) {
   a->y1 = ymax + pad;
 }
 
-static void draw_axes(frame *f, const axes *a, const char *ytitle) {
+static void draw_axes(frame *f, const axes *a, const char *xtitle, const char *ytitle) {
   double t[16];
   char buf[32];
   int i, n, x, y;
@@ -267,7 +267,7 @@ static void draw_axes(frame *f, const axes *a, const char *ytitle) {
   set_color(f->r, ink);
   SDL_RenderDrawLine(f->r, p->x - 1, p->y, p->x - 1, p->y + p->h);
   SDL_RenderDrawLine(f->r, p->x - 1, p->y + p->h, p->x + p->w - 1, p->y + p->h);
-  vw_text(f->c, VW_NORMAL, ink, p->x + p->w / 2, p->y + p->h + 20, VW_CENTER, "step");
+  vw_text(f->c, VW_NORMAL, ink, p->x + p->w / 2, p->y + p->h + 20, VW_CENTER, xtitle);
   vw_text(f->c, VW_NORMAL, ink, p->x - 48, p->y + p->h / 2,
           VW_CENTER | VW_MIDDLE | VW_VERTICAL, ytitle);
 }
@@ -327,8 +327,9 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
   axes a;
   vw_panel *pp;
   size_t i;
-  char ytitle[96];
+  char ytitle[160];
   const char *name = *group ? group : "scalars";
+  const vw_axis *ax = vw_snap_axis(f->s, group);
   double sm = f->v->smoothing;
   a.p.x = cell.x + 70;
   a.p.y = cell.y + 26;
@@ -336,9 +337,10 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
   a.p.h = cell.h - 26 - 44;
   if (a.p.w < 16 || a.p.h < 16) return;
   axes_range(f, &a, group);
-  snprintf(ytitle, sizeof ytitle, "%s%s", name, a.logy ? " (log scale)" : "");
+  snprintf(ytitle, sizeof ytitle, "%s%s", ax && ax->y ? ax->y : name,
+           a.logy ? " (log scale)" : "");
   vw_text(f->c, VW_TITLE, ink, a.p.x + a.p.w / 2, cell.y + 4, VW_CENTER, name);
-  draw_axes(f, &a, ytitle);
+  draw_axes(f, &a, ax && ax->x ? ax->x : "step", ytitle);
   SDL_RenderSetClipRect(f->r, &a.p);
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];

@@ -23,7 +23,7 @@ describe("lunet.Board", function()
   it("takes caps and rejects bad ones", function()
     assert.has_no.errors(function() lunet.Board{scalar_cap = 16, histogram_cap = 4} end)
     assert.has_error(function() lunet.Board{scalar_cap = 2} end,
-      "option 'scalar_cap' must be in 4..1099511627776, got 2")
+      "lunet.Board: option 'scalar_cap' must be in 4..1099511627776, got 2")
     assert.has_error(function() lunet.Board{histogram_cap = "x"} end)
     assert.has_error(function() lunet.Board(5) end)
   end)
@@ -97,12 +97,86 @@ describe("lunet.Board", function()
     assert.has_error(function() b:save_csv("/nonexistent/dir/x.csv") end,
       "Board:save_csv: cannot write /nonexistent/dir/x.csv: No such file or directory")
     assert.has_error(function() b:save_png(tmp(".png"), {smoothing = 1}) end,
-      "option 'smoothing' must be in [0, 1), got 1.0")
+      "Board:save_png: option 'smoothing' must be in [0, 1), got 1.0")
     assert.has_error(function() b:save_png(tmp(".png"), {axis = "row"}) end,
-      "option 'axis' must be \"layer\" or \"panel\", got \"row\"")
+      "Board:save_png: option 'axis' must be \"layer\" or \"panel\", got \"row\"")
     assert.has_error(function() b:save_png(tmp(".png"), {width = 10}) end,
-      "option 'width' must be in 64..16384, got 10")
+      "Board:save_png: option 'width' must be in 64..16384, got 10")
     assert.has_error(function() lunet.viewer.show(42) end)
+  end)
+
+  it("rejects unknown option names, naming the function and the key", function()
+    local b = lunet.Board()
+    assert.has_error(function() lunet.Board{scalar_cap = 16, histgram_cap = 8} end,
+      "lunet.Board: unknown option 'histgram_cap' (expected scalar_cap or histogram_cap)")
+    assert.has_error(function() b:histogram("r/L1", 0, lunet.randn(4), {sat = 0.5}) end,
+      "Board:histogram: unknown option 'sat' (expected saturation)")
+    assert.has_no.errors(function() b:histogram("r/L1", 0, lunet.randn(4), {saturation = 2}) end)
+    assert.has_error(function() b:save_png(tmp(".png"), {smothing = 0.6}) end,
+      "Board:save_png: unknown option 'smothing' (expected width, height, panels, log, "
+      .. "smoothing, time, step, bins or axis)")
+    assert.has_error(function() b:save_png(tmp(".png"), {title = "x"}) end)
+    assert.has_error(function() b:save_png(tmp(".png"), {640}) end,
+      "Board:save_png: unknown option '1' (expected width, height, panels, log, "
+      .. "smoothing, time, step, bins or axis)")
+    assert.has_error(function() b:save_png(tmp(".png"), {panels = "cost"}) end,
+      "Board:save_png: option 'panels' must be \"all\", \"histograms\" or \"scalars\", "
+      .. "got \"cost\"")
+    -- show checks its options before it looks for a display
+    assert.has_error(function() lunet.viewer.show(b, {titel = "x"}) end,
+      "lunet.viewer.show: unknown option 'titel' (expected width, height, panels, log, "
+      .. "smoothing, time, step, bins, axis or title)")
+    assert.has_error(function() lunet.viewer.show(b, {title = 3}) end,
+      "lunet.viewer.show: option 'title' must be a string, got number")
+    assert.has_error(function() b:axis("cost", {x = "setting"}) end,
+      "Board:axis: unknown option 'x' (expected xlabel or ylabel)")
+    assert.has_error(function() b:axis("cost", {xlabel = 1}) end,
+      "Board:axis: option 'xlabel' must be a string, got number")
+    assert.has_error(function() b:axis("cost") end,
+      "bad argument #2 to 'axis' (table expected, got no value)")
+  end)
+
+  it("saves only the histograms or only the scalars, at a size that fits them", function()
+    local b = lunet.Board()
+    for step = 0, 100, 50 do
+      for l = 1, 4 do
+        b:histogram("no BN/L" .. l, step, lunet.randn(50, 5))
+        b:histogram("BN/L" .. l, step, lunet.randn(50, 5))
+      end
+      b:scalar("cost/BN", step, 1 / (step + 1))
+      b:scalar("accuracy/BN", step, step / 100)
+    end
+    local function size(opts, board)
+      local path = tmp(".png")
+      ;(board or b):save_png(path, opts)
+      local f = assert(io.open(path, "rb"))
+      local head = f:read(24)
+      f:close()
+      os.remove(path)
+      local w, h = string.unpack(">I4 >I4", head, 17)
+      return {w, h}
+    end
+    -- all: the default size; histograms: 4 columns x 2 rows; scalars: 2 panels
+    assert.same({1280, 800}, size())
+    assert.same({1280, 800}, size{panels = "all"})
+    assert.same({732, 426}, size{panels = "histograms"})
+    assert.same({1280, 426}, size{panels = "scalars"})
+    assert.same({900, 426}, size{panels = "scalars", width = 900})
+    -- nothing of the kind asked for: a small picture that says so
+    local only = lunet.Board()
+    only:scalar("c", 1, 1)
+    assert.same({640, 400}, size({panels = "histograms"}, only))
+  end)
+
+  it("sets axis titles of a scalar group", function()
+    local b = lunet.Board()
+    b:scalar("final/BN", 1, 2)
+    assert.has_no.errors(function()
+      b:axis("final", {xlabel = "setting", ylabel = "log10 final cost"})
+      b:axis("final", {ylabel = ""})   -- back to the group's name
+      b:axis("not logged yet", {xlabel = "epoch"})
+      b:save_png(tmp(".png"), {panels = "scalars"})
+    end)
   end)
 
   it("closes once with <close> or __gc; a closed board is an error, not a crash", function()

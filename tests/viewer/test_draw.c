@@ -319,6 +319,54 @@ static void test_files(void) {
   vw_board_release(b);
 }
 
+/* panels picks what is drawn; axis titles reach the reader's copy. */
+static void test_panels_axis(void) {
+  vw_board *b = vw_board_new(0, 0);
+  vw_snap *sn = vw_snap_new();
+  float x[4] = {1, 2, 3, 4};
+  const vw_axis *a;
+  vw_view v;
+  vw_layout lay;
+  int i, k, kinds[3][2];
+  uint64_t ver;
+  vw_board_histogram(b, "A/L1", 0, x, 4, VW_SAT);
+  vw_board_histogram(b, "A/L2", 0, x, 4, VW_SAT);
+  vw_board_scalar(b, "cost/A", 0, 1);
+  vw_view_defaults(&v);
+  v.width = v.height = 0;
+  for (k = 0; k < 3; k++) {
+    SDL_Surface *s;
+    v.panels = k;
+    s = draw(b, &v, &lay);
+    kinds[k][0] = kinds[k][1] = 0;
+    for (i = 0; i < lay.npanels; i++) kinds[k][lay.panel[i].kind == VW_SCALAR]++;
+    if (k == VW_PANELS_HISTOGRAMS)
+      CHECK(s && s->w == 480 && s->h == 240, "histograms picture %dx%d", s ? s->w : 0,
+            s ? s->h : 0);
+    if (s) SDL_FreeSurface(s);
+  }
+  CHECK(kinds[VW_PANELS_ALL][0] == 2 && kinds[VW_PANELS_ALL][1] == 1, "all");
+  CHECK(kinds[VW_PANELS_HISTOGRAMS][0] == 2 && kinds[VW_PANELS_HISTOGRAMS][1] == 0,
+        "histograms only: %d, %d", kinds[1][0], kinds[1][1]);
+  CHECK(kinds[VW_PANELS_SCALARS][0] == 0 && kinds[VW_PANELS_SCALARS][1] == 1,
+        "scalars only: %d, %d", kinds[2][0], kinds[2][1]);
+
+  ver = vw_board_version(b);
+  CHECK(vw_board_axis(b, "cost", "setting", "log10 cost") == 0, "%s", vw_error());
+  CHECK(vw_board_version(b) > ver, "a title change redraws");
+  vw_snap_sync(sn, b);
+  a = vw_snap_axis(sn, "cost");
+  CHECK(a && a->x && !strcmp(a->x, "setting") && a->y && !strcmp(a->y, "log10 cost"),
+        "titles copied");
+  vw_board_axis(b, "cost", NULL, "");   /* x kept, y back to the default */
+  vw_snap_sync(sn, b);
+  a = vw_snap_axis(sn, "cost");
+  CHECK(a && a->x && !strcmp(a->x, "setting") && !a->y, "NULL keeps, \"\" resets");
+  CHECK(vw_snap_axis(sn, "other") == NULL, "no titles for other groups");
+  vw_snap_free(sn);
+  vw_board_release(b);
+}
+
 int main(void) {
   test_rebin();
   test_caps();
@@ -328,5 +376,6 @@ int main(void) {
   test_nonfinite();
   test_shared_axis();
   test_files();
+  test_panels_axis();
   return check_summary();
 }
