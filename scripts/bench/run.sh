@@ -10,7 +10,7 @@ unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 LUNET=build/lunet
 PY=/usr/bin/python3
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "machine: $(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 echo "| step | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) | goal |"
 echo "|---|---|---|---|---|"

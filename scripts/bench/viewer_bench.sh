@@ -14,7 +14,7 @@ echo "viewer: drawing"
 echo
 echo "viewer: training"
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  "$B/lunet" scripts/bench/viewer_bench.lua 1000 3
+  "$B/lunet" scripts/bench/viewer_bench.lua 1000 5
 else
-  xvfb-run -a -s "-screen 0 1280x900x24" "$B/lunet" scripts/bench/viewer_bench.lua 1000 3
+  xvfb-run -a -s "-screen 0 1280x900x24" "$B/lunet" scripts/bench/viewer_bench.lua 1000 5
 fi
