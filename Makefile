@@ -35,8 +35,10 @@ $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
+# -z nodelete: lua_close must not unmap the module while a viewer thread may
+# still be finishing, and leak checkers then see its memory as its own.
 $(B)/lunet.so: $(CORE_OBJ) $(VIEWER_OBJ) $(BIND_OBJ)
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(filter-out -llua5.4 -lreadline,$(PKG_LIBS)) $(LDFLAGS)
+	$(CC) $(CFLAGS) -shared -Wl,-z,nodelete -o $@ $^ $(filter-out -llua5.4 -lreadline,$(PKG_LIBS)) $(LDFLAGS)
 
 $(B)/lunet: $(EXE_OBJ) $(CORE_OBJ) $(VIEWER_OBJ) $(BIND_OBJ)
 	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(PKG_LIBS) $(LDFLAGS)

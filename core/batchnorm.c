@@ -220,7 +220,7 @@ static void affine_pass(float *restrict out,      /* (N,C,S) */
                         size_t n, size_t c, size_t s, size_t rep) {
   if (s == 1) {
     size_t w = rep * c, full = w % VEC ? 0 : n / rep * rep;  /* rows done by affine_cols */
-    affine_cols(out, u, x, a, b, mu, d, full / rep, w);
+    if (full) affine_cols(out, u, x, a, b, mu, d, full / rep, w);  /* else w % VEC != 0 */
     for (size_t i = full; i < n; i += rep) {
       size_t len = (n - i < rep ? n - i : rep) * c;
       const float *ub = u + i * c, *xb = x + i * c;

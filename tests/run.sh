@@ -40,7 +40,13 @@ done
 
 for t in tests/*/*.sh; do
   [ -f "$t" ] || continue
-  timeout 300 bash "$t" >"$out" 2>&1; tally "$t" $? "$out"
+  # Under --asan, a window's SDL shutdown unloads X11 libraries whose
+  # leftovers LeakSanitizer can only call "<unknown module>": leaks are
+  # checked by every other runner, not by the window tests.
+  leaks=1
+  [ -n "$preload" ] && [ "${t#tests/viewer/}" != "$t" ] && leaks=0
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=$leaks" timeout 300 bash "$t" >"$out" 2>&1
+  tally "$t" $? "$out"
 done
 
 if ls tests/spec/*_spec.lua >/dev/null 2>&1; then
