@@ -27,6 +27,14 @@ static vw_board *check_board(lua_State *L, int arg) {
   return u->b;
 }
 
+/* A NaN or infinite step has no place on the x-axis or among the sorted
+ * histogram steps. */
+static double check_step(lua_State *L, int arg) {
+  double step = luaL_checknumber(L, arg);
+  luaL_argcheck(L, isfinite(step), arg, "step must be a finite number");
+  return step;
+}
+
 static const char *check_tag(lua_State *L, int arg) {
   size_t n;
   const char *tag;
@@ -197,7 +205,7 @@ static int board_new(lua_State *L) {
 static int board_scalar(lua_State *L) {
   vw_board *b = check_board(L, 1);
   const char *tag = check_tag(L, 2);
-  double step = luaL_checknumber(L, 3), value = luaL_checknumber(L, 4);
+  double step = check_step(L, 3), value = luaL_checknumber(L, 4);
   if (vw_board_scalar(b, tag, step, value) < 0)
     luaL_error(L, "Board:scalar: %s", vw_error());
   return 0;
@@ -206,7 +214,7 @@ static int board_scalar(lua_State *L) {
 static int board_histogram(lua_State *L) {
   vw_board *b = check_board(L, 1);
   const char *tag = check_tag(L, 2);
-  double step = luaL_checknumber(L, 3), sat;
+  double step = check_step(L, 3), sat;
   ln_tensor *t = l_checktensor(L, 4);
   check_keys(L, 5, "Board:histogram", hist_keys);
   sat = opt_num(L, 5, "Board:histogram", "saturation", VW_SAT);

@@ -240,14 +240,15 @@ static int multiline(lua_State *L)
 }
 
 /* `:tb` shows the traceback of the last error; other `:` words are
- * reported rather than passed to Lua, where they would be syntax errors. */
+ * reported rather than passed to Lua, where they would be syntax errors.
+ * `::name::` is left to Lua: it is a label. */
 static int command(lua_State *L)
 {
   const char *line = lua_tostring(L, 1);
   const char *tb;
   while (*line == ' ')
     line++;
-  if (line[0] != ':')
+  if (line[0] != ':' || line[1] == ':')
     return 0;
   if (strncmp(line, ":tb", 3) == 0) {
     tb = repl_last_traceback(L);

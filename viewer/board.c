@@ -280,16 +280,17 @@ int vw_board_axis(vw_board *b, const char *group, const char *xlabel, const char
 
 char **vw_board_tags(vw_board *b, int kind, size_t *n) {
   char **names = NULL;
-  size_t i, k = 0;
+  size_t i, k = 0, want;
   pthread_mutex_lock(&b->mu);
-  if (b->ntags[kind]) names = malloc(b->ntags[kind] * sizeof *names);
+  want = b->ntags[kind];   /* a writer may add tags once the lock is gone */
+  if (want) names = malloc(want * sizeof *names);
   if (names)
-    for (k = 0; k < b->ntags[kind]; k++) {
+    for (k = 0; k < want; k++) {
       names[k] = strdup(b->tags[kind][k].tag);
       if (!names[k]) break;
     }
   pthread_mutex_unlock(&b->mu);
-  if (names && k < b->ntags[kind]) {
+  if (names && k < want) {
     for (i = 0; i < k; i++) free(names[i]);
     free(names);
     names = NULL;

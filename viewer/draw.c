@@ -77,6 +77,13 @@ void fmt_num(char *buf, size_t n, double v) {
   else snprintf(buf, n, "%.4g", v);
 }
 
+void widen_point(double *a, double *b, double by) {
+  double d = fabs(*a) * 1e-9;   /* far above double's 1e-16 rounding */
+  if (d < by) d = by;
+  *a -= d;
+  *b += d;
+}
+
 vw_panel *add_panel(frame *f) {
   vw_panel *p;
   if (f->out->npanels >= VW_MAXPANELS) return NULL;

@@ -77,7 +77,7 @@ static void tag_span(const vw_shist *t, double *a, double *b) {
     if (hi > *b) *b = hi;
   }
   if (*a > *b) { *a = -1; *b = 1; }
-  else if (*a == *b) { *a -= 0.5; *b += 0.5; }
+  else if (*a == *b) widen_point(a, b, 0.5);
 }
 
 static void make_grid(frame *f, grid *g) {
@@ -102,7 +102,7 @@ static void make_grid(frame *f, grid *g) {
   }
   for (k = 0; k < g->ncols; k++) {
     if (g->lo[k] > g->hi[k]) { g->lo[k] = -1; g->hi[k] = 1; }
-    else if (g->lo[k] == g->hi[k]) { g->lo[k] -= 0.5; g->hi[k] += 0.5; }
+    else if (g->lo[k] == g->hi[k]) widen_point(&g->lo[k], &g->hi[k], 0.5);
   }
 }
 

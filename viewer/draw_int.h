@@ -26,6 +26,9 @@ void fill_rect(SDL_Renderer *r, int x, int y, int w, int h);
 int nice_ticks(double a, double b, int maxn, double *ticks);
 /* A short label: 3 significant digits, k/M suffixes for large values. */
 void fmt_num(char *buf, size_t n, double v);
+/* Widens a range that is one point, [v, v], by `by` each way, or by more
+ * when v is so large that `by` would be lost in rounding. */
+void widen_point(double *a, double *b, double by);
 /* Adds a panel to f->out (when there is room) and returns it, or NULL. */
 vw_panel *add_panel(frame *f);
 

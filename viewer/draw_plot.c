@@ -212,7 +212,7 @@ static void axes_range(frame *f, axes *a, const char *group) {
     }
   }
   if (!(a->x0 <= a->x1)) { a->x0 = 0; a->x1 = 1; }
-  if (a->x0 == a->x1) { a->x0 -= 1; a->x1 += 1; }
+  if (a->x0 == a->x1) widen_point(&a->x0, &a->x1, 1);
   a->logy = f->v->logy;
   if (a->logy) {
     if (ypos == INFINITY) { ymin = 0; ymax = 1; }
@@ -221,7 +221,7 @@ static void axes_range(frame *f, axes *a, const char *group) {
     ymin = 0;
     ymax = 1;
   }
-  if (ymin == ymax) { ymin -= 0.5; ymax += 0.5; }
+  if (ymin == ymax) widen_point(&ymin, &ymax, 0.5);
   pad = (ymax - ymin) * 0.05;
   a->y0 = ymin - pad;
   a->y1 = ymax + pad;

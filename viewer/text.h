@@ -20,7 +20,8 @@ typedef struct vw_canvas vw_canvas;
 vw_canvas *vw_canvas_new(SDL_Renderer *r);
 void vw_canvas_free(vw_canvas *c);
 SDL_Renderer *vw_canvas_renderer(vw_canvas *c);
-/* Points the canvas at another renderer (a resized window): drops the cache. */
+/* Points the canvas at another renderer (a resized window): drops the cache,
+ * so call it while the old renderer still exists (it owns those textures). */
 void vw_canvas_set_renderer(vw_canvas *c, SDL_Renderer *r);
 
 /* Draws s with the anchor at (x, y); VW_VERTICAL turns it to read upwards.

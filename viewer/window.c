@@ -12,7 +12,12 @@
 #define FRAME_MS 16   /* at most ~60 redraws a second */
 
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
-static int active;   /* a window thread exists and has not finished SDL_Quit */
+static pthread_cond_t active_cv = PTHREAD_COND_INITIALIZER;
+/* A window thread exists and has not finished SDL_Quit: SHOWN, or CLOSING
+ * once its window reports closed, so that a script that saw it close can
+ * open the next one (which waits for SDL_Quit) instead of failing. */
+enum { VW_WIN_NONE, VW_WIN_SHOWN, VW_WIN_CLOSING };
+static int active;
 
 struct vw_window {
   vw_board *board;
@@ -71,9 +76,10 @@ static int attach_surface(state *st) {
   if (!st->surf) return -1;
   r = SDL_CreateSoftwareRenderer(st->surf);
   if (!r) return -1;
+  /* The cache's textures go first: SDL_DestroyRenderer frees them too. */
+  if (st->c) vw_canvas_set_renderer(st->c, r);
   if (st->r) SDL_DestroyRenderer(st->r);
   st->r = r;
-  if (st->c) vw_canvas_set_renderer(st->c, r);
   return 0;
 }
 
@@ -199,6 +205,9 @@ static void *run(void *arg) {
     }
   }
 quit:
+  pthread_mutex_lock(&active_mu);
+  active = VW_WIN_CLOSING;
+  pthread_mutex_unlock(&active_mu);
   pthread_mutex_lock(&w->mu);
   w->open = 0;
   pthread_cond_broadcast(&w->cond);
@@ -209,7 +218,8 @@ quit:
   vw_snap_free(st.snap);
   SDL_Quit();
   pthread_mutex_lock(&active_mu);
-  active = 0;
+  active = VW_WIN_NONE;
+  pthread_cond_broadcast(&active_cv);
   pthread_mutex_unlock(&active_mu);
   return NULL;
 }
@@ -225,13 +235,14 @@ vw_window *vw_window_open(vw_board *b, const vw_view *v, const char *title) {
   w = calloc(1, sizeof *w);
   if (!w) { vw_fail("out of memory"); return NULL; }
   pthread_mutex_lock(&active_mu);
+  while (active == VW_WIN_CLOSING) pthread_cond_wait(&active_cv, &active_mu);
   if (active) {
     pthread_mutex_unlock(&active_mu);
     free(w);
     vw_fail("a viewer window is already open; close it first");
     return NULL;
   }
-  active = 1;
+  active = VW_WIN_SHOWN;
   pthread_mutex_unlock(&active_mu);
   w->board = b;
   w->view = *v;
@@ -241,7 +252,8 @@ vw_window *vw_window_open(vw_board *b, const vw_view *v, const char *title) {
   vw_board_retain(b);
   if (pthread_create(&w->thread, NULL, run, w) != 0) {
     pthread_mutex_lock(&active_mu);
-    active = 0;
+    active = VW_WIN_NONE;
+    pthread_cond_broadcast(&active_cv);
     pthread_mutex_unlock(&active_mu);
     w->joined = 1;
     vw_window_free(w);

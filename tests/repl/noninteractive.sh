@@ -34,6 +34,11 @@ check "no escape codes without a terminal" $r
 [ ! -s "$LUNET_HISTORY" ]
 check "no history is written without a terminal" $?
 
+# `::name::` is a Lua label, not a REPL command
+printf '::top:: n = (n or 0) + 1 if n < 3 then goto top end print(n)\n' |
+  "$LUNET" -i >"$TMP/out" 2>"$TMP/err"
+same "a line starting with a label runs as Lua" "3" "$(cat "$TMP/out" "$TMP/err")"
+
 printf 'error("bad")\nprint("still here")\n' | "$LUNET" -i >"$TMP/out" 2>"$TMP/err"
 same "an error at the piped prompt does not stop the session" "still here" "$(cat "$TMP/out")"
 same "  ...and is one short line on stderr" "stdin:1: bad" "$(cat "$TMP/err")"

@@ -92,6 +92,11 @@ describe("lunet.Board", function()
     assert.has_error(function() b:scalar("", 1, 1) end,
       "bad argument #1 to 'scalar' (tag must not be empty)")
     assert.has_error(function() b.scalar(5, "x", 1, 1) end)
+    -- a NaN or infinite step has no place on the x-axis
+    assert.has_error(function() b:scalar("x", 0 / 0, 1) end,
+      "bad argument #2 to 'scalar' (step must be a finite number)")
+    assert.has_error(function() b:histogram("x", 1 / 0, lunet.tensor{1}) end,
+      "bad argument #2 to 'histogram' (step must be a finite number)")
     assert.has_error(function() b:save_png("/nonexistent/dir/x.png") end,
       "Board:save_png: cannot write /nonexistent/dir/x.png: No such file or directory")
     assert.has_error(function() b:save_csv("/nonexistent/dir/x.csv") end,

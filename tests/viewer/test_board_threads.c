@@ -41,6 +41,39 @@ static void *writer(void *arg) {
   return NULL;
 }
 
+/* New tags while another thread lists them (board:tags() and a writer on
+ * its own thread): the list is a consistent prefix, never empty once a tag
+ * exists. */
+#define NEWTAGS 2000
+
+static void *tag_writer(void *arg) {
+  vw_board *b = arg;
+  char tag[32];
+  int i;
+  for (i = 0; i < NEWTAGS; i++) {
+    snprintf(tag, sizeof tag, "t/%d", i);
+    vw_board_scalar(b, tag, 0, 1);
+  }
+  return NULL;
+}
+
+static void test_tags_while_writing(void) {
+  vw_board *b = vw_board_new(0, 0);
+  pthread_t t;
+  size_t n = 0;
+  int empty = 0;
+  vw_board_scalar(b, "first", 0, 1);
+  pthread_create(&t, NULL, tag_writer, b);
+  while (n < NEWTAGS + 1) {
+    char **names = vw_board_tags(b, VW_SCALAR, &n);
+    empty += n == 0;
+    vw_free_names(names, n);
+  }
+  pthread_join(t, NULL);
+  CHECK(empty == 0, "%d listings came back empty", empty);
+  vw_board_release(b);
+}
+
 static long get(long *v) {
   long r;
   pthread_mutex_lock(&mu);
@@ -59,6 +92,7 @@ int main(void) {
   vw_view_defaults(&v);
   v.width = 640;
   v.height = 400;
+  test_tags_while_writing();
   pthread_create(&t, NULL, writer, b);
   while (!fin) {
     long before, after;

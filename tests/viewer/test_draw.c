@@ -367,8 +367,41 @@ static void test_panels_axis(void) {
   vw_board_release(b);
 }
 
+/* A constant series or a single step far from 0 (a timestamp in ns):
+ * widening a point range by a fixed amount is lost in rounding there, and
+ * the axes must still have a width, and the curve be drawn. */
+static void test_far_ranges(void) {
+  vw_board *b = vw_board_new(0, 0);
+  float x[3] = {1e20f, 1e20f, 1e20f};
+  vw_view v;
+  vw_layout lay;
+  SDL_Surface *s;
+  int i;
+  for (i = 0; i < 10; i++) vw_board_scalar(b, "big/run", i, 1e17);
+  vw_board_scalar(b, "late/run", 1.7e18, 3);
+  vw_board_histogram(b, "run/L1", 0, x, 3, VW_SAT);
+  vw_view_defaults(&v);
+  s = draw(b, &v, &lay);
+  CHECK(lay.npanels == 3, "%d panels", lay.npanels);
+  for (i = 0; i < lay.npanels; i++) {
+    const vw_panel *p = &lay.panel[i];
+    if (p->kind == VW_SCALAR) {
+      CHECK(p->x0 < p->x1 && p->y0 < p->y1, "%s: x %g..%g y %g..%g", p->title, p->x0,
+            p->x1, p->y0, p->y1);
+      CHECK(s && count_color(s, p->plot.x, p->plot.y, p->plot.w, p->plot.h,
+                             rgb(vw_run_color(0))) > 0, "%s: no curve", p->title);
+    } else {
+      CHECK(p->x0 < p->x1 && p->y1 == 3, "%s: x %g..%g tallest %g", p->title, p->x0,
+            p->x1, p->y1);
+    }
+  }
+  if (s) SDL_FreeSurface(s);
+  vw_board_release(b);
+}
+
 int main(void) {
   test_rebin();
+  test_far_ranges();
   test_caps();
   test_bars();
   test_curves();
