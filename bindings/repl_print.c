@@ -129,6 +129,9 @@ static void push_table(lua_State *L, int idx, int depth, int indent)
   int keys, nkeys, items = 0, total, multiline, j;
   size_t width = 0;
   luaL_Buffer b;
+  /* Each level holds a buffer and a few keys: more than Lua's 20 free slots
+   * at depth 3. */
+  luaL_checkstack(L, 12, "printing a nested table");
   if (depth >= DEPTH) {
     lua_pushliteral(L, "{...}");
     return;
