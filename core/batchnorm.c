@@ -64,8 +64,12 @@ static void fold(double *s, size_t c, size_t rep) {
 /* The sums of nb full blocks of w floats (w a multiple of VEC), one column
  * of VEC values at a time so the float partial sums stay in registers
  * instead of going through memory every block. */
-static void sums_cols(double *restrict s1, double *restrict s2, const float *restrict kf,
-                      const float *restrict u, const float *restrict v, size_t nb, size_t w) {
+static void sums_cols(double *restrict s1,      /* (w) */
+                      double *restrict s2,      /* (w) */
+                      const float *restrict kf, /* (w) */
+                      const float *restrict u,  /* (nb,w) */
+                      const float *restrict v,  /* (nb,w) or NULL */
+                      size_t nb, size_t w) {
   for (size_t e0 = 0; e0 < w; e0 += VEC) {
     for (size_t b0 = 0; b0 < nb; b0 += FLUSH) {
       size_t b1 = nb - b0 < FLUSH ? nb : b0 + FLUSH;
@@ -98,8 +102,12 @@ static void sums_cols(double *restrict s1, double *restrict s2, const float *res
  * float sums use k rounded to float; sum(v (u - k)) is corrected back to k
  * exactly below. Without v, k must hold float values (the forward's shift is
  * an input value). */
-static void sums_flat(double *restrict s1, double *restrict s2, const double *restrict k,
-                      float *restrict f, const float *restrict u, const float *restrict v,
+static void sums_flat(double *restrict s1,      /* (rep*C) */
+                      double *restrict s2,      /* (rep*C) */
+                      const double *restrict k, /* (rep*C) */
+                      float *restrict f,        /* (3*rep*C) */
+                      const float *restrict u,  /* (N,C) */
+                      const float *restrict v,  /* (N,C) or NULL */
                       size_t n, size_t c, size_t rep) {
   size_t w = rep * c, chunk = FLUSH * rep;
   float *kf = f, *f1 = f + w, *f2 = f1 + w;
@@ -182,10 +190,14 @@ static void sums(double *restrict s1,      /* (rep*C) for S == 1, else (C) */
 /* affine_pass for S == 1 on nb full blocks of w floats (w a multiple of
  * VEC), one column of VEC values at a time: the coefficients of a column
  * stay in registers instead of being loaded again beside every value. */
-static void affine_cols(float *restrict out, const float *restrict u, const float *restrict x,
-                        const float *restrict a, const float *restrict b,
-                        const float *restrict mu, const float *restrict d, size_t nb,
-                        size_t w) {
+static void affine_cols(float *restrict out,      /* (nb,w) */
+                        const float *restrict u,  /* (nb,w) */
+                        const float *restrict x,  /* (nb,w) */
+                        const float *restrict a,  /* (w) or NULL */
+                        const float *restrict b,  /* (w) */
+                        const float *restrict mu, /* (w) */
+                        const float *restrict d,  /* (w) */
+                        size_t nb, size_t w) {
   for (size_t e0 = 0; e0 < w; e0 += VEC) {
     float av[VEC], bv[VEC], mv[VEC], dv[VEC];
     for (int q = 0; q < VEC; q++) {

@@ -22,7 +22,9 @@ static size_t block_width(size_t oc) {
 enum { FLAT_MAX = 1024 };  /* floats of stack for a block of rows */
 
 /* Seeds every row with the bias so the GEMM adds onto it (beta = 1). */
-static void bias_rows(float *restrict out, const float *restrict b, size_t n, size_t oc) {
+static void bias_rows(float *restrict out,      /* (N,OC) */
+                      const float *restrict b,  /* (OC) */
+                      size_t n, size_t oc) {
   float pat[FLAT_MAX];
   size_t w = block_width(oc), total = n * oc, e = 0;
   if (w > FLAT_MAX) {

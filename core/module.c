@@ -15,8 +15,17 @@ void ln_module_retain(ln_module *m) { m->refs++; }
 void ln_module_release(ln_module *m) {
   if (!m || --m->refs > 0) return;
   if (m->ops->destroy) m->ops->destroy(m);
-  for (size_t i = 0; i < m->nchild; i++) ln_module_release(m->child[i]);
+  for (size_t i = 0; i < m->nchild; i++) {
+    ln_module *c = m->child[i];
+    for (size_t j = 0; j < c->nparent; j++)
+      if (c->parent[j] == m) {
+        c->parent[j] = c->parent[--c->nparent];
+        break;
+      }
+    ln_module_release(c);
+  }
   ln_free(m->child);
+  ln_free(m->parent);
   for (int i = 0; i < m->nparam; i++) {
     ln_tensor_free(&m->param[i]);
     ln_tensor_free(&m->grad[i]);

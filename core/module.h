@@ -55,6 +55,11 @@ struct ln_module {
   ln_tensor buf[LN_MAXBUF];      /* state that is not trained (running stats) */
   ln_module **child;             /* Sequential's children, each holding a reference */
   size_t nchild, capchild;
+  /* The Sequentials holding this module, no references (a parent removes
+   * itself when freed): adding to a nested Sequential must check the trees
+   * of its roots, not only its own (see ln_sequential_add). */
+  ln_module **parent;
+  size_t nparent, capparent;
 };
 
 /* Base set-up for a kind's constructor: ops, one reference, training on. */

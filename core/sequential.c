@@ -64,23 +64,40 @@ static int overlaps(const ln_module *a, const ln_module *b) {
   return 0;
 }
 
+/* 1 when some module of b's tree is in the tree of a root above seq (or of
+ * seq itself when it has no parent). */
+static int overlaps_roots(const ln_module *seq, const ln_module *b) {
+  if (!seq->nparent) return overlaps(seq, b);
+  for (size_t i = 0; i < seq->nparent; i++)
+    if (overlaps_roots(seq->parent[i], b)) return 1;
+  return 0;
+}
+
+/* Grows an array of module pointers to hold one more. */
+static int room_for_one(ln_module ***p, size_t n, size_t *cap) {
+  if (n < *cap) return LN_OK;
+  size_t c = *cap ? 2 * *cap : 4;
+  ln_module **q = ln_realloc(*p, c * sizeof *q);
+  if (!q) return ln_fail("Sequential: out of memory");
+  *p = q;
+  *cap = c;
+  return LN_OK;
+}
+
 int ln_sequential_add(ln_module *seq, ln_module *child) {
   if (seq->ops->kind != LN_SEQUENTIAL)
     return ln_fail("%s: add needs a Sequential", seq->ops->name);
   if (ln_module_contains(child, seq))
     return ln_fail("Sequential: cannot add a module that is or contains this Sequential "
                    "(a cycle)");
-  if (overlaps(seq, child))
-    return ln_fail("Sequential: %s is already in this Sequential; a module can be used "
-                   "only once", child->ops->name);
-  if (seq->nchild == seq->capchild) {
-    size_t cap = seq->capchild ? 2 * seq->capchild : 4;
-    ln_module **p = ln_realloc(seq->child, cap * sizeof *p);
-    if (!p) return ln_fail("Sequential: out of memory");
-    seq->child = p;
-    seq->capchild = cap;
-  }
+  if (overlaps_roots(seq, child))
+    return ln_fail("Sequential: %s is already in this Sequential (or one holding it); a "
+                   "module can be used only once", child->ops->name);
+  if (room_for_one(&seq->child, seq->nchild, &seq->capchild) ||
+      room_for_one(&child->parent, child->nparent, &child->capparent))
+    return LN_ERR;
   ln_module_retain(child);
   seq->child[seq->nchild++] = child;
+  child->parent[child->nparent++] = seq;
   return LN_OK;
 }

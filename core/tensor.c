@@ -274,10 +274,12 @@ static double extreme(const ln_tensor *t, int want_max) {
 double ln_tensor_min(const ln_tensor *t) { return extreme(t, 0); }
 double ln_tensor_max(const ln_tensor *t) { return extreme(t, 1); }
 
+/* A NaN never compares greater, so it is looked for explicitly: torch.argmax
+ * returns the first NaN, and a diverged row should not look like a class. */
 size_t ln_argmax(const float *x, size_t n) {
   size_t best = 0;
-  for (size_t j = 1; j < n; j++)
-    if (x[j] > x[best]) best = j;
+  for (size_t j = 1; j < n && !isnan(x[best]); j++)
+    if (x[j] > x[best] || isnan(x[j])) best = j;
   return best;
 }
 

@@ -15,8 +15,9 @@
 #include "rng.h"
 
 #define LN_MAXDIM 4
-/* Largest element count a tensor may hold (2^31 floats = 8 GiB). */
-#define LN_MAXNUMEL ((size_t)1 << 31)
+/* Largest element count a tensor may hold (2^31 - 1 floats, 8 GiB): every
+ * size then fits the 32-bit ints that CBLAS takes. */
+#define LN_MAXNUMEL (((size_t)1 << 31) - 1)
 
 typedef struct ln_storage {
   float *data;
@@ -83,10 +84,10 @@ double ln_tensor_mean(const ln_tensor *t);
 double ln_tensor_std(const ln_tensor *t);
 double ln_tensor_min(const ln_tensor *t);
 double ln_tensor_max(const ln_tensor *t);
-/* 0-based index of the largest of x[0..n), the first one on ties. */
+/* 0-based index of the largest of x[0..n), the first one on ties; a NaN
+ * counts as largest (the first NaN), as torch.argmax. */
 size_t ln_argmax(const float *x, size_t n);
-/* out (N) = 0-based column of each row's largest value in t (N,C); the
- * first one on ties, as torch.argmax. */
+/* out (N) = ln_argmax of each row of t (N,C). */
 int ln_tensor_argmax_rows(ln_tensor *out, const ln_tensor *t);
 
 /* C (M,N) = alpha * op(A) op(B) + beta * C through CBLAS, row-major.

@@ -372,6 +372,30 @@ static void test_relu_nan(void) {
         "relu backward %g %g %g %g", dx[0], dx[1], dx[2], dx[3]);
 }
 
+/* A module may be in a tree once, also when it is added to a Sequential that
+ * is already inside others: each root holding that Sequential is checked. */
+static void test_reuse_through_parent(void) {
+  ln_module *inner = ln_sequential_new(), *lin = ln_linear_new(2, 2, &rng);
+  ln_module *a = ln_sequential_new(), *b = ln_sequential_new(), *tanh = ln_tanh_new();
+  ln_sequential_add(a, inner);
+  ln_sequential_add(a, lin);
+  ln_sequential_add(b, inner);
+  ln_sequential_add(b, tanh);
+  CHECK(ln_sequential_add(inner, lin) == LN_ERR && strstr(ln_error(), "already"),
+        "Linear already in the parent: %s", ln_error());
+  CHECK(ln_sequential_add(inner, tanh) == LN_ERR && strstr(ln_error(), "already"),
+        "Tanh already in the second parent: %s", ln_error());
+  ln_tensor *ps[8], *gs[8];
+  CHECK(ln_module_parameters(a, ps, gs, 8) == 2, "the Linear's parameters listed once");
+  ln_module_release(b);  /* tanh is then in no tree with inner */
+  CHECK(ln_sequential_add(inner, tanh) == LN_OK, "after the parent is gone: %s", ln_error());
+  CHECK(ln_sequential_add(a, tanh) == LN_ERR, "now inside a through inner");
+  ln_module_release(tanh);
+  ln_module_release(lin);
+  ln_module_release(inner);
+  ln_module_release(a);
+}
+
 int main(void) {
   ln_rng_seed(&rng, 7);
   test_relu_nan();
@@ -380,6 +404,7 @@ int main(void) {
   test_batchnorm();
   test_batchnorm_reference();
   test_sequential();
+  test_reuse_through_parent();
   test_no_alloc();
   test_errors();
   test_linear_init();

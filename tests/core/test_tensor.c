@@ -49,11 +49,13 @@ static void test_shapes(void) {
   size_t wrap[2] = {(size_t)1 << 40, (size_t)1 << 40};  /* product wraps size_t */
   CHECK(ln_check_shape("zeros", 2, wrap) == LN_ERR, "size_t overflow accepted");
   CHECK(HAS(ln_error(), "too many elements"), "msg: %s", ln_error());
-  size_t big[2] = {(size_t)1 << 16, ((size_t)1 << 15) + 1};  /* just over 2^31 */
+  size_t big[2] = {(size_t)1 << 16, (size_t)1 << 15};  /* 2^31: one past the limit */
   CHECK(ln_check_shape("ones", 2, big) == LN_ERR, "over LN_MAXNUMEL accepted");
   CHECK(HAS(ln_error(), "ones: too many elements"), "msg: %s", ln_error());
-  size_t edge[2] = {(size_t)1 << 16, (size_t)1 << 15};  /* exactly 2^31 */
-  CHECK(ln_check_shape("ones", 2, edge) == LN_OK, "LN_MAXNUMEL itself refused");
+  size_t row[1] = {(size_t)1 << 31};  /* one size that would wrap a CBLAS int */
+  CHECK(ln_check_shape("ones", 1, row) == LN_ERR, "a 2^31 size accepted");
+  size_t edge[1] = {((size_t)1 << 31) - 1};  /* exactly LN_MAXNUMEL */
+  CHECK(ln_check_shape("ones", 1, edge) == LN_OK, "LN_MAXNUMEL itself refused");
   size_t ok[4] = {1, 2, 3, 4};
   CHECK(ln_check_shape("x", 4, ok) == LN_OK, "good shape refused: %s", ln_error());
   /* A failing init leaves the tensor as it was. */
@@ -356,6 +358,13 @@ static void test_argmax(void) {
   ln_tensor_view(&v, &t, 1, dims1(12));
   CHECK(ln_tensor_argmax_rows(&o, &v) == LN_ERR && HAS(ln_error(), "argmax: expected a 2-D"),
         "1-D: %s", ln_error());
+  /* NaN counts as the largest value, the first NaN winning, as torch.argmax
+   * (checked: [1, nan, 3] -> 1, [nan, 5, nan] -> 0). */
+  static const float withnan[][3] = {{1, NAN, 3}, {NAN, 5, NAN}, {2, 9, NAN}};
+  static const size_t wantnan[] = {1, 0, 2};
+  for (int i = 0; i < 3; i++)
+    CHECK(ln_argmax(withnan[i], 3) == wantnan[i], "NaN row %d: %zu", i,
+          ln_argmax(withnan[i], 3));
   ln_tensor_free(&t);
   ln_tensor_free(&o);
   ln_tensor_free(&v);

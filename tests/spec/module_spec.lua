@@ -282,6 +282,11 @@ describe("module errors", function()
     errors_with(function() inner:add(n) end, "cycle")
     errors_with(function() n:add(relu) end, "already in this Sequential")
     errors_with(function() lunet.Sequential{ relu, relu } end, "already in this Sequential")
+    -- also when the Sequential added to is itself inside another
+    local lin, box = lunet.Linear(2, 2), lunet.Sequential()
+    local outer = lunet.Sequential{ box, lin }
+    errors_with(function() box:add(lin) end, "already in this Sequential (or one holding it)")
+    assert.are.equal(2, #outer:parameters())
   end)
 end)
 
