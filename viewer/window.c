@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define FRAME_MS 16   /* at most ~60 redraws a second */
@@ -158,6 +160,10 @@ static void *run(void *arg) {
   Uint32 last = 0;
   const char *drv = getenv("SDL_VIDEODRIVER"), *name;
   memset(&st, 0, sizeof st);
+  /* Drawing yields to training: on a small machine the scheduler would
+   * otherwise share the training thread's core with this one. Linux gives
+   * each thread its own nice value; a failure only costs speed. */
+  (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
   /* Ctrl-C must still stop the script, not become a window event. */
   SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
   /* Left alone, SDL falls back to its invisible "offscreen" driver when X11
