@@ -55,7 +55,7 @@ $(B)/tests/%: tests/core/%.c $(CORE_OBJ) tests/core/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Icore -o $@ $< $(CORE_OBJ) $(PKG_LIBS) $(LDFLAGS)
 
-$(B)/tests/%: tests/viewer/%.c $(CORE_OBJ) $(VIEWER_OBJ) tests/core/check.h
+$(B)/tests/%: tests/viewer/%.c $(CORE_OBJ) $(VIEWER_OBJ) tests/core/check.h tests/viewer/pixels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Icore -Iviewer -Itests/core -o $@ $< $(VIEWER_OBJ) \
 	  $(CORE_OBJ) $(PKG_LIBS) $(LDFLAGS)

@@ -134,6 +134,16 @@ static int has_method(lua_State *L, int idx, const char *name)
   return found;
 }
 
+/* Pushes entry i of entries, its section and its name (at -3, -2, -1);
+ * returns the name. */
+static const char *push_entry(lua_State *L, int entries, lua_Integer i)
+{
+  lua_rawgeti(L, entries, i);
+  lua_getfield(L, -1, "section");
+  lua_getfield(L, -2, "name");
+  return lua_tostring(L, -1);
+}
+
 /* After a class entry, the methods of its section; for an object (obj not
  * 0), only the methods it has. */
 static void print_methods(lua_State *L, int entries, int entry, int obj)
@@ -147,11 +157,7 @@ static void print_methods(lua_State *L, int entries, int entry, int obj)
   methods = lua_gettop(L);
   lua_getfield(L, entry, "section");
   for (i = 1; i <= n; i++) {
-    const char *name;
-    lua_rawgeti(L, entries, i);
-    lua_getfield(L, -1, "section");
-    lua_getfield(L, -2, "name");
-    name = lua_tostring(L, -1);
+    const char *name = push_entry(L, entries, i);
     if (lua_rawequal(L, -2, -4) && strchr(name, ':') != NULL &&
         has_method(L, methods, last_part(name))) {
       const char *sig;
@@ -312,11 +318,7 @@ static void overview(lua_State *L, int entries)
   lua_pushliteral(L, ""); /* the section being listed */
   prev = lua_gettop(L);
   for (i = 1; i <= n; i++) {
-    const char *name;
-    lua_rawgeti(L, entries, i);
-    lua_getfield(L, -1, "section");
-    lua_getfield(L, -2, "name");
-    name = lua_tostring(L, -1);
+    const char *name = push_entry(L, entries, i);
     if (!lua_rawequal(L, -2, prev)) {
       printf("\n%s:\n ", lua_tostring(L, -2));
       col = 1;

@@ -15,15 +15,11 @@ local seed = require "seed"
 
 local usage = "usage: lunet scripts/bn_compare.lua [--activation relu|tanh] [--steps N]\n" ..
   "  [--lr X] [--seed N] [--out DIR] [--no-window]"
-local ok, flags = pcall(seed.parse_args, arg or {}, {
+local flags = seed.cli("bn_compare", usage, arg or {}, {
   activation = "relu", steps = 251, lr = 0.001, seed = 1, out = "out", no_window = false,
   help = false,
 })
-if not ok then
-  io.stderr:write("bn_compare: ", flags, "\n", usage, "\n")
-  os.exit(2)
-end
-if flags.help then print(usage) return end
+if not flags then return end
 if flags.activation ~= "relu" and flags.activation ~= "tanh" then
   io.stderr:write("bn_compare: --activation must be relu or tanh\n")
   os.exit(2)

@@ -15,10 +15,6 @@ local seed = require "seed"
 
 local usage = "usage: lunet scripts/bn_sweep.lua [--activation relu|tanh] [--lrs L,L]\n" ..
   "  [--depths D,D] [--batches B,B] [--epochs N] [--seed N] [--out DIR]"
-local ok, flags = pcall(seed.parse_args, arg or {}, {
-  activation = "relu", lrs = "0.0001,0.001,0.01,0.1", depths = "2,4,7", batches = "500,50,5",
-  epochs = 100, seed = 1, out = "out", help = false,
-})
 local function list(s, name)
   local t = {}
   for v in tostring(s):gmatch("[^,]+") do
@@ -32,22 +28,17 @@ local function list(s, name)
   return t
 end
 local lrs, depths, batches
-if ok then
-  ok, flags = pcall(function()
-    lrs, depths, batches = list(flags.lrs, "lrs"), list(flags.depths, "depths"),
-      list(flags.batches, "batches")
-    if flags.activation ~= "relu" and flags.activation ~= "tanh" then
-      error("--activation must be relu or tanh", 0)
-    end
-    if flags.epochs < 1 or flags.epochs % 1 ~= 0 then error("--epochs must be >= 1", 0) end
-    return flags
-  end)
-end
-if not ok then
-  io.stderr:write("bn_sweep: ", flags, "\n", usage, "\n")
-  os.exit(2)
-end
-if flags.help then print(usage) return end
+local flags = seed.cli("bn_sweep", usage, arg or {}, {
+  activation = "relu", lrs = "0.0001,0.001,0.01,0.1", depths = "2,4,7", batches = "500,50,5",
+  epochs = 100, seed = 1, out = "out", help = false,
+}, function(f)
+  lrs, depths, batches = list(f.lrs, "lrs"), list(f.depths, "depths"), list(f.batches, "batches")
+  if f.activation ~= "relu" and f.activation ~= "tanh" then
+    error("--activation must be relu or tanh", 0)
+  end
+  if f.epochs < 1 or f.epochs % 1 ~= 0 then error("--epochs must be >= 1", 0) end
+end)
+if not flags then return end
 
 local settings = {}
 for _, lr in ipairs(lrs) do

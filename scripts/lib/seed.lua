@@ -252,6 +252,24 @@ function M.parse_args(argv, spec)
   return o
 end
 
+-- A script's command line: argv parsed against spec, then check(flags)
+-- when given (it raises a message to reject them). A rejected command line
+-- writes "name: message" and the usage to stderr and exits with status 2;
+-- --help prints the usage and returns nil. Otherwise returns the flags.
+function M.cli(name, usage, argv, spec, check)
+  local ok, flags = pcall(function()
+    local f = M.parse_args(argv, spec)
+    if check then check(f) end
+    return f
+  end)
+  if not ok then
+    io.stderr:write(name, ": ", flags, "\n", usage, "\n")
+    os.exit(2)
+  end
+  if flags.help then print(usage) return nil end
+  return flags
+end
+
 -- A one-line progress bar on stderr, redrawn in place.
 function M.progress(done, total, text)
   local width = 30

@@ -4,20 +4,11 @@
 # y-axis labels change, and back), left/right step through histogram
 # snapshots, space follows the newest, `q` and Escape close the window while
 # the script keeps logging and then exits normally.
-cd "$(dirname "$0")/../.."
-B=${B:-build}
-export LUA_CPATH="$PWD/$B/?.so;;"
-if [ -x "${LUNET:-}" ]; then run=("$LUNET"); else run=(lua5.4); fi
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-passed=0 failed=0
-ok() {
-  if [ "$1" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $2"; fi
-}
+cd "$(dirname "$0")/../.." || exit 1
+. tests/viewer/lib.bash
 
 script="$PWD/tests/viewer/keys_script.lua"
-log=$(cd "$out" && timeout 120 xvfb-run -a -s "-screen 0 1024x768x24" \
-  "${run[@]}" "$script" 2>&1)
+log=$(cd "$out" && xrun "$script" 2>&1)
 rc=$?
 echo "$log"
 ok $rc "keys script exit $rc"
@@ -68,5 +59,4 @@ if [ -f "$out/lunet-8.png" ]; then
 else
   ok 1 "no lunet-8.png in $(ls "$out")"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

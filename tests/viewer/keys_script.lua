@@ -2,21 +2,13 @@
 -- the window's `s` key writes lunet-N.png): presses the window's keys with
 -- xdotool and saves a PNG after each set, then closes the window with `q`
 -- while logging goes on, and a second window with Escape.
+local dir = arg[0]:match("^(.*)/[^/]*$") or "."
+package.path = dir .. "/?.lua;" .. package.path
 local lunet = require "lunet"
 
 local board = lunet.Board()
-local step = 0
-local function log(n)
-  for _ = 1, n do
-    step = step + 1
-    board:scalar("cost/no BN", step, 100 / step)
-    board:scalar("cost/BN", step, 50 / step + 1)
-    if step % 50 == 0 then
-      board:histogram("no BN/L1", step, lunet.randn(200, 10))
-      board:histogram("BN/L1", step, lunet.rand(200, 10) * step / 50)
-    end
-  end
-end
+local feed = require("feed").logger(board, true)
+local log = feed.log
 
 local function sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
@@ -72,9 +64,9 @@ press_and_save("space")            -- 8: follows the newest again
 -- `q` closes the window only: logging goes on meanwhile and after.
 sh("xdotool key q")
 local closed = poll(function() return not win:is_open() end, function() log(10) end)
-local before = step
+local before = feed.step
 log(1000)
-print("q closed", closed, step == before + 1000)
+print("q closed", closed, feed.step == before + 1000)
 win:close()
 
 local win2, id2 = open("lunet keys 2")
@@ -82,4 +74,4 @@ if id2 then sh("xdotool key Escape") end
 closed = poll(function() return not win2:is_open() end, function() log(10) end)
 print("Escape closed", closed)
 win2:close()
-print("done", step, #board:tags().scalars)
+print("done", feed.step, #board:tags().scalars)

@@ -4,18 +4,13 @@
 #include "export.h"
 #include "hist.h"
 #include "check.h"
+#include "pixels.h"
 
 #include <SDL_image.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static Uint32 pixel(SDL_Surface *s, int x, int y) {
-  return ((Uint32 *)((char *)s->pixels + y * s->pitch))[x] & 0xffffff;
-}
-
-static Uint32 rgb(SDL_Color c) { return (Uint32)c.r << 16 | (Uint32)c.g << 8 | c.b; }
 
 /* Pixels of colour c in column x from the bottom of the plot up, unbroken. */
 static int bar_height(SDL_Surface *s, const SDL_Rect *p, int x, SDL_Color c) {
@@ -25,18 +20,6 @@ static int bar_height(SDL_Surface *s, const SDL_Rect *p, int x, SDL_Color c) {
     h++;
   }
   return h;
-}
-
-/* Does a pixel of colour c lie within r pixels of (x, y)? */
-static int near(SDL_Surface *s, int x, int y, int r, SDL_Color c) {
-  int dx, dy;
-  for (dy = -r; dy <= r; dy++)
-    for (dx = -r; dx <= r; dx++) {
-      int px = x + dx, py = y + dy;
-      if (px < 0 || py < 0 || px >= s->w || py >= s->h) continue;
-      if (pixel(s, px, py) == rgb(c)) return 1;
-    }
-  return 0;
 }
 
 static SDL_Surface *draw(vw_board *b, vw_view *v, vw_layout *lay) {

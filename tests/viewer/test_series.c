@@ -7,27 +7,11 @@
 #include "draw.h"
 #include "series.h"
 #include "check.h"
+#include "pixels.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static Uint32 pixel(SDL_Surface *s, int x, int y) {
-  return ((Uint32 *)((char *)s->pixels + y * s->pitch))[x] & 0xffffff;
-}
-
-static Uint32 rgb(SDL_Color c) { return (Uint32)c.r << 16 | (Uint32)c.g << 8 | c.b; }
-
-static int near(SDL_Surface *s, int x, int y, int r, SDL_Color c) {
-  int dx, dy;
-  for (dy = -r; dy <= r; dy++)
-    for (dx = -r; dx <= r; dx++) {
-      int px = x + dx, py = y + dy;
-      if (px < 0 || py < 0 || px >= s->w || py >= s->h) continue;
-      if (pixel(s, px, py) == rgb(c)) return 1;
-    }
-  return 0;
-}
 
 static int px_at(const vw_panel *p, double step) {
   return p->plot.x + (int)floor((step - p->x0) * (p->plot.w - 1) / (p->x1 - p->x0) + 0.5);

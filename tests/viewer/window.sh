@@ -2,16 +2,8 @@
 # A real window under Xvfb, opened from a script that keeps logging: the
 # screenshot must show the board, and closing the window must not stop the
 # script. Also: without a display, show() must fail clearly, naming save_png.
-cd "$(dirname "$0")/../.."
-B=${B:-build}
-export LUA_CPATH="$PWD/$B/?.so;;"
-if [ -x "${LUNET:-}" ]; then run=("$LUNET"); else run=(lua5.4); fi
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-passed=0 failed=0
-ok() {
-  if [ "$1" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $2"; fi
-}
+cd "$(dirname "$0")/../.." || exit 1
+. tests/viewer/lib.bash
 
 # 1. no display at all
 msg=$(env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER "${run[@]}" -e '
@@ -31,8 +23,7 @@ echo "$msg"
 [[ "$msg" == *"false"*"cannot open a window"*"save_png"* ]]; ok $? "bad-display error: $msg"
 
 # 3. the real window
-log=$(timeout 120 xvfb-run -a -s "-screen 0 1024x768x24" \
-  "${run[@]}" tests/viewer/window_script.lua "$out/shot.png" 2>&1)
+log=$(xrun tests/viewer/window_script.lua "$out/shot.png" 2>&1)
 rc=$?
 echo "$log"
 ok $rc "window script exit $rc"
@@ -55,5 +46,4 @@ if [ -f "$out/shot.png" ]; then
 else
   ok 1 "no screenshot taken"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary

@@ -1,0 +1,15 @@
+# tests/viewer/lib.bash: set-up for the window tests (sourced from the
+# repository root, not run): lunet.so from $B, the Lua to run it with, a
+# scratch directory $out removed on exit, and the pass/fail count.
+B=${B:-build}
+export LUA_CPATH="$PWD/$B/?.so;;"
+if [ -x "${LUNET:-}" ]; then run=("$LUNET"); else run=(lua5.4); fi
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+passed=0 failed=0
+ok() {
+  if [ "$1" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $2"; fi
+}
+# xrun script args...: a Lua script in a window of its own Xvfb, time-bounded.
+xrun() { timeout 120 xvfb-run -a -s "-screen 0 1024x768x24" "${run[@]}" "$@"; }
+summary() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; }
