@@ -165,15 +165,22 @@ static int lunet_tensor(lua_State *L) {
   return 1;
 }
 
-/* Methods. */
+/* Methods. The tensor they are called on, with a hint when the call used
+ * `.` instead of `:` (t.sum() passes no tensor). */
+static ln_tensor *checkself(lua_State *L, const char *method) {
+  ln_tensor *t = l_checkself(L, L_TENSOR, "lunet.Tensor expected, got %s; call it as t:%s(...)",
+                             method);
+  if (!t->st) luaL_argerror(L, 1, "tensor has been freed");
+  return t;
+}
 
 static int tensor_dim(lua_State *L) {
-  lua_pushinteger(L, l_checktensor(L, 1)->ndim);
+  lua_pushinteger(L, checkself(L, "dim")->ndim);
   return 1;
 }
 
 static int tensor_size(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "size");
   if (!lua_isnoneornil(L, 2)) {
     lua_Integer d = luaL_checkinteger(L, 2);
     luaL_argcheck(L, d >= 1 && d <= t->ndim, 2, "dimension out of range");
@@ -189,7 +196,7 @@ static int tensor_size(lua_State *L) {
 }
 
 static int tensor_numel(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)ln_numel(l_checktensor(L, 1)));
+  lua_pushinteger(L, (lua_Integer)ln_numel(checkself(L, "numel")));
   return 1;
 }
 
@@ -212,7 +219,7 @@ static size_t checkindex(lua_State *L, ln_tensor *t, const char *who) {
 }
 
 static int tensor_get(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "get");
   if (lua_gettop(L) != t->ndim + 1)
     return luaL_error(L, "get: a %d-D tensor needs %d indices", t->ndim, t->ndim);
   lua_pushnumber(L, ln_data(t)[checkindex(L, t, "get")]);
@@ -220,7 +227,7 @@ static int tensor_get(lua_State *L) {
 }
 
 static int tensor_set(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "set");
   if (lua_gettop(L) != t->ndim + 2)
     return luaL_error(L, "set: a %d-D tensor needs %d indices and a value", t->ndim, t->ndim);
   size_t off = checkindex(L, t, "set");
@@ -240,14 +247,14 @@ static void totable(lua_State *L, const ln_tensor *t, int depth, const float **p
 }
 
 static int tensor_totable(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "totable");
   const float *p = ln_data(t);
   totable(L, t, 0, &p);
   return 1;
 }
 
 static int tensor_view(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "view");
   size_t size[LN_MAXDIM];
   int n = checksizes(L, 2, size, "view");
   if (ln_tensor_view(l_newtensor(L), t, n, size)) l_raise(L, "view");
@@ -255,7 +262,7 @@ static int tensor_view(lua_State *L) {
 }
 
 static int tensor_narrow(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "narrow");
   lua_Integer dim = luaL_checkinteger(L, 2);
   lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
   luaL_argcheck(L, dim == 1, 2, "only dimension 1 can be narrowed (rows stay contiguous)");
@@ -266,38 +273,42 @@ static int tensor_narrow(lua_State *L) {
 }
 
 static int tensor_clone(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "clone");
   if (ln_tensor_clone(l_newtensor(L), t)) l_raise(L, "clone");
   return 1;
 }
 
 static int tensor_copy(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1), *src = l_checktensor(L, 2);
+  ln_tensor *t = checkself(L, "copy"), *src = l_checktensor(L, 2);
   if (ln_tensor_copy(t, src)) l_raise(L, "copy");
   lua_settop(L, 1);
   return 1;
 }
 
 static int tensor_fill(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);  /* first, so t.fill(0) blames the tensor */
+  ln_tensor *t = checkself(L, "fill");  /* first, so t.fill(0) blames the tensor */
   ln_tensor_fill(t, (float)luaL_checknumber(L, 2));
   lua_settop(L, 1);
   return 1;
 }
 
-static int reduce(lua_State *L, double (*f)(const ln_tensor *)) {
-  lua_pushnumber(L, f(l_checktensor(L, 1)));
+/* Over all elements only: Torch7's t:sum(1) (per column) would otherwise
+ * quietly return the total. */
+static int reduce(lua_State *L, double (*f)(const ln_tensor *), const char *method) {
+  ln_tensor *t = checkself(L, method);
+  luaL_argcheck(L, lua_isnoneornil(L, 2), 2, "takes no argument (it reduces over all elements)");
+  lua_pushnumber(L, f(t));
   return 1;
 }
 
-static int tensor_sum(lua_State *L) { return reduce(L, ln_tensor_sum); }
-static int tensor_mean(lua_State *L) { return reduce(L, ln_tensor_mean); }
-static int tensor_std(lua_State *L) { return reduce(L, ln_tensor_std); }
-static int tensor_min(lua_State *L) { return reduce(L, ln_tensor_min); }
-static int tensor_max(lua_State *L) { return reduce(L, ln_tensor_max); }
+static int tensor_sum(lua_State *L) { return reduce(L, ln_tensor_sum, "sum"); }
+static int tensor_mean(lua_State *L) { return reduce(L, ln_tensor_mean, "mean"); }
+static int tensor_std(lua_State *L) { return reduce(L, ln_tensor_std, "std"); }
+static int tensor_min(lua_State *L) { return reduce(L, ln_tensor_min, "min"); }
+static int tensor_max(lua_State *L) { return reduce(L, ln_tensor_max, "max"); }
 
 static int tensor_argmax(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "argmax");
   lua_Integer dim = luaL_optinteger(L, 2, t->ndim);
   luaL_argcheck(L, t->ndim == 2 && dim == 2, 2, "argmax takes a 2-D (N,C) tensor and dim 2");
   ln_tensor *out = l_newtensor(L);
@@ -330,7 +341,7 @@ static int tensor_mul(lua_State *L) { return arith(L, LN_MUL, "*"); }
 static int tensor_div(lua_State *L) { return arith(L, LN_DIV, "/"); }
 
 static int tensor_pow(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor *t = checkself(L, "pow");
   if (ln_tensor_scalar(l_newtensor(L), t, luaL_checknumber(L, 2), LN_POW, 0)) l_raise(L, "pow");
   return 1;
 }

@@ -372,6 +372,18 @@ describe("tensor bad input", function()
     -- Two numbers and no tensor once crashed (a NULL tensor reached the core).
     fails(function() t.add(2, 3) end, "'add'", "lunet.Tensor expected, got number")
     fails(function() t.mul(2, 3) end, "'mul'", "lunet.Tensor expected, got number")
+    -- ...and the message says how to call it, as modules' methods do.
+    fails(function() t.sum() end, "got no value; call it as t:sum(...)")
+    fails(function() t.view(6) end, "got number; call it as t:view(...)")
+  end)
+
+  it("reductions take no dimension (Torch7's t:sum(1) is not the total)", function()
+    fails(function() return t:sum(1) end, "bad argument #1 to 'sum' (takes no argument")
+    fails(function() return t:mean(2) end, "'mean'", "takes no argument")
+    fails(function() return t:std(1) end, "'std'", "takes no argument")
+    fails(function() return t:min(1) end, "'min'", "takes no argument")
+    fails(function() return t:max(1) end, "'max'", "takes no argument")
+    assert.are.equal(t:sum(), t:sum(nil))
   end)
 
   it("a foreign object where a tensor is expected", function()
