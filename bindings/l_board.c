@@ -45,40 +45,6 @@ static const char *check_tag(lua_State *L, int arg) {
   return tag;
 }
 
-/* Pushes "a, b or c" (quoted when q) from a NULL-terminated list. */
-static const char *push_list(lua_State *L, const char *const *names, int q) {
-  luaL_Buffer bf;
-  int i;
-  luaL_buffinit(L, &bf);
-  for (i = 0; names[i]; i++) {
-    if (i) luaL_addstring(&bf, names[i + 1] ? ", " : " or ");
-    if (q) luaL_addchar(&bf, '"');
-    luaL_addstring(&bf, names[i]);
-    if (q) luaL_addchar(&bf, '"');
-  }
-  luaL_pushresult(&bf);
-  return lua_tostring(L, -1);
-}
-
-/* Raises "<who>: unknown option 'k' (expected ...)" for a key of the options
- * table at arg that is not in known, so a typo never goes unnoticed. */
-static void check_keys(lua_State *L, int arg, const char *who, const char *const *known) {
-  if (lua_isnoneornil(L, arg)) return;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    int i, ok = 0;
-    lua_pop(L, 1);
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (i = 0; known[i] && !ok; i++) ok = strcmp(lua_tostring(L, -1), known[i]) == 0;
-    if (!ok) {
-      const char *list = push_list(L, known, 0);
-      luaL_error(L, "%s: unknown option '%s' (expected %s)", who,
-                 luaL_tolstring(L, -2, NULL), list);
-    }
-  }
-}
-
 /* Reads an optional field of the options table at arg; leaves it on top and
  * returns its type (LUA_TNIL when absent or when there is no table). */
 static int opt_field(lua_State *L, int arg, const char *name) {
@@ -147,7 +113,7 @@ static int opt_choice(lua_State *L, int arg, const char *who, const char *name,
   for (i = 0; choices[i]; i++)
     if (strcmp(v, choices[i]) == 0) return i;
   luaL_error(L, "%s: option '%s' must be %s, got \"%s\"", who, name,
-             push_list(L, choices, 1), v);
+             l_pushlist(L, choices, 1), v);
   return 0;
 }
 
@@ -191,7 +157,7 @@ static int board_new(lua_State *L) {
   const char *who = "lunet.Board";
   lua_Integer sc, hc;
   l_board *u;
-  check_keys(L, 1, who, board_keys);
+  l_checkoptions(L, 1, who, board_keys);
   sc = opt_int(L, 1, who, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
   hc = opt_int(L, 1, who, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
   u = lua_newuserdatauv(L, sizeof *u, 0);
@@ -216,7 +182,7 @@ static int board_histogram(lua_State *L) {
   const char *tag = check_tag(L, 2);
   double step = check_step(L, 3), sat;
   ln_tensor *t = l_checktensor(L, 4);
-  check_keys(L, 5, "Board:histogram", hist_keys);
+  l_checkoptions(L, 5, "Board:histogram", hist_keys);
   sat = opt_num(L, 5, "Board:histogram", "saturation", VW_SAT);
   if (!(sat >= 0))
     luaL_error(L, "Board:histogram: option 'saturation' must be >= 0, got %f", sat);
@@ -230,7 +196,7 @@ static int board_axis(lua_State *L) {
   vw_board *b = check_board(L, 1);
   const char *group = luaL_checkstring(L, 2), *x, *y;
   luaL_checktype(L, 3, LUA_TTABLE);
-  check_keys(L, 3, "Board:axis", axis_keys);
+  l_checkoptions(L, 3, "Board:axis", axis_keys);
   x = opt_str(L, 3, "Board:axis", "xlabel");
   y = opt_str(L, 3, "Board:axis", "ylabel");
   if (vw_board_axis(b, group, x, y) < 0) luaL_error(L, "Board:axis: %s", vw_error());
@@ -262,7 +228,7 @@ static int board_save_png(lua_State *L) {
   vw_board *b = check_board(L, 1);
   const char *path = luaL_checkstring(L, 2);
   vw_view v;
-  check_keys(L, 3, "Board:save_png", view_keys);
+  l_checkoptions(L, 3, "Board:save_png", view_keys);
   read_view(L, 3, "Board:save_png", &v);
   if (vw_save_png(b, path, &v) < 0) luaL_error(L, "Board:save_png: %s", vw_error());
   return 0;
@@ -317,7 +283,7 @@ static int viewer_show(lua_State *L) {
   const char *title = "lunet", *t;
   l_viewer *u;
   vw_view v, d;
-  check_keys(L, 2, "lunet.viewer.show", show_keys);
+  l_checkoptions(L, 2, "lunet.viewer.show", show_keys);
   read_view(L, 2, "lunet.viewer.show", &v);
   vw_view_defaults(&d);
   if (!v.width) v.width = d.width;

@@ -19,21 +19,6 @@ typedef struct l_bytes {
   float scale;   /* value of element i: b.data[i] * scale */
 } l_bytes;
 
-/* Raises "unknown option" for keys of the options table at arg that are not
- * in the NULL-terminated list, so a typo never goes unnoticed. */
-static void check_options(lua_State *L, int arg, const char *who, const char *const *known) {
-  if (lua_isnoneornil(L, arg)) return;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg)) {
-    lua_pop(L, 1);
-    int ok = 0;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (int i = 0; known[i]; i++) ok |= strcmp(lua_tostring(L, -1), known[i]) == 0;
-    if (!ok) luaL_error(L, "%s: unknown option '%s'", who, luaL_tolstring(L, -1, NULL));
-  }
-}
-
 static int opt_bool(lua_State *L, int arg, const char *who, const char *field, int def) {
   if (lua_isnoneornil(L, arg)) return def;
   int type = lua_getfield(L, arg, field), v = def;
@@ -139,7 +124,7 @@ static const char *const idx_options[] = {"limit", "bytes", NULL};
 /* lunet.data.idx(path [, {limit = rows, bytes = false}]) */
 static int data_idx(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  check_options(L, 2, "lunet.data.idx", idx_options);
+  l_checkoptions(L, 2, "lunet.data.idx", idx_options);
   size_t limit = opt_count(L, 2, "lunet.data.idx", "limit");
   if (opt_bool(L, 2, "lunet.data.idx", "bytes", 0)) {
     if (ln_idx_read_bytes(&bytes_new(L)->b, path, limit)) l_raise(L, "lunet.data.idx");
@@ -219,7 +204,7 @@ static int data_fashion_mnist(lua_State *L) {
   }
   const char *dir = luaL_optstring(L, 1, FMNIST_DIR);
   lua_settop(L, 2);
-  check_options(L, 2, who, fmnist_options);
+  l_checkoptions(L, 2, who, fmnist_options);
   size_t limit = opt_count(L, 2, who, "limit"), test_limit = opt_count(L, 2, who, "test_limit");
   int as_bytes = opt_bool(L, 2, who, "bytes", 0);
   static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -354,7 +339,7 @@ static int data_batches(lua_State *L) {
   }
   lua_Integer bs = luaL_checkinteger(L, 3);
   luaL_argcheck(L, bs >= 1, 3, "batch size must be >= 1");
-  check_options(L, 4, who, batches_options);
+  l_checkoptions(L, 4, who, batches_options);
   int shuffle = opt_bool(L, 4, who, "shuffle", 1);
   int drop_last = opt_bool(L, 4, who, "drop_last", 0);
   size_t n = x.rows, b = (size_t)bs < n ? (size_t)bs : n;

@@ -59,7 +59,9 @@ static int kaiming(lua_State *L, int normal) {
   if (lua_type(L, 2) == LUA_TNUMBER) {
     a = lua_tonumber(L, 2);
   } else if (!lua_isnoneornil(L, 2)) {
+    static const char *const keys[] = {"a", "mode", "nonlinearity", NULL};
     luaL_argexpected(L, lua_istable(L, 2), 2, "table of options or number");
+    l_checkoptions(L, 2, who, keys);
     a = l_optnumber(L, 2, "a", 0);
     if (lua_getfield(L, 2, "nonlinearity") != LUA_TNIL) {
       nl = lua_tostring(L, -1);

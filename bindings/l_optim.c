@@ -72,12 +72,10 @@ static int newoptim(lua_State *L, ln_optim_kind kind) {
   ln_module *net = l_checkmodule(L, 1);
   ln_optim_config cfg = ln_optim_defaults(kind);
   int has_lr = 0;
+  l_checkoptions(L, 2, who, names);
   if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, 2)) {
-      if (lua_type(L, -2) != LUA_TSTRING || !known(names, lua_tostring(L, -2)))
-        luaL_error(L, "%s: unknown option '%s'", who, luaL_tolstring(L, -2, NULL));
       const char *key = lua_tostring(L, -2);
       has_lr |= !strcmp(key, "lr");
       setfield(L, who, &cfg, key, -1);

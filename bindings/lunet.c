@@ -1,5 +1,6 @@
 /* lunet.c: luaopen_lunet, the module table every binding file adds to. */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lunet.h"
@@ -51,6 +52,36 @@ void *l_checkself(lua_State *L, const char *tname, const char *expected, const c
     luaL_argerror(L, 1, lua_pushfstring(L, expected, got, method));
   }
   return u;
+}
+
+const char *l_pushlist(lua_State *L, const char *const *names, int quoted) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 0; names[i]; i++) {
+    if (i) luaL_addstring(&b, names[i + 1] ? ", " : " or ");
+    if (quoted) luaL_addchar(&b, '"');
+    luaL_addstring(&b, names[i]);
+    if (quoted) luaL_addchar(&b, '"');
+  }
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
+void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *known) {
+  if (lua_isnoneornil(L, arg)) return;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {
+    int ok = 0;
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (int i = 0; known[i] && !ok; i++) ok = strcmp(lua_tostring(L, -1), known[i]) == 0;
+    if (!ok) {
+      const char *list = l_pushlist(L, known, 0);
+      luaL_error(L, "%s: unknown option '%s' (expected %s)", who, luaL_tolstring(L, -2, NULL),
+                 list);
+    }
+  }
 }
 
 static const luaL_Reg functions[] = {

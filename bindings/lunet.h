@@ -46,6 +46,14 @@ int l_raise(lua_State *L, const char *who);
 /* Reads an optional number field of an options table at index arg. */
 double l_optnumber(lua_State *L, int arg, const char *field, double def);
 
+/* Pushes "a, b or c" (each in double quotes when quoted) from a
+ * NULL-terminated list, and returns it. */
+const char *l_pushlist(lua_State *L, const char *const *names, int quoted);
+/* Raises "<who>: unknown option 'k' (expected a, b or c)" for a key of the
+ * options table at arg that is not in the NULL-terminated known list, so a
+ * misspelt option never goes unnoticed. No table (none or nil) is fine. */
+void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *known);
+
 void l_open_tensor(lua_State *L);   /* l_tensor.c: tensors, manual_seed */
 void l_open_module(lua_State *L);   /* l_module.c: layers, Sequential */
 void l_open_loss(lua_State *L);     /* l_loss.c: MSELoss, CrossEntropyLoss */

@@ -24,7 +24,7 @@ usage: lunet scripts/fashion_mnist.lua [options]
   --no-bn          leave out batch normalization
   --no-window      do not open the viewer even when there is a display
   --out DIR        where the plot goes (default out/fashion_mnist)
-  --limit N        train on the first N examples only (for quick runs)
+  --limit N        train on the first N examples only, 0 for all (default 0)
   --data DIR       the directory of the IDX files (default: the Debian package's)]]
 
 local function parse(args)
@@ -96,7 +96,13 @@ local function evaluate(net, x, y)
 end
 
 local function main(args)
-  local o = parse(args)
+  -- A bad flag is the user's mistake, not the program's: a message and
+  -- exit status 2, as the seed scripts do, rather than a traceback.
+  local ok, o = pcall(parse, args)
+  if not ok then
+    io.stderr:write("fashion_mnist: ", tostring(o), "\n")
+    os.exit(2)
+  end
   lunet.manual_seed(o.seed)
   -- Images stay bytes and are converted per batch (as torchvision's ToTensor),
   -- which keeps the whole run small: 55 MB of data instead of 220 MB of floats.

@@ -278,4 +278,21 @@ describe("lunet.data.fashion_mnist", function()
     assert.equal("\x89PNG", png:read(4))
     png:close()
   end)
+
+  it("refuses a bad flag of scripts/fashion_mnist.lua with a message and status 2", function()
+    local exe = os.getenv("LUNET")
+    if not exe then
+      pending("needs $LUNET (the executable; tests/run.sh sets it)")
+      return
+    end
+    for _, flag in ipairs{"--bogus", "--schedule foo", "--epochs 0", "--lr -1"} do
+      local p = assert(io.popen(string.format("'%s' scripts/fashion_mnist.lua %s 2>&1", exe,
+        flag)))
+      local out = p:read("a")
+      local _, _, code = p:close()
+      assert.equal(2, code, flag .. ": " .. out)
+      assert.matches("^fashion_mnist: ", out)
+      assert.not_matches("traceback", out)
+    end
+  end)
 end)

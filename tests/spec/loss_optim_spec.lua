@@ -306,6 +306,8 @@ describe("lunet.init", function()
       {lunet.init.kaiming_normal, {lunet.zeros(5, 5), {nonlinearity = "swish"}},
        "unsupported nonlinearity 'swish'"},
       {lunet.init.kaiming_normal, {lunet.zeros(5, 5), {mode = "fan_up"}}, "mode must be"},
+      {lunet.init.kaiming_uniform, {lunet.zeros(5, 5), {modes = "fan_in"}},
+       "init.kaiming_uniform: unknown option 'modes' (expected a, mode or nonlinearity)"},
       {lunet.init.normal, {lunet.zeros(5), 0, -1}, "init.normal: std must be"},
       {lunet.init.uniform, {lunet.zeros(5), 1, 0}, "init.uniform"},
       {lunet.init.constant, {lunet.zeros(5)}, "bad argument #2"},
