@@ -164,7 +164,7 @@ static int board_new(lua_State *L) {
   u->b = NULL;
   luaL_setmetatable(L, L_BOARD);
   u->b = vw_board_new((size_t)sc, (size_t)hc);
-  if (!u->b) luaL_error(L, "Board: %s", vw_error());
+  if (!u->b) luaL_error(L, "lunet.Board: %s", vw_error());
   return 1;
 }
 

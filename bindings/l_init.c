@@ -17,7 +17,7 @@
 static int init_normal(lua_State *L) {
   ln_tensor *t = l_checktensor(L, 1);
   double mean = luaL_optnumber(L, 2, 0), std = luaL_optnumber(L, 3, 1);
-  if (ln_init_normal(t, ln_rng_default(), mean, std)) l_raise(L, "init.normal");
+  if (ln_init_normal(t, ln_rng_default(), mean, std)) l_raise(L, "lunet.init.normal");
   lua_settop(L, 1);
   return 1;
 }
@@ -25,14 +25,14 @@ static int init_normal(lua_State *L) {
 static int init_uniform(lua_State *L) {
   ln_tensor *t = l_checktensor(L, 1);
   double a = luaL_optnumber(L, 2, 0), b = luaL_optnumber(L, 3, 1);
-  if (ln_init_uniform(t, ln_rng_default(), a, b)) l_raise(L, "init.uniform");
+  if (ln_init_uniform(t, ln_rng_default(), a, b)) l_raise(L, "lunet.init.uniform");
   lua_settop(L, 1);
   return 1;
 }
 
 static int init_constant(lua_State *L) {
   ln_tensor *t = l_checktensor(L, 1);
-  if (ln_init_constant(t, luaL_checknumber(L, 2))) l_raise(L, "init.constant");
+  if (ln_init_constant(t, luaL_checknumber(L, 2))) l_raise(L, "lunet.init.constant");
   lua_settop(L, 1);
   return 1;
 }
@@ -42,7 +42,7 @@ static int xavier(lua_State *L, int normal) {
   double gain = luaL_optnumber(L, 2, 1);
   int err = normal ? ln_init_xavier_normal(t, ln_rng_default(), gain)
                    : ln_init_xavier_uniform(t, ln_rng_default(), gain);
-  if (err) l_raise(L, normal ? "init.xavier_normal" : "init.xavier_uniform");
+  if (err) l_raise(L, normal ? "lunet.init.xavier_normal" : "lunet.init.xavier_uniform");
   lua_settop(L, 1);
   return 1;
 }
@@ -52,7 +52,7 @@ static int init_xavier_normal(lua_State *L) { return xavier(L, 1); }
 
 /* Options: a number (the negative slope a) or a table {a, mode, nonlinearity}. */
 static int kaiming(lua_State *L, int normal) {
-  const char *who = normal ? "init.kaiming_normal" : "init.kaiming_uniform";
+  const char *who = normal ? "lunet.init.kaiming_normal" : "lunet.init.kaiming_uniform";
   ln_tensor *t = l_checktensor(L, 1);
   double a = 0;
   const char *nl = "leaky_relu", *mode = "fan_in";
@@ -62,7 +62,7 @@ static int kaiming(lua_State *L, int normal) {
     static const char *const keys[] = {"a", "mode", "nonlinearity", NULL};
     luaL_argexpected(L, lua_istable(L, 2), 2, "table of options or number");
     l_checkoptions(L, 2, who, keys);
-    a = l_optnumber(L, 2, "a", 0);
+    a = l_optnumber(L, 2, who, "a", 0);
     if (lua_getfield(L, 2, "nonlinearity") != LUA_TNIL) {
       nl = lua_tostring(L, -1);
       if (!nl || lua_type(L, -1) != LUA_TSTRING)
@@ -90,7 +90,7 @@ static int init_kaiming_normal(lua_State *L) { return kaiming(L, 1); }
 static int init_calculate_gain(lua_State *L) {
   double gain;
   if (ln_init_gain(&gain, luaL_checkstring(L, 1), luaL_optnumber(L, 2, 0.01)))
-    l_raise(L, "init.calculate_gain");
+    l_raise(L, "lunet.init.calculate_gain");
   lua_pushnumber(L, gain);
   return 1;
 }

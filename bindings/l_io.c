@@ -6,14 +6,14 @@
 static int lunet_save(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   ln_module *m = l_checkmodule(L, 2);
-  if (ln_save(path, m)) l_raise(L, "save");
+  if (ln_save(path, m)) l_raise(L, "lunet.save");
   return 0;
 }
 
 static int lunet_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   ln_module *m = ln_load(path);
-  if (!m) l_raise(L, "load");
+  if (!m) l_raise(L, "lunet.load");
   l_pushmodule(L, m);
   ln_module_release(m);  /* the userdata holds its own reference */
   return 1;

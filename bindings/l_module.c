@@ -91,7 +91,7 @@ static size_t checksize(lua_State *L, int arg) {
 
 static int lunet_Linear(lua_State *L) {
   size_t in = checksize(L, 1), out = checksize(L, 2);
-  return pushnew(L, ln_linear_new(in, out, ln_rng_default()), "Linear");
+  return pushnew(L, ln_linear_new(in, out, ln_rng_default()), "lunet.Linear");
 }
 
 static void checknoargs(lua_State *L, const char *who) {
@@ -100,17 +100,17 @@ static void checknoargs(lua_State *L, const char *who) {
 
 static int lunet_ReLU(lua_State *L) {
   checknoargs(L, "ReLU");
-  return pushnew(L, ln_relu_new(), "ReLU");
+  return pushnew(L, ln_relu_new(), "lunet.ReLU");
 }
 
 static int lunet_Tanh(lua_State *L) {
   checknoargs(L, "Tanh");
-  return pushnew(L, ln_tanh_new(), "Tanh");
+  return pushnew(L, ln_tanh_new(), "lunet.Tanh");
 }
 
 static int lunet_Sigmoid(lua_State *L) {
   checknoargs(L, "Sigmoid");
-  return pushnew(L, ln_sigmoid_new(), "Sigmoid");
+  return pushnew(L, ln_sigmoid_new(), "lunet.Sigmoid");
 }
 
 /* BatchNorm(n [, {eps=, momentum=, affine=}]); unknown keys are errors so a
@@ -142,7 +142,7 @@ static int lunet_BatchNorm(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  return pushnew(L, ln_batchnorm_new(n, eps, momentum, affine), "BatchNorm");
+  return pushnew(L, ln_batchnorm_new(n, eps, momentum, affine), "lunet.BatchNorm");
 }
 
 /* Sequential{m1, m2, ...} as in DESIGN.md, or Sequential(m1, m2, ...) as in
@@ -150,7 +150,7 @@ static int lunet_BatchNorm(lua_State *L) {
 static int lunet_Sequential(lua_State *L) {
   int top = lua_gettop(L), list = top >= 1 && lua_type(L, 1) == LUA_TTABLE;
   if (list && top > 1) luaL_argerror(L, 2, "expected one table of modules");
-  pushnew(L, ln_sequential_new(), "Sequential");
+  pushnew(L, ln_sequential_new(), "lunet.Sequential");
   ln_module *seq = l_checkmodule(L, -1);
   lua_Integer n = list ? luaL_len(L, 1) : top;
   for (lua_Integer i = 1; i <= n; i++) {
@@ -166,7 +166,7 @@ static int lunet_Sequential(lua_State *L) {
       if (u) luaL_argerror(L, (int)i, "module has been closed");
       luaL_typeerror(L, (int)i, "module");
     }
-    if (ln_sequential_add(seq, u->m)) l_raise(L, "Sequential");
+    if (ln_sequential_add(seq, u->m)) l_raise(L, "lunet.Sequential");
     lua_pop(L, 1);
   }
   return 1;

@@ -67,7 +67,7 @@ static void setfield(lua_State *L, const char *who, ln_optim_config *c, const ch
 }
 
 static int newoptim(lua_State *L, ln_optim_kind kind) {
-  const char *who = ln_optim_name(kind);
+  const char *who = kind == LN_SGD ? "lunet.optim.SGD" : "lunet.optim.Adam";
   const char *const *names = kind == LN_SGD ? sgd_opts : adam_opts;
   ln_module *net = l_checkmodule(L, 1);
   ln_optim_config cfg = ln_optim_defaults(kind);

@@ -22,16 +22,25 @@ ln_tensor *l_newtensor(lua_State *L) {
 
 void l_pushview(lua_State *L, const ln_tensor *src) { ln_tensor_share(l_newtensor(L), src); }
 
+/* Whether the core's prefix p (n chars) names who or a part of it: its
+ * start ("Linear" in "Linear:forward") or its end ("SGD" in
+ * "lunet.optim.SGD", "view" in "Tensor:view", "init.normal" in
+ * "lunet.init.normal"). */
+static int names_who(const char *who, const char *p, size_t n) {
+  size_t len = strlen(who);
+  if (n == 0 || n > len) return 0;
+  if (strncmp(who, p, n) == 0 && (who[n] == '\0' || who[n] == ':' || who[n] == '.')) return 1;
+  return n < len && strncmp(who + len - n, p, n) == 0 && strchr(".:", who[len - n - 1]);
+}
+
 int l_raise(lua_State *L, const char *who) {
   /* The core names its function too ("Linear: ..."); keep one prefix. */
   const char *msg = ln_error(), *colon = strstr(msg, ": ");
-  size_t n = colon ? (size_t)(colon - msg) : 0;
-  if (n && strncmp(who, msg, n) == 0 && (who[n] == '\0' || who[n] == ':' || who[n] == '.'))
-    msg = colon + 2;
+  if (colon && names_who(who, msg, (size_t)(colon - msg))) msg = colon + 2;
   return luaL_error(L, "%s: %s", who, msg);
 }
 
-double l_optnumber(lua_State *L, int arg, const char *field, double def) {
+double l_optnumber(lua_State *L, int arg, const char *who, const char *field, double def) {
   if (lua_isnoneornil(L, arg)) return def;
   luaL_checktype(L, arg, LUA_TTABLE);
   int type = lua_getfield(L, arg, field);
@@ -39,7 +48,8 @@ double l_optnumber(lua_State *L, int arg, const char *field, double def) {
   if (type != LUA_TNIL) {
     int ok;
     v = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "option '%s' must be a number, got %s", field, luaL_typename(L, -1));
+    if (!ok) luaL_error(L, "%s: option '%s' must be a number, got %s", who, field,
+                        luaL_typename(L, -1));
   }
   lua_pop(L, 1);
   return v;
@@ -77,22 +87,22 @@ static ln_tensor *newsized(lua_State *L, int first, const char *who) {
 }
 
 static int lunet_zeros(lua_State *L) {
-  newsized(L, 1, "zeros");
+  newsized(L, 1, "lunet.zeros");
   return 1;
 }
 
 static int lunet_ones(lua_State *L) {
-  ln_tensor_fill(newsized(L, 1, "ones"), 1);
+  ln_tensor_fill(newsized(L, 1, "lunet.ones"), 1);
   return 1;
 }
 
 static int lunet_randn(lua_State *L) {
-  ln_tensor_randn(newsized(L, 1, "randn"), ln_rng_default(), 0, 1);
+  ln_tensor_randn(newsized(L, 1, "lunet.randn"), ln_rng_default(), 0, 1);
   return 1;
 }
 
 static int lunet_rand(lua_State *L) {
-  ln_tensor_rand(newsized(L, 1, "rand"), ln_rng_default(), 0, 1);
+  ln_tensor_rand(newsized(L, 1, "lunet.rand"), ln_rng_default(), 0, 1);
   return 1;
 }
 
@@ -100,7 +110,7 @@ static int lunet_linspace(lua_State *L) {
   double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
   lua_Integer n = luaL_checkinteger(L, 3);
   luaL_argcheck(L, n >= 1 && (size_t)n <= LN_MAXNUMEL, 3, "count must be 1 to 2^31");
-  if (ln_tensor_linspace(l_newtensor(L), a, b, (size_t)n)) l_raise(L, "linspace");
+  if (ln_tensor_linspace(l_newtensor(L), a, b, (size_t)n)) l_raise(L, "lunet.linspace");
   return 1;
 }
 
@@ -121,9 +131,10 @@ static void nested_shape(lua_State *L, int idx, int *ndim, size_t *size) {
   lua_pushvalue(L, idx);
   *ndim = 0;
   while (lua_type(L, -1) == LUA_TTABLE) {
-    if (*ndim == LN_MAXDIM) luaL_error(L, "tensor: more than %d levels of nesting", LN_MAXDIM);
+    if (*ndim == LN_MAXDIM)
+      luaL_error(L, "lunet.tensor: more than %d levels of nesting", LN_MAXDIM);
     lua_Integer n = luaL_len(L, -1);
-    if (n == 0) luaL_error(L, "tensor: empty table at depth %d", *ndim + 1);
+    if (n == 0) luaL_error(L, "lunet.tensor: empty table at depth %d", *ndim + 1);
     size[(*ndim)++] = (size_t)n;
     lua_geti(L, -1, 1);
     lua_remove(L, -2);
@@ -134,7 +145,7 @@ static void nested_shape(lua_State *L, int idx, int *ndim, size_t *size) {
 static void nested_fill(lua_State *L, int depth, int ndim, const size_t *size, float **p) {
   if (depth >= LN_MAXDIM) return;
   if (lua_type(L, -1) != LUA_TTABLE || (size_t)luaL_len(L, -1) != size[depth])
-    luaL_error(L, "tensor: ragged table (expected %I elements at depth %d)",
+    luaL_error(L, "lunet.tensor: ragged table (expected %I elements at depth %d)",
                (lua_Integer)size[depth], depth + 1);
   for (size_t i = 1; i <= size[depth]; i++) {
     lua_geti(L, -1, (lua_Integer)i);
@@ -143,7 +154,7 @@ static void nested_fill(lua_State *L, int depth, int ndim, const size_t *size, f
     } else {
       int ok;
       lua_Number v = lua_tonumberx(L, -1, &ok);
-      if (!ok) luaL_error(L, "tensor: element %I at depth %d is %s, not a number",
+      if (!ok) luaL_error(L, "lunet.tensor: element %I at depth %d is %s, not a number",
                           (lua_Integer)i, depth + 1, luaL_typename(L, -1));
       *(*p)++ = (float)v;
     }
@@ -157,7 +168,7 @@ static int lunet_tensor(lua_State *L) {
   size_t size[LN_MAXDIM];
   nested_shape(L, 1, &ndim, size);
   ln_tensor *t = l_newtensor(L);
-  if (ln_tensor_init(t, ndim, size)) l_raise(L, "tensor");
+  if (ln_tensor_init(t, ndim, size)) l_raise(L, "lunet.tensor");
   float *p = ln_data(t);
   lua_pushvalue(L, 1);
   nested_fill(L, 0, ndim, size, &p);
@@ -221,16 +232,17 @@ static size_t checkindex(lua_State *L, ln_tensor *t, const char *who) {
 static int tensor_get(lua_State *L) {
   ln_tensor *t = checkself(L, "get");
   if (lua_gettop(L) != t->ndim + 1)
-    return luaL_error(L, "get: a %d-D tensor needs %d indices", t->ndim, t->ndim);
-  lua_pushnumber(L, ln_data(t)[checkindex(L, t, "get")]);
+    return luaL_error(L, "Tensor:get: a %d-D tensor needs %d indices", t->ndim, t->ndim);
+  lua_pushnumber(L, ln_data(t)[checkindex(L, t, "Tensor:get")]);
   return 1;
 }
 
 static int tensor_set(lua_State *L) {
   ln_tensor *t = checkself(L, "set");
   if (lua_gettop(L) != t->ndim + 2)
-    return luaL_error(L, "set: a %d-D tensor needs %d indices and a value", t->ndim, t->ndim);
-  size_t off = checkindex(L, t, "set");
+    return luaL_error(L, "Tensor:set: a %d-D tensor needs %d indices and a value", t->ndim,
+                      t->ndim);
+  size_t off = checkindex(L, t, "Tensor:set");
   ln_data(t)[off] = (float)luaL_checknumber(L, t->ndim + 2);
   lua_settop(L, 1);
   return 1;
@@ -253,11 +265,12 @@ static int tensor_totable(lua_State *L) {
   return 1;
 }
 
+/* Also reshape: one function, so help(t.reshape) shows both entries. */
 static int tensor_view(lua_State *L) {
   ln_tensor *t = checkself(L, "view");
   size_t size[LN_MAXDIM];
-  int n = checksizes(L, 2, size, "view");
-  if (ln_tensor_view(l_newtensor(L), t, n, size)) l_raise(L, "view");
+  int n = checksizes(L, 2, size, "Tensor:view");
+  if (ln_tensor_view(l_newtensor(L), t, n, size)) l_raise(L, "Tensor:view");
   return 1;
 }
 
@@ -268,19 +281,20 @@ static int tensor_narrow(lua_State *L) {
   luaL_argcheck(L, dim == 1, 2, "only dimension 1 can be narrowed (rows stay contiguous)");
   luaL_argcheck(L, start >= 1, 3, "start must be >= 1");
   luaL_argcheck(L, len >= 1, 4, "length must be >= 1");
-  if (ln_tensor_narrow(l_newtensor(L), t, (size_t)start - 1, (size_t)len)) l_raise(L, "narrow");
+  if (ln_tensor_narrow(l_newtensor(L), t, (size_t)start - 1, (size_t)len))
+    l_raise(L, "Tensor:narrow");
   return 1;
 }
 
 static int tensor_clone(lua_State *L) {
   ln_tensor *t = checkself(L, "clone");
-  if (ln_tensor_clone(l_newtensor(L), t)) l_raise(L, "clone");
+  if (ln_tensor_clone(l_newtensor(L), t)) l_raise(L, "Tensor:clone");
   return 1;
 }
 
 static int tensor_copy(lua_State *L) {
   ln_tensor *t = checkself(L, "copy"), *src = l_checktensor(L, 2);
-  if (ln_tensor_copy(t, src)) l_raise(L, "copy");
+  if (ln_tensor_copy(t, src)) l_raise(L, "Tensor:copy");
   lua_settop(L, 1);
   return 1;
 }
@@ -312,7 +326,7 @@ static int tensor_argmax(lua_State *L) {
   lua_Integer dim = luaL_optinteger(L, 2, t->ndim);
   luaL_argcheck(L, t->ndim == 2 && dim == 2, 2, "argmax takes a 2-D (N,C) tensor and dim 2");
   ln_tensor *out = l_newtensor(L);
-  if (ln_tensor_argmax_rows(out, t)) l_raise(L, "argmax");
+  if (ln_tensor_argmax_rows(out, t)) l_raise(L, "Tensor:argmax");
   float *o = ln_data(out);
   for (size_t i = 0; i < out->size[0]; i++) o[i] += 1;  /* 1-based for Lua */
   return 1;
@@ -335,20 +349,26 @@ static int arith(lua_State *L, ln_binop op, const char *name) {
   return 1;
 }
 
-static int tensor_add(lua_State *L) { return arith(L, LN_ADD, "+"); }
-static int tensor_sub(lua_State *L) { return arith(L, LN_SUB, "-"); }
-static int tensor_mul(lua_State *L) { return arith(L, LN_MUL, "*"); }
-static int tensor_div(lua_State *L) { return arith(L, LN_DIV, "/"); }
+static int tensor_add(lua_State *L) { return arith(L, LN_ADD, "Tensor:add"); }
+static int tensor_sub(lua_State *L) { return arith(L, LN_SUB, "Tensor:sub"); }
+static int tensor_mul(lua_State *L) { return arith(L, LN_MUL, "Tensor:mul"); }
+static int tensor_div(lua_State *L) { return arith(L, LN_DIV, "Tensor:div"); }
+/* The operators a + b etc., named by their symbol. */
+static int tensor___add(lua_State *L) { return arith(L, LN_ADD, "Tensor +"); }
+static int tensor___sub(lua_State *L) { return arith(L, LN_SUB, "Tensor -"); }
+static int tensor___mul(lua_State *L) { return arith(L, LN_MUL, "Tensor *"); }
+static int tensor___div(lua_State *L) { return arith(L, LN_DIV, "Tensor /"); }
 
 static int tensor_pow(lua_State *L) {
   ln_tensor *t = checkself(L, "pow");
-  if (ln_tensor_scalar(l_newtensor(L), t, luaL_checknumber(L, 2), LN_POW, 0)) l_raise(L, "pow");
+  if (ln_tensor_scalar(l_newtensor(L), t, luaL_checknumber(L, 2), LN_POW, 0))
+    l_raise(L, "Tensor:pow");
   return 1;
 }
 
 static int tensor_unm(lua_State *L) {
   ln_tensor *t = l_checktensor(L, 1);
-  if (ln_tensor_scalar(l_newtensor(L), t, -1, LN_MUL, 0)) l_raise(L, "-");
+  if (ln_tensor_scalar(l_newtensor(L), t, -1, LN_MUL, 0)) l_raise(L, "Tensor -");
   return 1;
 }
 
@@ -389,8 +409,8 @@ static const luaL_Reg methods[] = {
 };
 
 static const luaL_Reg metamethods[] = {
-  {"__add", tensor_add}, {"__sub", tensor_sub}, {"__mul", tensor_mul},
-  {"__div", tensor_div}, {"__unm", tensor_unm}, {"__len", tensor_len},
+  {"__add", tensor___add}, {"__sub", tensor___sub}, {"__mul", tensor___mul},
+  {"__div", tensor___div}, {"__unm", tensor_unm}, {"__len", tensor_len},
   {"__tostring", tensor_tostring}, {"__gc", tensor_gc}, {"__close", tensor_gc},
   {NULL, NULL}
 };

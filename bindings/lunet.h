@@ -41,10 +41,15 @@ void l_newclass(lua_State *L, const char *name, const luaL_Reg *meta,
  * closed is for the caller to check. */
 void *l_checkself(lua_State *L, const char *tname, const char *expected, const char *method);
 
-/* Raises the core's last error as "<who>: <message>". Never returns. */
+/* Raises the core's last error as "<who>: <message>". Never returns. who is
+ * the name as the user calls it: "lunet.zeros", "lunet.optim.SGD" for a
+ * module function or constructor, "Tensor:view", "Linear:forward" for a
+ * method, "Tensor +" for an operator. A core prefix naming who or a part of
+ * it ("Linear: ...", "SGD: ...", "view: ...") is dropped, not repeated. */
 int l_raise(lua_State *L, const char *who);
-/* Reads an optional number field of an options table at index arg. */
-double l_optnumber(lua_State *L, int arg, const char *field, double def);
+/* Reads an optional number field of an options table at index arg;
+ * raises "<who>: option 'field' must be a number, ..." otherwise. */
+double l_optnumber(lua_State *L, int arg, const char *who, const char *field, double def);
 
 /* Pushes "a, b or c" (each in double quotes when quoted) from a
  * NULL-terminated list, and returns it. */

@@ -86,7 +86,7 @@ describe("lunet.save and lunet.load", function()
 
   it("gives clear errors for bad files", function()
     local good = read(path)
-    assert.matches("load: " .. dir .. "/none.lnet: cannot open: No such file",
+    assert.matches("lunet.load: " .. dir .. "/none.lnet: cannot open: No such file",
                    load_error(dir .. "/none.lnet"), 1, true)
     local bad = dir .. "/bad.lnet"
     local cases = {
@@ -101,12 +101,12 @@ describe("lunet.save and lunet.load", function()
     local mid = #good // 2
     local flipped = string.char(good:byte(mid) ~ 0x40)
     cases[#cases + 1] = {good:sub(1, mid - 1) .. flipped .. good:sub(mid + 1),
-                         "load: " .. bad .. ": checksum mismatch (file corrupted)"}
+                         "lunet.load: " .. bad .. ": checksum mismatch (file corrupted)"}
     for _, c in ipairs(cases) do
       write(bad, c[1])
       assert.matches(c[2], load_error(bad), 1, true)
     end
-    assert.matches("load: " .. dir, load_error(dir), 1, true)
+    assert.matches("lunet.load: " .. dir, load_error(dir), 1, true)
   end)
 
   it("leaves the earlier file intact when a save fails", function()
@@ -117,7 +117,7 @@ describe("lunet.save and lunet.load", function()
     local ok, err = pcall(lunet.save, path, lunet.Linear(4, 4))
     os.execute("rmdir '" .. path .. ".tmp'")
     assert.is_false(ok)
-    assert.matches("save: " .. path, err, 1, true)
+    assert.matches("lunet.save: " .. path, err, 1, true)
     assert.equals(before, read(path))
     assert.equals(tostring(net), tostring(lunet.load(path)))
     ok, err = pcall(lunet.save, dir .. "/no/such/dir/m.lnet", net)

@@ -238,7 +238,8 @@ describe("module errors", function()
     errors_with(function() lunet.BatchNorm(3, { epsilon = 1 }) end, "unknown option 'epsilon'")
     errors_with(function() lunet.BatchNorm(3, { eps = "x" }) end, "'eps' must be a number")
     errors_with(function() lunet.BatchNorm(3, { affine = 1 }) end, "'affine' must be a boolean")
-    errors_with(function() lunet.BatchNorm(3, { momentum = 2 }) end, "momentum must be in [0, 1]")
+    errors_with(function() lunet.BatchNorm(3, { momentum = 2 }) end,
+      "lunet.BatchNorm: momentum must be in [0, 1], got 2")
     errors_with(function() lunet.BatchNorm(3, 5) end, "table expected")
     errors_with(function() lunet.BatchNorm(0) end, "size must be positive")
     bn:evaluate()  -- one sample is fine with running statistics
@@ -249,7 +250,7 @@ describe("module errors", function()
     errors_with(function() lunet.Linear("a", 3) end, "bad argument #1 to 'Linear'")
     errors_with(function() lunet.Linear(3, 0) end, "bad argument #2 to 'Linear'")
     errors_with(function() lunet.Linear(3, 1.5) end, "number has no integer representation")
-    errors_with(function() lunet.Linear(1e6, 1e6) end, "Linear")
+    errors_with(function() lunet.Linear(1e6, 1e6) end, "lunet.Linear: ")
     errors_with(function() lunet.ReLU(true) end, "ReLU takes no arguments")
     local lin = lunet.Linear(3, 2)
     errors_with(function() lin:forward(5) end, "lunet.Tensor expected, got number")
@@ -281,7 +282,8 @@ describe("module errors", function()
     n:add(inner)
     errors_with(function() inner:add(n) end, "cycle")
     errors_with(function() n:add(relu) end, "already in this Sequential")
-    errors_with(function() lunet.Sequential{ relu, relu } end, "already in this Sequential")
+    errors_with(function() lunet.Sequential{ relu, relu } end,
+      "lunet.Sequential: ReLU is already in this Sequential")
     -- also when the Sequential added to is itself inside another
     local lin, box = lunet.Linear(2, 2), lunet.Sequential()
     local outer = lunet.Sequential{ box, lin }
