@@ -9,6 +9,7 @@
 
 #include "activation.h"
 #include "batchnorm.h"
+#include "file.h"
 #include "linear.h"
 #include "sequential.h"
 
@@ -124,30 +125,10 @@ static int empty_params(ln_module *m) {
 int ln_save(const char *path, ln_module *m) {
   if (!path || !*path) return ln_fail("save: empty file name");
   if (empty_params(m)) return ln_fail("save: %s: the module has an empty parameter", path);
-  size_t len = strlen(path);
-  char *tmp = ln_malloc(len + 5);
-  if (!tmp) return ln_fail("save: %s: out of memory", path);
-  memcpy(tmp, path, len);
-  memcpy(tmp + len, ".tmp", 5);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    int e = errno;
-    ln_free(tmp);
-    return ln_fail("save: %s: cannot create %s.tmp: %s", path, path, strerror(e));
-  }
-  int err = write_file(f, m);
-  if (!err && fflush(f) != 0) err = errno;
-  if (!err && fsync(fileno(f)) != 0) err = errno;
-  if (fclose(f) != 0 && !err) err = errno;
-  if (!err && rename(tmp, path) != 0) err = errno;
-  if (err) {
-    remove(tmp);
-    ln_free(tmp);
-    return ln_fail("save: %s: write failed: %s (any earlier file is unchanged)", path,
-                   strerror(err));
-  }
-  ln_free(tmp);
-  return LN_OK;
+  ln_file w;
+  if (ln_file_open(&w, "save", path)) return LN_ERR;
+  w.err = write_file(w.f, m);
+  return ln_file_commit(&w, "save");
 }
 
 /* ---- reading: the whole file is checked, then parsed from memory ---- */

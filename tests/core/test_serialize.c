@@ -226,14 +226,25 @@ static void test_failed_save(void) {
   ln_rng rng;
   ln_rng_seed(&rng, 9);
   ln_module *other = ln_linear_new(2, 2, &rng);
-  /* A directory where the temporary file must go makes the save fail even
-   * for root (who can write into any directory). */
-  char tmp[300];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  CHECK(mkdir(tmp, 0700) == 0, "mkdir %s", tmp);
-  CHECK(ln_save(path, other) == LN_ERR, "save over a blocked temp succeeded");
-  CHECK(has(ln_error(), "save: ") && has(ln_error(), path), "%s", ln_error());
-  rmdir(tmp);
+  /* A target whose name is near NAME_MAX leaves no room for the temporary
+   * file's suffix, so the save fails even for root. The earlier file under
+   * that name must survive it. */
+  char longp[600], base[251];
+  memset(base, 'm', 250);
+  base[250] = 0;
+  snprintf(longp, sizeof longp, "%s/%s", dir, base);
+  write_bytes(longp, "an earlier file", 15);
+  size_t l0 = 0, l1 = 0;
+  unsigned char *lbefore = read_bytes(longp, &l0);
+  ln_module *big = ln_linear_new(3, 3, &rng);
+  CHECK(ln_save(longp, big) == LN_ERR, "save without room for a temporary name succeeded");
+  CHECK(has(ln_error(), "save: ") && has(ln_error(), longp), "%s", ln_error());
+  unsigned char *lafter = read_bytes(longp, &l1);
+  CHECK(l0 > 0 && l0 == l1 && !memcmp(lbefore, lafter, l0), "the earlier file changed");
+  free(lbefore);
+  free(lafter);
+  unlink(longp);
+  ln_module_release(big);
   unsigned char *after = read_bytes(path, &n1);
   CHECK(n0 > 0 && n0 == n1 && !memcmp(before, after, n0), "the earlier file changed");
   ln_module *m = ln_load(path);
