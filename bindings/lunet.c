@@ -84,6 +84,13 @@ void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *k
   }
 }
 
+void l_checknargs(lua_State *L, int max, const char *who) {
+  int n = lua_gettop(L);
+  if (n > max)
+    luaL_error(L, "%s: unexpected argument #%d (expected at most %d, got %d)", who, max + 1,
+               max, n);
+}
+
 static const luaL_Reg functions[] = {
   {"clock", lunet_clock},
   {"set_num_threads", lunet_set_num_threads},

@@ -59,6 +59,11 @@ const char *l_pushlist(lua_State *L, const char *const *names, int quoted);
  * misspelt option never goes unnoticed. No table (none or nil) is fine. */
 void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *known);
 
+/* Raises "<who>: unexpected argument #k (expected at most max, got n)" when
+ * more than max arguments were given (self counts as argument 1), so an
+ * extra argument is refused in one message format, never ignored. */
+void l_checknargs(lua_State *L, int max, const char *who);
+
 void l_open_tensor(lua_State *L);   /* l_tensor.c: tensors, manual_seed */
 void l_open_module(lua_State *L);   /* l_module.c: layers, Sequential */
 void l_open_loss(lua_State *L);     /* l_loss.c: MSELoss, CrossEntropyLoss */
