@@ -186,8 +186,11 @@ static int board_histogram(lua_State *L) {
   sat = opt_num(L, 5, "Board:histogram", "saturation", VW_SAT);
   if (!(sat >= 0))
     luaL_error(L, "Board:histogram: option 'saturation' must be >= 0, got %f", sat);
-  if (vw_board_histogram(b, tag, step, ln_data(t), ln_numel(t), sat) < 0)
-    luaL_error(L, "Board:histogram: %s", vw_error());
+  ln_tensor flat = LN_TENSOR_EMPTY;  /* the board reads flat memory */
+  if (ln_tensor_contiguous(&flat, t)) l_raise(L, "Board:histogram");
+  int rc = vw_board_histogram(b, tag, step, ln_data(&flat), ln_numel(&flat), sat);
+  ln_tensor_free(&flat);
+  if (rc < 0) luaL_error(L, "Board:histogram: %s", vw_error());
   return 0;
 }
 

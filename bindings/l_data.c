@@ -4,6 +4,7 @@
  * scale) so that Fashion-MNIST takes 55 MB instead of 220 MB as floats; the
  * batch iterator converts rows to float as it copies them, as torchvision's
  * ToTensor does per sample. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,8 +91,9 @@ static int bytes_len(lua_State *L) {
 
 /* A float tensor of the values times the scale. */
 static int bytes_float(lua_State *L) {
+  bytes_check(L, 1);
+  ln_tensor *t = l_newtensor(L);  /* may run a finalizer: check the bytes after it */
   l_bytes *u = bytes_check(L, 1);
-  ln_tensor *t = l_newtensor(L);
   if (ln_tensor_init(t, u->b.ndim, u->b.size)) l_raise(L, "Bytes:float");
   float *p = ln_data(t);
   size_t n = ln_bytes_numel(&u->b);
@@ -169,9 +171,8 @@ static size_t push_images(lua_State *L, const char *path, size_t limit, int as_b
   ln_tensor *t = l_newtensor(L);
   if (ln_idx_read(t, path, limit)) l_raise(L, who);
   if (t->ndim != 3) luaL_error(L, "%s: %s: expected 3-D images, got %d-D", who, path, t->ndim);
-  t->ndim = 2;   /* contiguous, so merging the last two dimensions is free */
-  t->size[1] *= t->size[2];
-  t->size[2] = 0;
+  size_t flat[2] = {t->size[0], t->size[1] * t->size[2]};  /* a view: no copy */
+  if (ln_tensor_view(t, t, 2, flat)) l_raise(L, who);
   float *p = ln_data(t);
   for (size_t i = 0, n = ln_numel(t); i < n; i++) p[i] *= 1.0f / 255;
   return t->size[0];
@@ -239,7 +240,7 @@ static int to_source(lua_State *L, int idx, source *s) {
   const ln_tensor *t = l_testtensor(L, idx);
   l_bytes *u = luaL_testudata(L, idx, L_BYTES);
   memset(s, 0, sizeof *s);
-  if (t && t->st) {
+  if (t && t->st && ln_is_contiguous(t)) {  /* data_batches made it contiguous */
     s->f = ln_data(t);
     s->ndim = t->ndim;
     memcpy(s->size, t->size, sizeof s->size);
@@ -330,6 +331,13 @@ static const char *const batches_options[] = {"shuffle", "drop_last", NULL};
 static int data_batches(lua_State *L) {
   const char *who = "lunet.data.batches";
   source x, y;
+  for (int i = 1; i <= 2; i++) {  /* a strided tensor is copied once, here */
+    ln_tensor *t = l_testtensor(L, i);
+    if (t && t->st && !ln_is_contiguous(t)) {
+      if (ln_tensor_clone(l_newtensor(L), t)) l_raise(L, who);
+      lua_replace(L, i);
+    }
+  }
   get_source(L, 1, &x);
   int has_y = !lua_isnil(L, 2);
   if (has_y) {
@@ -380,17 +388,27 @@ static int lunet_accuracy(lua_State *L) {
   luaL_argcheck(L, a->ndim <= 2, 1, "expected logits (N,C) or predictions (N)");
   if (ln_numel(lab) != n)
     return luaL_error(L, "lunet.accuracy: %d rows but %d labels", (int)n, (int)ln_numel(lab));
-  const float *p = ln_data(a), *y = ln_data(lab);
+  ln_tensor ka = LN_TENSOR_EMPTY, ky = LN_TENSOR_EMPTY;  /* flat copies of strided input */
+  if (ln_tensor_contiguous(&ka, a) || ln_tensor_contiguous(&ky, lab)) {
+    ln_tensor_free(&ka);
+    l_raise(L, "lunet.accuracy");
+  }
+  const float *p = ln_data(&ka), *y = ln_data(&ky);
   size_t c = a->ndim == 2 ? a->size[1] : 1, correct = 0;
   for (size_t i = 0; i < n; i++) {
-    float pred;
+    /* The 1-based class, exact in double past 2^24; a row holding a NaN
+     * predicts nothing (argmax would name the NaN's column). */
+    double pred;
     if (a->ndim == 2) {
-      pred = (float)(ln_argmax(p + i * c, c) + 1);
+      size_t k = ln_argmax(p + i * c, c);
+      pred = isnan(p[i * c + k]) ? NAN : (double)k + 1;
     } else {
       pred = p[i];
     }
-    correct += pred == y[i];
+    correct += pred == (double)y[i];
   }
+  ln_tensor_free(&ka);
+  ln_tensor_free(&ky);
   lua_pushnumber(L, (double)correct / (double)n);
   lua_pushinteger(L, (lua_Integer)correct);
   return 2;

@@ -55,7 +55,7 @@ static int fail(lua_State *L, const char *fmt, ...) {
 
 /* Reads class number i (0-based) of a label tensor or table. */
 static double label_at(lua_State *L, int arg, const ln_tensor *t, size_t i) {
-  if (t) return ln_data(t)[i];
+  if (t) return ln_data(t)[(ptrdiff_t)i * t->stride[0]];  /* 1-D, maybe strided */
   lua_geti(L, arg, (lua_Integer)i + 1);
   int ok;
   double v = lua_tonumberx(L, -1, &ok);
@@ -145,11 +145,9 @@ static int loss_gc(lua_State *L) {
 static int lunet_isfinite(lua_State *L) {
   ln_tensor *t = l_testtensor(L, 1);
   if (t) {
-    t = l_checktensor(L, 1);
-    const float *p = ln_data(t);
-    size_t n = ln_numel(t), i = 0;
-    while (i < n && isfinite(p[i])) i++;
-    lua_pushboolean(L, i == n);
+    /* Any NaN or Inf makes the double sum non-finite; finite floats never
+     * overflow it. Strided tensors are summed as they are. */
+    lua_pushboolean(L, isfinite(ln_tensor_sum(l_checktensor(L, 1))));
   } else {
     lua_pushboolean(L, isfinite(luaL_checknumber(L, 1)));
   }

@@ -16,8 +16,22 @@ static int check_mse(const ln_tensor *y, const ln_tensor *t) {
   return LN_OK;
 }
 
-int ln_mse_forward(double *cost, const ln_tensor *y, const ln_tensor *t) {
-  if (check_mse(y, t)) return LN_ERR;
+/* The losses read their operands as flat memory: a strided one becomes a
+ * contiguous copy (a contiguous one is shared, no copy). */
+static int flat2(ln_tensor *ky, const ln_tensor *y, ln_tensor *kt, const ln_tensor *t) {
+  return ln_tensor_contiguous(ky, y) || (t && ln_tensor_contiguous(kt, t)) ? LN_ERR : LN_OK;
+}
+
+/* Releases what flat2 made (kt may be NULL); returns rc. */
+static int unflat2(int rc, ln_tensor *ky, ln_tensor *kt) {
+  ln_tensor_free(ky);
+  if (kt) ln_tensor_free(kt);
+  return rc;
+}
+
+int ln_mse_forward(double *cost, const ln_tensor *y0, const ln_tensor *t0) {
+  ln_tensor ky = LN_TENSOR_EMPTY, kt = LN_TENSOR_EMPTY, *y = &ky, *t = &kt;
+  if (check_mse(y0, t0) || flat2(y, y0, t, t0)) return unflat2(LN_ERR, y, t);
   const float *py = ln_data(y), *pt = ln_data(t);
   size_t n = ln_numel(y);
   double s = 0;
@@ -26,18 +40,19 @@ int ln_mse_forward(double *cost, const ln_tensor *y, const ln_tensor *t) {
     s += d * d;
   }
   *cost = s / (double)n;
-  return LN_OK;
+  return unflat2(LN_OK, y, t);
 }
 
-int ln_mse_backward(ln_tensor *dy, const ln_tensor *y, const ln_tensor *t) {
-  if (check_mse(y, t)) return LN_ERR;
-  if (ln_tensor_resize_as(dy, y)) return LN_ERR;
+int ln_mse_backward(ln_tensor *dy, const ln_tensor *y0, const ln_tensor *t0) {
+  ln_tensor ky = LN_TENSOR_EMPTY, kt = LN_TENSOR_EMPTY, *y = &ky, *t = &kt;
+  if (check_mse(y0, t0) || flat2(y, y0, t, t0) || ln_tensor_resize_as(dy, y))
+    return unflat2(LN_ERR, y, t);
   const float *py = ln_data(y), *pt = ln_data(t);
   float *pd = ln_data(dy);
   size_t n = ln_numel(y);
   double k = 2.0 / (double)n;
   for (size_t i = 0; i < n; i++) pd[i] = (float)(k * ((double)py[i] - pt[i]));
-  return LN_OK;
+  return unflat2(LN_OK, y, t);
 }
 
 static int check_ce(const ln_tensor *x, const int *labels, size_t n) {
@@ -68,8 +83,9 @@ static double logsumexp(const float *row, size_t c) {
   return mx + log(s);
 }
 
-int ln_ce_forward(double *cost, const ln_tensor *x, const int *labels, size_t n) {
-  if (check_ce(x, labels, n)) return LN_ERR;
+int ln_ce_forward(double *cost, const ln_tensor *x0, const int *labels, size_t n) {
+  ln_tensor kx = LN_TENSOR_EMPTY, *x = &kx;
+  if (check_ce(x0, labels, n) || flat2(x, x0, NULL, NULL)) return unflat2(LN_ERR, x, NULL);
   size_t c = x->size[1];
   const float *px = ln_data(x);
   double s = 0;
@@ -78,12 +94,13 @@ int ln_ce_forward(double *cost, const ln_tensor *x, const int *labels, size_t n)
     s += logsumexp(row, c) - row[labels[i]];
   }
   *cost = s / (double)n;
-  return LN_OK;
+  return unflat2(LN_OK, x, NULL);
 }
 
-int ln_ce_backward(ln_tensor *dx, const ln_tensor *x, const int *labels, size_t n) {
-  if (check_ce(x, labels, n)) return LN_ERR;
-  if (ln_tensor_resize_as(dx, x)) return LN_ERR;
+int ln_ce_backward(ln_tensor *dx, const ln_tensor *x0, const int *labels, size_t n) {
+  ln_tensor kx = LN_TENSOR_EMPTY, *x = &kx;
+  if (check_ce(x0, labels, n) || flat2(x, x0, NULL, NULL) || ln_tensor_resize_as(dx, x))
+    return unflat2(LN_ERR, x, NULL);
   size_t c = x->size[1];
   const float *px = ln_data(x);
   float *pd = ln_data(dx);
@@ -97,7 +114,7 @@ int ln_ce_backward(ln_tensor *dx, const ln_tensor *x, const int *labels, size_t 
       drow[j] = (float)(((int)j == labels[i] ? p - 1.0 : p) * inv);
     }
   }
-  return LN_OK;
+  return unflat2(LN_OK, x, NULL);
 }
 
 void ln_loss_init(ln_loss *l, ln_loss_kind kind) {

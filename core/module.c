@@ -36,9 +36,17 @@ void ln_module_release(ln_module *m) {
   ln_free(m);
 }
 
+/* Layers read their tensors as flat row-major memory: a strided input
+ * (a transpose, a narrow of columns, an expand) is passed as a contiguous
+ * copy; a contiguous one is passed as it is, with no copy or allocation. */
 int ln_module_forward(ln_module *m, const ln_tensor *in) {
   if (!in->st) return ln_fail("%s: input is an empty tensor", m->ops->name);
-  return m->ops->forward(m, in);
+  if (ln_is_contiguous(in)) return m->ops->forward(m, in);
+  ln_tensor c = LN_TENSOR_EMPTY;
+  if (ln_tensor_contiguous(&c, in)) return LN_ERR;
+  int rc = m->ops->forward(m, &c);
+  ln_tensor_free(&c);
+  return rc;
 }
 
 int ln_module_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
@@ -49,7 +57,13 @@ int ln_module_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
     return ln_fail("%s: grad_output has shape %s, expected %s (the output's)", m->ops->name,
                    ln_shape_str(dout, a, sizeof a), ln_shape_str(&m->output, b, sizeof b));
   }
-  return m->ops->backward(m, in, dout);
+  if (ln_is_contiguous(in) && ln_is_contiguous(dout)) return m->ops->backward(m, in, dout);
+  ln_tensor ci = LN_TENSOR_EMPTY, cd = LN_TENSOR_EMPTY;
+  int rc = ln_tensor_contiguous(&ci, in) || ln_tensor_contiguous(&cd, dout)
+               ? LN_ERR : m->ops->backward(m, &ci, &cd);
+  ln_tensor_free(&ci);
+  ln_tensor_free(&cd);
+  return rc;
 }
 
 void ln_module_zero_grad(ln_module *m) {

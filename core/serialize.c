@@ -53,12 +53,14 @@ static void put_tensor(writer *w, const ln_tensor *t) {
     w->n += 4 * (uint64_t)n;
     return;
   }
-  const float *p = ln_data(t);
+  /* Read in row-major order, so a strided tensor writes its logical contents. */
+  float p[1024];
   unsigned char chunk[4096];
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     uint32_t v;
-    memcpy(&v, &p[i], 4);
+    if (i % 1024 == 0) ln_tensor_read(t, i, n - i < 1024 ? n - i : 1024, p);
+    memcpy(&v, &p[i % 1024], 4);
     for (int j = 0; j < 4; j++) chunk[k++] = (unsigned char)(v >> (8 * j));
     if (k == sizeof chunk) {
       put(w, chunk, k);

@@ -1,4 +1,5 @@
-/* tensor.c: storage refcounting, shapes, creation, views and elementwise math. */
+/* tensor.c: storage refcounting, shapes, creation, copies, fills and
+ * reductions over all elements. */
 #include "tensor.h"
 
 #include <cblas.h>
@@ -6,7 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
+static size_t bytes_allocated;  /* by storage_new, ever: see ln_tensor_bytes_allocated */
+
+size_t ln_tensor_bytes_allocated(void) {
+  return __atomic_load_n(&bytes_allocated, __ATOMIC_RELAXED);
+}
+
 static ln_storage *storage_new(size_t n, int zero) {
+  __atomic_fetch_add(&bytes_allocated, n * sizeof(float), __ATOMIC_RELAXED);
   ln_storage *s = ln_malloc(sizeof *s);
   if (!s) return NULL;
   s->data = zero ? ln_calloc(n, sizeof(float)) : ln_malloc(n * sizeof(float));
@@ -39,6 +47,16 @@ int ln_same_shape(const ln_tensor *a, const ln_tensor *b) {
   return 1;
 }
 
+int ln_is_contiguous(const ln_tensor *t) {
+  ptrdiff_t want = 1;
+  for (int i = t->ndim - 1; i >= 0; i--) {
+    if (t->size[i] == 1) continue;
+    if (t->stride[i] != want) return 0;
+    want *= (ptrdiff_t)t->size[i];
+  }
+  return 1;
+}
+
 char *ln_shape_str(const ln_tensor *t, char *buf, size_t n) {
   size_t used = 0;
   buf[0] = '\0';
@@ -60,9 +78,15 @@ int ln_check_shape(const char *who, int ndim, const size_t *size) {
   return LN_OK;
 }
 
+/* Row-major strides for the shape. */
 static void set_shape(ln_tensor *t, int ndim, const size_t *size) {
+  ptrdiff_t s = 1;
   t->ndim = ndim;
-  for (int i = 0; i < LN_MAXDIM; i++) t->size[i] = i < ndim ? size[i] : 0;
+  for (int i = LN_MAXDIM - 1; i >= 0; i--) {
+    t->size[i] = i < ndim ? size[i] : 0;
+    t->stride[i] = i < ndim ? s : 0;
+    if (i < ndim) s *= (ptrdiff_t)size[i];
+  }
 }
 
 int ln_tensor_init(ln_tensor *t, int ndim, const size_t *size) {
@@ -82,7 +106,9 @@ int ln_tensor_resize(ln_tensor *t, int ndim, const size_t *size) {
   if (ln_check_shape("tensor", ndim, size)) return LN_ERR;
   size_t n = 1;
   for (int i = 0; i < ndim; i++) n *= size[i];
-  if (t->st && t->st->cap - t->off >= n) {
+  /* A strided tensor gets new storage: laying it out again in place would
+   * scramble what the other views of its storage see. */
+  if (t->st && ln_is_contiguous(t) && t->st->cap - t->off >= n) {
     set_shape(t, ndim, size);
     return LN_OK;
   }
@@ -112,55 +138,97 @@ void ln_tensor_share(ln_tensor *dst, const ln_tensor *src) {
   *dst = *src;
 }
 
-int ln_tensor_view(ln_tensor *dst, const ln_tensor *src, int ndim, const size_t *size) {
-  if (ln_check_shape("view", ndim, size)) return LN_ERR;
-  size_t n = 1;
-  for (int i = 0; i < ndim; i++) n *= size[i];
-  if (n != ln_numel(src)) {
-    char a[64];
-    return ln_fail("view: cannot view a %s tensor (%zu elements) with %zu elements",
-                   ln_shape_str(src, a, sizeof a), ln_numel(src), n);
-  }
-  ln_tensor_share(dst, src);
-  set_shape(dst, ndim, size);
-  return LN_OK;
+/* o[i so] = a[i sa] for i < n: the one strided copy loop. */
+static void copy_run(float *o, ptrdiff_t so, const float *a, ptrdiff_t sa, size_t n) {
+  if (so == 1 && sa == 1) memcpy(o, a, n * sizeof *o);
+  else if (so == 1 && sa == 0) for (size_t i = 0; i < n; i++) o[i] = *a;
+  else if (so == 1) for (size_t i = 0; i < n; i++) o[i] = a[(ptrdiff_t)i * sa];
+  else for (size_t i = 0; i < n; i++) o[(ptrdiff_t)i * so] = a[(ptrdiff_t)i * sa];
 }
 
-int ln_tensor_narrow(ln_tensor *dst, const ln_tensor *src, size_t start, size_t len) {
-  if (len == 0 || start >= src->size[0] || len > src->size[0] - start)
-    return ln_fail("narrow: rows %zu..%zu out of range 1..%zu", start + 1, start + len,
-                   src->size[0]);
-  size_t row = ln_numel(src) / src->size[0];
-  ln_tensor_share(dst, src);
-  dst->off += start * row;
-  dst->size[0] = len;
+/* dst = src elementwise, src broadcast to dst's shape; no overlap. */
+static int copy_strided(ln_tensor *dst, const ln_tensor *src) {
+  ln_iter it;
+  if (ln_iter_init(&it, 2, (const ln_tensor *[]){dst, src}, dst->ndim, dst->size))
+    return LN_ERR;
+  do copy_run(it.p[0], it.s[0], it.p[1], it.s[1], it.n); while (ln_iter_next(&it));
   return LN_OK;
 }
 
 int ln_tensor_clone(ln_tensor *dst, const ln_tensor *src) {
   ln_tensor t = LN_TENSOR_EMPTY;
   if (ln_tensor_resize(&t, src->ndim, src->size)) return LN_ERR;
-  memcpy(ln_data(&t), ln_data(src), ln_numel(src) * sizeof(float));
+  copy_strided(&t, src);  /* same shape: cannot fail */
   ln_tensor_free(dst);
   *dst = t;
   return LN_OK;
 }
 
+int ln_tensor_contiguous(ln_tensor *dst, const ln_tensor *src) {
+  if (ln_is_contiguous(src)) {
+    ln_tensor_share(dst, src);
+    return LN_OK;
+  }
+  return ln_tensor_clone(dst, src);
+}
+
 int ln_tensor_copy(ln_tensor *dst, const ln_tensor *src) {
-  if (ln_numel(dst) != ln_numel(src)) {
-    char a[64], b[64];
-    return ln_fail("copy: source %s has %zu elements, destination %s has %zu",
-                   ln_shape_str(src, a, sizeof a), ln_numel(src),
+  size_t n = ln_numel(src);
+  int nd;
+  size_t shape[LN_MAXDIM];
+  if (n != ln_numel(dst) &&
+      (ln_broadcast_shape("copy", dst->ndim, dst->size, src->ndim, src->size, &nd, shape) ||
+       nd != dst->ndim || memcmp(shape, dst->size, (size_t)nd * sizeof *shape))) {
+    char a[128], b[128];
+    return ln_fail("copy: source %s has %zu elements, destination %s has %zu (and it does"
+                   " not broadcast)", ln_shape_str(src, a, sizeof a), n,
                    ln_shape_str(dst, b, sizeof b), ln_numel(dst));
   }
-  memmove(ln_data(dst), ln_data(src), ln_numel(src) * sizeof(float));
-  return LN_OK;
+  if (n == 0) return LN_OK;
+  if (ln_is_contiguous(dst) && ln_is_contiguous(src) && n == ln_numel(dst)) {
+    memmove(ln_data(dst), ln_data(src), n * sizeof(float));
+    return LN_OK;
+  }
+  /* Copy through a contiguous source: one that overlaps dst is copied
+   * first; one of another shape and as many elements is seen as dst's
+   * shape (row-major order); a broadcast one is walked as it is. */
+  ln_tensor s = LN_TENSOR_EMPTY;
+  int rc = ln_tensor_overlap(dst, src) ? ln_tensor_clone(&s, src)
+                                       : ln_tensor_contiguous(&s, src);
+  if (rc == LN_OK && n == ln_numel(dst) && !ln_same_shape(&s, dst))
+    rc = ln_tensor_view(&s, &s, dst->ndim, dst->size);
+  if (rc == LN_OK) rc = copy_strided(dst, &s);
+  ln_tensor_free(&s);
+  return rc;
+}
+
+void ln_tensor_read(const ln_tensor *t, size_t first, size_t n, float *out) {
+  if (ln_is_contiguous(t)) {
+    memcpy(out, ln_data(t) + first, n * sizeof *out);
+    return;
+  }
+  /* Walk the row-major index of `first` and carry like an odometer. */
+  size_t idx[LN_MAXDIM], k = first;
+  for (int d = t->ndim - 1; d >= 0; d--) {
+    idx[d] = k % t->size[d];
+    k /= t->size[d];
+  }
+  for (size_t i = 0; i < n; i++) {
+    out[i] = *ln_at(t, idx);
+    for (int d = t->ndim - 1; d >= 0 && ++idx[d] == t->size[d]; d--) idx[d] = 0;
+  }
 }
 
 void ln_tensor_fill(ln_tensor *t, float v) {
-  float *p = t->st ? ln_data(t) : NULL;
-  size_t n = ln_numel(t);
-  for (size_t i = 0; i < n; i++) p[i] = v;
+  if (!t->st) return;
+  ln_iter it;
+  ln_iter_init(&it, 1, (const ln_tensor *[]){t}, t->ndim, t->size);
+  do {
+    float *p = it.p[0];
+    ptrdiff_t s = it.s[0];
+    if (s == 1) for (size_t i = 0; i < it.n; i++) p[i] = v;
+    else for (size_t i = 0; i < it.n; i++) p[(ptrdiff_t)i * s] = v;
+  } while (ln_iter_next(&it));
 }
 
 int ln_tensor_linspace(ln_tensor *t, double a, double b, size_t n) {
@@ -174,100 +242,69 @@ int ln_tensor_linspace(ln_tensor *t, double a, double b, size_t n) {
 }
 
 void ln_tensor_randn(ln_tensor *t, ln_rng *r, double mean, double std) {
-  float *p = ln_data(t);
-  size_t n = ln_numel(t);
-  for (size_t i = 0; i < n; i++) p[i] = (float)(mean + std * ln_rng_normal(r));
+  ln_iter it;
+  ln_iter_init(&it, 1, (const ln_tensor *[]){t}, t->ndim, t->size);
+  do
+    for (size_t i = 0; i < it.n; i++)
+      it.p[0][(ptrdiff_t)i * it.s[0]] = (float)(mean + std * ln_rng_normal(r));
+  while (ln_iter_next(&it));
 }
 
 void ln_tensor_rand(ln_tensor *t, ln_rng *r, double lo, double hi) {
-  float *p = ln_data(t);
-  size_t n = ln_numel(t);
   /* Rounding to float can land on hi itself; keep [lo, hi) half-open. */
   float top = (float)hi, below = nextafterf(top, (float)lo);
   int open = (float)lo < top;
-  for (size_t i = 0; i < n; i++) {
-    float v = (float)(lo + (hi - lo) * ln_rng_uniform(r));
-    p[i] = open && v >= top ? below : v;
-  }
+  ln_iter it;
+  ln_iter_init(&it, 1, (const ln_tensor *[]){t}, t->ndim, t->size);
+  do
+    for (size_t i = 0; i < it.n; i++) {
+      float v = (float)(lo + (hi - lo) * ln_rng_uniform(r));
+      it.p[0][(ptrdiff_t)i * it.s[0]] = open && v >= top ? below : v;
+    }
+  while (ln_iter_next(&it));
 }
 
-static float apply(ln_binop op, float x, float y) {
-  switch (op) {
-  case LN_ADD: return x + y;
-  case LN_SUB: return x - y;
-  case LN_MUL: return x * y;
-  case LN_DIV: return x / y;
-  case LN_POW: return powf(x, y);
-  }
-  return 0;
-}
-
-int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op) {
-  size_t n = ln_numel(a), m = ln_numel(b);
-  int rowwise = !ln_same_shape(a, b);
-  if (rowwise && !(a->ndim == 2 && b->ndim == 1 && b->size[0] == a->size[1])) {
-    char x[64], y[64];
-    return ln_fail("shapes %s and %s do not match (same shape, or (N,C) with (C))",
-                   ln_shape_str(a, x, sizeof x), ln_shape_str(b, y, sizeof y));
-  }
-  /* Keep the inputs alive even if out is one of them. */
-  ln_tensor ka = LN_TENSOR_EMPTY, kb = LN_TENSOR_EMPTY;
-  ln_tensor_share(&ka, a);
-  ln_tensor_share(&kb, b);
-  int rc = ln_tensor_resize_as(out, &ka);
-  if (rc == LN_OK) {
-    const float *pa = ln_data(&ka), *pb = ln_data(&kb);
-    float *po = ln_data(out);
-    for (size_t i = 0; i < n; i++) po[i] = apply(op, pa[i], pb[rowwise ? i % m : i]);
-  }
-  ln_tensor_free(&ka);
-  ln_tensor_free(&kb);
-  return rc;
-}
-
-int ln_tensor_scalar(ln_tensor *out, const ln_tensor *a, double s, ln_binop op,
-                     int scalar_first) {
-  ln_tensor ka = LN_TENSOR_EMPTY;
-  ln_tensor_share(&ka, a);
-  int rc = ln_tensor_resize_as(out, &ka);
-  if (rc == LN_OK) {
-    const float *pa = ln_data(&ka);
-    float *po = ln_data(out), fs = (float)s;
-    size_t n = ln_numel(&ka);
-    for (size_t i = 0; i < n; i++)
-      po[i] = scalar_first ? apply(op, fs, pa[i]) : apply(op, pa[i], fs);
-  }
-  ln_tensor_free(&ka);
-  return rc;
-}
-
+/* Reductions walk the runs in row-major order, so a strided tensor gives
+ * the same sum (to the last bit) as its contiguous copy. */
 double ln_tensor_sum(const ln_tensor *t) {
-  const float *p = ln_data(t);
-  size_t n = ln_numel(t);
+  ln_iter it;
   double s = 0;
-  for (size_t i = 0; i < n; i++) s += p[i];
+  ln_iter_init(&it, 1, (const ln_tensor *[]){t}, t->ndim, t->size);
+  do {
+    const float *p = it.p[0];
+    if (it.s[0] == 1) for (size_t i = 0; i < it.n; i++) s += p[i];
+    else for (size_t i = 0; i < it.n; i++) s += p[(ptrdiff_t)i * it.s[0]];
+  } while (ln_iter_next(&it));
   return s;
 }
 
 double ln_tensor_mean(const ln_tensor *t) { return ln_tensor_sum(t) / (double)ln_numel(t); }
 
 double ln_tensor_std(const ln_tensor *t) {
-  const float *p = ln_data(t);
-  size_t n = ln_numel(t);
   double mean = ln_tensor_mean(t), ss = 0;
-  for (size_t i = 0; i < n; i++) ss += ((double)p[i] - mean) * ((double)p[i] - mean);
-  return sqrt(ss / (double)(n - 1));
+  ln_iter it;
+  ln_iter_init(&it, 1, (const ln_tensor *[]){t}, t->ndim, t->size);
+  do
+    for (size_t i = 0; i < it.n; i++) {
+      double d = (double)it.p[0][(ptrdiff_t)i * it.s[0]] - mean;
+      ss += d * d;
+    }
+  while (ln_iter_next(&it));
+  return sqrt(ss / (double)(ln_numel(t) - 1));
 }
 
 /* NaN wins, as in torch.min/max. */
 static double extreme(const ln_tensor *t, int want_max) {
-  const float *p = ln_data(t);
-  size_t n = ln_numel(t);
-  double e = p[0];
-  for (size_t i = 0; i < n; i++) {
-    if (isnan(p[i])) return NAN;
-    if (want_max ? p[i] > e : p[i] < e) e = p[i];
-  }
+  ln_iter it;
+  ln_iter_init(&it, 1, (const ln_tensor *[]){t}, t->ndim, t->size);
+  double e = *it.p[0];
+  do
+    for (size_t i = 0; i < it.n; i++) {
+      float v = it.p[0][(ptrdiff_t)i * it.s[0]];
+      if (isnan(v)) return NAN;
+      if (want_max ? v > e : v < e) e = v;
+    }
+  while (ln_iter_next(&it));
   return e;
 }
 
@@ -287,7 +324,7 @@ int ln_tensor_argmax_rows(ln_tensor *out, const ln_tensor *t) {
   if (t->ndim != 2) return ln_fail("argmax: expected a 2-D (N,C) tensor, got %d-D", t->ndim);
   size_t n = t->size[0], c = t->size[1];
   ln_tensor kt = LN_TENSOR_EMPTY;
-  ln_tensor_share(&kt, t);
+  if (ln_tensor_contiguous(&kt, t)) return LN_ERR;
   int rc = ln_tensor_resize(out, 1, &n);
   if (rc == LN_OK) {
     const float *p = ln_data(&kt);

@@ -103,9 +103,9 @@ describe("lunet.data.idx", function()
                    err_of(lunet.data.idx, write("k.png", "\x89PNG\r\n\x1a\n....")), 1, true)
     assert.matches("not an IDX file",
                    err_of(lunet.data.idx, write("l.idx", "\0\0\x07\1\0\0\0\1x")), 1, true)
-    assert.matches("has 5 dimensions; lunet supports 1 to 4",
-                   err_of(lunet.data.idx, write("m.idx", idx_bytes(0x08, {1, 1, 1, 1, 1}, {7}))),
-                   1, true)
+    assert.matches("has 9 dimensions; lunet supports 1 to 8",
+                   err_of(lunet.data.idx, write("m.idx", idx_bytes(0x08, {1, 1, 1, 1, 1, 1, 1, 1,
+                                                                        1}, {7}))), 1, true)
     assert.matches("dimension 2 is 0",
                    err_of(lunet.data.idx, write("n.idx", idx_bytes(0x08, {2, 0}, {}))), 1, true)
     assert.matches("data continues after the 6 values",

@@ -1,23 +1,9 @@
--- tensor_spec.lua: the tensor API of DESIGN.md section 5 and its bad-input errors.
+-- tensor_spec.lua: the tensor API (docs/api.md) and its bad-input errors.
 local lunet = require "lunet"
 
--- fn must raise an error whose message contains every given part (plain text).
-local function fails(fn, ...)
-  local ok, err = pcall(fn)
-  assert.is_false(ok, "no error raised")
-  err = tostring(err)
-  for _, part in ipairs{...} do
-    assert(err:find(part, 1, true), ("error %q lacks %q"):format(err, part))
-  end
-end
-
-local function close(got, want, tol)
-  tol = tol or 1e-6
-  assert(math.abs(got - want) <= tol * math.max(1, math.abs(want)),
-         ("got %.9g, want %.9g"):format(got, want))
-end
-
-local function same(t, want) assert.are.same(want, t:totable()) end
+package.path = "tests/spec/?.lua;" .. package.path
+local h = require "tensor_helpers"(assert)
+local fails, close, same = h.fails, h.close, h.same
 
 describe("lunet.tensor construction", function()
   it("builds from nested tables of 1 to 4 levels", function()
@@ -285,8 +271,8 @@ describe("tensor bad input", function()
     fails(function() t:get("a", 1) end, "bad argument #1 to 'get'")
     fails(function() t:set(1, 1, {}) end, "bad argument #3 to 'set' (number expected")
     fails(function() t:view("a") end, "bad argument #1 to 'view'")
-    fails(function() t:pow("x") end, "bad argument #1 to 'pow' (number expected")
-    fails(function() t:pow(t) end, "bad argument #1 to 'pow' (number expected")
+    fails(function() t:pow("x") end, "bad argument #1 to 'pow' (tensor or number expected")
+    fails(function() t:pow({}) end, "bad argument #1 to 'pow' (tensor or number expected")
     fails(function() t:narrow("a", 1, 1) end, "bad argument #1 to 'narrow'")
     fails(function() return t + "x" end, "tensor or number expected, got string")
   end)
@@ -301,9 +287,10 @@ describe("tensor bad input", function()
     fails(function() lunet.linspace(0, 1, 0) end, "bad argument #3 to 'linspace' (count")
     fails(function() lunet.linspace(0, 1, -5) end, "bad argument #3 to 'linspace' (count")
     fails(function() t:narrow(1, 1, 0) end, "'narrow' (length must be >= 1)")
-    fails(function() lunet.zeros() end, "lunet.zeros: expected 1 to 4 sizes, got 0")
-    fails(function() lunet.zeros{} end, "lunet.zeros: expected 1 to 4 sizes, got 0")
-    fails(function() lunet.ones(1, 1, 1, 1, 1) end, "lunet.ones: expected 1 to 4 sizes, got 5")
+    fails(function() lunet.zeros() end, "lunet.zeros: expected 1 to 8 sizes, got 0")
+    fails(function() lunet.zeros{} end, "lunet.zeros: expected 1 to 8 sizes, got 0")
+    fails(function() lunet.ones(1, 1, 1, 1, 1, 1, 1, 1, 1) end,
+          "lunet.ones: expected 1 to 8 sizes, got 9")
   end)
 
   it("out-of-range and zero indices", function()
@@ -315,12 +302,15 @@ describe("tensor bad input", function()
     fails(function() t:get(1) end, "Tensor:get: a 2-D tensor needs 2 indices")
     fails(function() t:get(1, 1, 1) end, "Tensor:get: a 2-D tensor needs 2 indices")
     fails(function() t:set(1, 1) end, "Tensor:set: a 2-D tensor needs 2 indices and a value")
-    fails(function() t:size(3) end, "'size' (dimension out of range)")
-    fails(function() t:size(0) end, "'size' (dimension out of range)")
+    fails(function() t:size(3) end, "'size' (dimension 3 out of range 1..2 (or -2..-1))")
+    fails(function() t:size(0) end, "'size' (dimension 0 out of range")
+    fails(function() t:size(-3) end, "'size' (dimension -3 out of range")
     fails(function() t:narrow(1, 0, 1) end, "'narrow' (start must be >= 1)")
     fails(function() t:narrow(1, 2, 2) end, "Tensor:narrow: rows 2..3 out of range 1..2")
     fails(function() t:narrow(1, 3, 1) end, "Tensor:narrow: rows 3..3 out of range 1..2")
-    fails(function() t:narrow(2, 1, 1) end, "'narrow' (only dimension 1")
+    fails(function() t:narrow(2, 3, 2) end,
+          "Tensor:narrow: indices 3..4 out of range 1..3 in dimension 2")
+    fails(function() t:narrow(3, 1, 1) end, "'narrow' (dimension 3 out of range 1..2")
     same(t, {{1, 2, 3}, {4, 5, 6}})  -- nothing was written
   end)
 
@@ -331,22 +321,25 @@ describe("tensor bad input", function()
     fails(function() lunet.tensor{{{1}, {2}}, {{3}, {4, 5}}} end, "lunet.tensor: ragged table")
     fails(function() lunet.tensor{} end, "lunet.tensor: empty table at depth 1")
     fails(function() lunet.tensor{{}, {}} end, "lunet.tensor: empty table at depth 2")
-    fails(function() lunet.tensor{{{{{1}}}}} end, "lunet.tensor: more than 4 levels of nesting")
+    fails(function() lunet.tensor{{{{{{{{{1}}}}}}}}} end,
+          "lunet.tensor: more than 8 levels of nesting")
   end)
 
   it("mismatched shapes", function()
     local u = lunet.zeros(3, 2)
-    fails(function() return t + u end, "Tensor +: shapes 2x3 and 3x2 do not match")
+    fails(function() return t + u end,
+          "Tensor +: shapes 2x3 and 3x2 do not broadcast (dimension 1 from the right: 3 vs 2)")
     fails(function() return t - u end, "Tensor -: shapes 2x3 and 3x2")
-    fails(function() return t * lunet.zeros(2) end, "Tensor *: shapes 2x3 and 2 do not match")
+    fails(function() return t * lunet.zeros(2) end, "Tensor *: shapes 2x3 and 2 do not broadcast")
     fails(function() return t / lunet.zeros(6) end, "Tensor /: shapes 2x3 and 6")
-    fails(function() return lunet.zeros(3) + t end, "Tensor +: shapes 3 and 2x3 do not match")
-    fails(function() return lunet.zeros(2, 3, 1) + lunet.zeros(3) end,
-          "Tensor +: shapes 2x3x1 and 3")
-    fails(function() return t:add(u) end, "Tensor:add: shapes 2x3 and 3x2 do not match")
+    fails(function() return lunet.zeros(2) + t end, "Tensor +: shapes 2 and 2x3 do not broadcast")
+    fails(function() return lunet.zeros(2, 3, 2) + lunet.zeros(3) end,
+          "Tensor +: shapes 2x3x2 and 3")
+    fails(function() return t:add(u) end, "Tensor:add: shapes 2x3 and 3x2 do not broadcast")
     fails(function() return t:div(u) end, "Tensor:div: shapes 2x3 and 3x2")
     fails(function() t:copy(lunet.zeros(5)) end,
-          "Tensor:copy: source 5 has 5 elements, destination 2x3 has 6")
+          "Tensor:copy: source 5 has 5 elements, destination 2x3 has 6 (and it does not"
+          .. " broadcast)")
     fails(function() t:view(4) end, "Tensor:view: cannot view a 2x3 tensor (6 elements) with 4")
     fails(function() t:view(2, 2, 2) end, "Tensor:view: cannot view a 2x3 tensor")
     fails(function() lunet.zeros(6):argmax() end, "'argmax' (argmax takes a 2-D (N,C) tensor")
@@ -399,7 +392,7 @@ describe("tensor bad input", function()
     fails(function() return {} + t end, "tensor or number expected, got table")
     fails(function() return t * io.stdout end, "tensor or number expected")
     fails(function() return t:add({}) end, "bad argument #1 to 'add'", "got table")
-    local methods = getmetatable(t).__index
+    local methods = getmetatable(t).__methods
     fails(function() methods.sum({}) end, "'sum'", "lunet.Tensor expected, got table")
     fails(function() methods.dim(42) end, "'dim'", "lunet.Tensor expected, got number")
     fails(function() return #setmetatable({}, {__len = getmetatable(t).__len}) end,

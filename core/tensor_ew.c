@@ -1,0 +1,122 @@
+/* tensor_ew.c: binary elementwise operations with NumPy broadcasting,
+ * tensor op tensor and tensor op number. */
+#include "tensor.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One run o[i so] = EXPR(x = a[i sa], y = b[i sb]), i < n, with the common
+ * stride patterns written out so that GCC vectorizes them: all contiguous,
+ * and a number (stride 0) on either side. */
+#define RUN2(EXPR)                                                             \
+  do {                                                                         \
+    if (so == 1 && sa == 1 && sb == 1) {                                       \
+      for (size_t i = 0; i < n; i++) { float x = a[i], y = b[i]; o[i] = (EXPR); } \
+    } else if (so == 1 && sa == 1 && sb == 0) {                                \
+      const float y = *b;                                                      \
+      for (size_t i = 0; i < n; i++) { float x = a[i]; o[i] = (EXPR); }         \
+    } else if (so == 1 && sa == 0 && sb == 1) {                                \
+      const float x = *a;                                                      \
+      for (size_t i = 0; i < n; i++) { float y = b[i]; o[i] = (EXPR); }         \
+    } else {                                                                   \
+      for (size_t i = 0; i < n; i++) {                                         \
+        float x = a[(ptrdiff_t)i * sa], y = b[(ptrdiff_t)i * sb];              \
+        o[(ptrdiff_t)i * so] = (EXPR);                                         \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+
+/* NaN in either operand gives NaN, as torch.maximum/minimum. */
+static inline float fmax_nan(float x, float y) { return x != x ? x : x > y ? x : y; }
+static inline float fmin_nan(float x, float y) { return x != x ? x : x < y ? x : y; }
+
+static void run_binop(ln_binop op, float *o, ptrdiff_t so, const float *a, ptrdiff_t sa,
+                      const float *b, ptrdiff_t sb, size_t n) {
+  switch (op) {
+  case LN_ADD: RUN2(x + y); break;
+  case LN_SUB: RUN2(x - y); break;
+  case LN_MUL: RUN2(x * y); break;
+  case LN_DIV: RUN2(x / y); break;
+  case LN_POW:
+    if (sb == 0 && *b == 2.0f) RUN2(((void)y, x * x));  /* the common square, exact */
+    else RUN2(powf(x, y));
+    break;
+  case LN_MAXIMUM: RUN2(fmax_nan(x, y)); break;
+  case LN_MINIMUM: RUN2(fmin_nan(x, y)); break;
+  case LN_EQ: RUN2((float)(x == y)); break;
+  case LN_NE: RUN2((float)(x != y)); break;
+  case LN_LT: RUN2((float)(x < y)); break;
+  case LN_LE: RUN2((float)(x <= y)); break;
+  case LN_GT: RUN2((float)(x > y)); break;
+  case LN_GE: RUN2((float)(x >= y)); break;
+  }
+}
+
+static const char *const op_names[] = {
+  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"
+};
+
+const char *ln_binop_name(ln_binop op) { return op_names[op]; }
+
+int ln_tensor_check_writable(const char *who, const ln_tensor *t) {
+  for (int i = 0; i < t->ndim; i++)
+    if (t->stride[i] == 0 && t->size[i] > 1)
+      return ln_fail("%s: the tensor is an expanded view (several elements share one memory"
+                     " location); clone() it first", who);
+  return LN_OK;
+}
+
+/* k (a share of an input) becomes a private copy when out overlaps it in
+ * another layout, so writing out never changes what is still to be read. */
+static int keep(ln_tensor *k, const ln_tensor *out) {
+  return ln_tensor_overlap(out, k) ? ln_tensor_clone(k, k) : LN_OK;
+}
+
+/* Gets out ready for a result of shape (nd, size): written in place when it
+ * is one of the inputs (in, n of them) and has that shape, else resized. */
+static int prepare_out(ln_tensor *out, const ln_tensor *const *in, int n, int nd,
+                       const size_t *size) {
+  ln_tensor want = LN_TENSOR_EMPTY;
+  want.ndim = nd;
+  memcpy(want.size, size, (size_t)nd * sizeof *size);
+  for (int i = 0; i < n; i++)
+    if (out == in[i] && ln_same_shape(out, &want)) return LN_OK;
+  return ln_tensor_resize(out, nd, size);
+}
+
+int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op) {
+  int nd;
+  size_t shape[LN_MAXDIM];
+  if (ln_broadcast_shape(NULL, a->ndim, a->size, b->ndim, b->size, &nd, shape))
+    return LN_ERR;
+  /* Keep the inputs alive even if out is one of them and gets resized. */
+  ln_tensor ka = LN_TENSOR_EMPTY, kb = LN_TENSOR_EMPTY;
+  ln_tensor_share(&ka, a);
+  ln_tensor_share(&kb, b);
+  int rc = prepare_out(out, (const ln_tensor *[]){a, b}, 2, nd, shape);
+  if (rc == LN_OK) rc = keep(&ka, out);
+  if (rc == LN_OK) rc = keep(&kb, out);
+  ln_iter it;
+  if (rc == LN_OK) rc = ln_iter_init(&it, 3, (const ln_tensor *[]){out, &ka, &kb}, nd, shape);
+  if (rc == LN_OK) {
+    do run_binop(op, it.p[0], it.s[0], it.p[1], it.s[1], it.p[2], it.s[2], it.n);
+    while (ln_iter_next(&it));
+  }
+  ln_tensor_free(&ka);
+  ln_tensor_free(&kb);
+  return rc;
+}
+
+int ln_tensor_scalar(ln_tensor *out, const ln_tensor *a, double s, ln_binop op,
+                     int scalar_first) {
+  /* A one-element tensor broadcast (stride 0) is the number. */
+  float v = (float)s;
+  ln_storage st = {&v, 1, 1};
+  ln_tensor num = LN_TENSOR_EMPTY;
+  num.st = &st;
+  num.ndim = 1;
+  num.size[0] = 1;
+  num.stride[0] = 1;
+  return scalar_first ? ln_tensor_binop(out, &num, a, op) : ln_tensor_binop(out, a, &num, op);
+}

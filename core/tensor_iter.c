@@ -1,0 +1,111 @@
+/* tensor_iter.c: NumPy broadcasting and the strided iterator every
+ * elementwise operation walks (see tensor.h). */
+#include "tensor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char *shape_str(int nd, const size_t *s, char *buf, size_t n) {
+  ln_tensor t = LN_TENSOR_EMPTY;
+  t.ndim = nd;
+  memcpy(t.size, s, (size_t)nd * sizeof *s);
+  return ln_shape_str(&t, buf, n);
+}
+
+int ln_broadcast_shape(const char *who, int na, const size_t *a, int nb, const size_t *b,
+                       int *nd, size_t *out) {
+  int n = na > nb ? na : nb;
+  size_t r[LN_MAXDIM];
+  for (int i = 0; i < n; i++) {
+    /* Dimension i counted from the right in each shape; a missing one is 1. */
+    size_t x = i < na ? a[na - 1 - i] : 1, y = i < nb ? b[nb - 1 - i] : 1;
+    if (x != y && x != 1 && y != 1) {
+      char sa[96], sb[96];
+      return ln_fail("%s%sshapes %s and %s do not broadcast (dimension %d from the right:"
+                     " %zu vs %zu)", who ? who : "", who ? ": " : "",
+                     shape_str(na, a, sa, sizeof sa),
+                     shape_str(nb, b, sb, sizeof sb), i + 1, x, y);
+    }
+    r[n - 1 - i] = x == 1 ? y : x;
+  }
+  memcpy(out, r, (size_t)n * sizeof *r);
+  *nd = n;
+  return LN_OK;
+}
+
+int ln_iter_init(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
+                 const size_t *size) {
+  ptrdiff_t st[LN_ITER_MAXOP][LN_MAXDIM];
+  for (int k = 0; k < nop; k++) {
+    int lead = ndim - t[k]->ndim;
+    if (lead < 0) return ln_fail("iterate: a %d-D tensor in a %d-D loop", t[k]->ndim, ndim);
+    for (int d = 0; d < ndim; d++) {
+      int e = d - lead;
+      if (e < 0 || (t[k]->size[e] == 1 && size[d] != 1)) st[k][d] = 0;
+      else if (t[k]->size[e] == size[d]) st[k][d] = t[k]->stride[e];
+      else {
+        char a[96], b[96];
+        return ln_fail("iterate: a %s tensor does not broadcast to %s",
+                       ln_shape_str(t[k], a, sizeof a), shape_str(ndim, size, b, sizeof b));
+      }
+    }
+    it->p[k] = ln_data(t[k]);
+  }
+  /* Keep dimensions of size > 1, merging each into the one before it when
+   * every operand steps over it as one longer dimension. */
+  int m = 0;
+  for (int d = 0; d < ndim; d++) {
+    if (size[d] == 1) continue;
+    int merge = m > 0;
+    for (int k = 0; k < nop && merge; k++)
+      merge = it->stride[k][m - 1] == st[k][d] * (ptrdiff_t)size[d];
+    if (merge) {
+      it->size[m - 1] *= size[d];
+      for (int k = 0; k < nop; k++) it->stride[k][m - 1] = st[k][d];
+    } else {
+      it->size[m] = size[d];
+      for (int k = 0; k < nop; k++) it->stride[k][m] = st[k][d];
+      m++;
+    }
+  }
+  if (m == 0) {  /* one element */
+    it->size[0] = 1;
+    for (int k = 0; k < nop; k++) it->stride[k][0] = 1;
+    m = 1;
+  }
+  it->nop = nop;
+  it->ndim = m;
+  memset(it->idx, 0, sizeof it->idx);
+  it->n = it->size[m - 1];
+  for (int k = 0; k < nop; k++) it->s[k] = it->stride[k][m - 1];
+  return LN_OK;
+}
+
+int ln_iter_next(ln_iter *it) {
+  for (int d = it->ndim - 2; d >= 0; d--) {
+    if (++it->idx[d] < it->size[d]) {
+      for (int k = 0; k < it->nop; k++) it->p[k] += it->stride[k][d];
+      return 1;
+    }
+    it->idx[d] = 0;
+    for (int k = 0; k < it->nop; k++)
+      it->p[k] -= it->stride[k][d] * (ptrdiff_t)(it->size[d] - 1);
+  }
+  return 0;
+}
+
+/* One past the last storage element t can reach. */
+static size_t extent_end(const ln_tensor *t) {
+  size_t e = t->off + 1;
+  for (int i = 0; i < t->ndim; i++) e += (t->size[i] - 1) * (size_t)t->stride[i];
+  return e;
+}
+
+int ln_tensor_overlap(const ln_tensor *a, const ln_tensor *b) {
+  if (!a->st || a->st != b->st) return 0;
+  if (extent_end(a) <= b->off || extent_end(b) <= a->off) return 0;  /* disjoint spans */
+  if (a->off != b->off || !ln_same_shape(a, b)) return 1;
+  for (int i = 0; i < a->ndim; i++)
+    if (a->size[i] > 1 && a->stride[i] != b->stride[i]) return 1;
+  return 0;
+}
