@@ -174,6 +174,45 @@ int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_b
 /* out = a op s, or s op a when scalar_first; out may be a (in place). */
 int ln_tensor_scalar(ln_tensor *out, const ln_tensor *a, double s, ln_binop op,
                      int scalar_first);
+/* t becomes a 1-element tensor over the caller's v and st (on its stack),
+ * a number that broadcasts with anything. Share it, never free it. */
+void ln_tensor_number(ln_tensor *t, ln_storage *st, float *v);
+/* out = cond != 0 ? a : b elementwise, the three broadcast together; out
+ * may be one of them (in place when it has the result's shape). */
+int ln_tensor_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a,
+                    const ln_tensor *b);
+/* out = mask != 0 ? v : a, mask broadcast to a's shape; out may be a. */
+int ln_tensor_masked_fill(ln_tensor *out, const ln_tensor *a, const ln_tensor *mask, float v);
+
+/* Unary elementwise math (tensor_math.c). round is half to even; sign of
+ * NaN is 0; isnan and isinf give 1 or 0; clamp keeps NaN and takes its
+ * bounds lo, hi (+-inf for none); tanh, sigmoid and relu are the layers'
+ * kernels. */
+typedef enum {
+  LN_U_ABS, LN_U_NEG, LN_U_EXP, LN_U_LOG, LN_U_LOG1P, LN_U_SQRT, LN_U_RSQRT, LN_U_SIGN,
+  LN_U_FLOOR, LN_U_CEIL, LN_U_ROUND, LN_U_SIN, LN_U_COS, LN_U_TANH, LN_U_SIGMOID, LN_U_RELU,
+  LN_U_ISNAN, LN_U_ISINF, LN_U_CLAMP
+} ln_unop;
+const char *ln_unop_name(ln_unop op);
+/* out = op(a); out may be a (in place through its strides), otherwise it
+ * is resized to a contiguous tensor of a's shape. */
+int ln_tensor_unary(ln_tensor *out, const ln_tensor *a, ln_unop op, double lo, double hi);
+/* out (count) = a's elements where mask (broadcast with a) is nonzero, in
+ * row-major order; when none is, count is 0 and out is left as it was. */
+int ln_tensor_masked_select(ln_tensor *out, size_t *count, const ln_tensor *a,
+                            const ln_tensor *mask);
+/* out (count, ndim) = the 0-based indices of t's nonzero elements in
+ * row-major order (out untouched when count is 0). Refuses sizes past 2^24,
+ * which float32 indices would not hold exactly. */
+int ln_tensor_nonzero(ln_tensor *out, size_t *count, const ln_tensor *t);
+size_t ln_tensor_count_nonzero(const ln_tensor *t);
+/* Same shape and every element equal (NaN never is). */
+int ln_tensor_equal(const ln_tensor *a, const ln_tensor *b);
+/* *result = |a - b| <= atol + rtol |b| everywhere (broadcast), as
+ * torch.allclose: NaN is never close, infinities only to themselves. */
+int ln_tensor_allclose(int *result, const ln_tensor *a, const ln_tensor *b, double rtol,
+                       double atol);
+
 /* Refuses (naming who) a destination where several elements are one memory
  * location (an expanded view): in-place arithmetic there is ill-defined. */
 int ln_tensor_check_writable(const char *who, const ln_tensor *t);

@@ -1,5 +1,5 @@
 /* tensor_ew.c: binary elementwise operations with NumPy broadcasting,
- * tensor op tensor and tensor op number. */
+ * tensor op tensor and tensor op number, and where / masked_fill. */
 #include "tensor.h"
 
 #include <math.h>
@@ -108,15 +108,72 @@ int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_b
   return rc;
 }
 
+void ln_tensor_number(ln_tensor *t, ln_storage *st, float *v) {
+  st->data = v;
+  st->cap = 1;
+  st->refs = 1;
+  memset(t, 0, sizeof *t);
+  t->st = st;
+  t->ndim = 1;
+  t->size[0] = 1;
+  t->stride[0] = 1;
+}
+
 int ln_tensor_scalar(ln_tensor *out, const ln_tensor *a, double s, ln_binop op,
                      int scalar_first) {
-  /* A one-element tensor broadcast (stride 0) is the number. */
   float v = (float)s;
-  ln_storage st = {&v, 1, 1};
-  ln_tensor num = LN_TENSOR_EMPTY;
-  num.st = &st;
-  num.ndim = 1;
-  num.size[0] = 1;
-  num.stride[0] = 1;
+  ln_storage st;
+  ln_tensor num;
+  ln_tensor_number(&num, &st, &v);
   return scalar_first ? ln_tensor_binop(out, &num, a, op) : ln_tensor_binop(out, a, &num, op);
 }
+
+/* The broadcast shape of up to three tensors. */
+static int shape3(const char *who, const ln_tensor *a, const ln_tensor *b, const ln_tensor *c,
+                  int *nd, size_t *shape) {
+  if (ln_broadcast_shape(who, a->ndim, a->size, b->ndim, b->size, nd, shape)) return LN_ERR;
+  return c ? ln_broadcast_shape(who, *nd, shape, c->ndim, c->size, nd, shape) : LN_OK;
+}
+
+int ln_tensor_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a,
+                    const ln_tensor *b) {
+  int nd;
+  size_t shape[LN_MAXDIM];
+  if (shape3("where", cond, a, b, &nd, shape)) return LN_ERR;
+  ln_tensor k[3] = {LN_TENSOR_EMPTY, LN_TENSOR_EMPTY, LN_TENSOR_EMPTY};
+  const ln_tensor *in[3] = {cond, a, b};
+  for (int i = 0; i < 3; i++) ln_tensor_share(&k[i], in[i]);
+  int rc = prepare_out(out, in, 3, nd, shape);
+  for (int i = 0; i < 3 && rc == LN_OK; i++) rc = keep(&k[i], out);
+  ln_iter it;
+  if (rc == LN_OK)
+    rc = ln_iter_init(&it, 4, (const ln_tensor *[]){out, &k[0], &k[1], &k[2]}, nd, shape);
+  if (rc == LN_OK) {
+    do
+      for (size_t i = 0; i < it.n; i++) {
+        ptrdiff_t j = (ptrdiff_t)i;
+        it.p[0][j * it.s[0]] = it.p[1][j * it.s[1]] != 0 ? it.p[2][j * it.s[2]]
+                                                         : it.p[3][j * it.s[3]];
+      }
+    while (ln_iter_next(&it));
+  }
+  for (int i = 0; i < 3; i++) ln_tensor_free(&k[i]);
+  return rc;
+}
+
+int ln_tensor_masked_fill(ln_tensor *out, const ln_tensor *a, const ln_tensor *mask, float v) {
+  int nd;
+  size_t shape[LN_MAXDIM];
+  if (shape3("masked_fill", a, mask, NULL, &nd, shape)) return LN_ERR;
+  if (nd != a->ndim || memcmp(shape, a->size, (size_t)nd * sizeof *shape)) {
+    char x[96], y[96];
+    return ln_fail("masked_fill: a %s mask does not broadcast to the %s tensor",
+                   ln_shape_str(mask, x, sizeof x), ln_shape_str(a, y, sizeof y));
+  }
+  float num = v;
+  ln_storage st;
+  ln_tensor vt;
+  ln_tensor_number(&vt, &st, &num);
+  return ln_tensor_where(out, mask, &vt, a);
+}
+

@@ -31,5 +31,15 @@ function M.closing(x, list)
   })
 end
 
+-- A tensor that has been closed (freed), as a <close> variable leaves it.
+function M.closed()
+  local u
+  do
+    local a <close> = require("lunet").zeros(2)
+    u = a
+  end
+  return u
+end
+
 return M
 end

@@ -400,11 +400,7 @@ describe("tensor bad input", function()
   end)
 
   it("a closed tensor is refused, not read", function()
-    local u
-    do
-      local a <close> = lunet.zeros(2)
-      u = a
-    end
+    local u = h.closed()
     fails(function() u:sum() end, "'sum'", "tensor has been freed")
     fails(function() return u + 1 end, "tensor has been freed")
     assert.truthy(tostring(u):find("freed", 1, true))
