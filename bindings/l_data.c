@@ -59,11 +59,13 @@ static l_bytes *bytes_check(lua_State *L, int arg) {
 }
 
 static int bytes_dim(lua_State *L) {
+  l_checknargs(L, 1, "Bytes:dim");
   lua_pushinteger(L, bytes_check(L, 1)->b.ndim);
   return 1;
 }
 
 static int bytes_size(lua_State *L) {
+  l_checknargs(L, 2, "Bytes:size");
   l_bytes *u = bytes_check(L, 1);
   if (!lua_isnoneornil(L, 2)) {
     lua_Integer d = luaL_checkinteger(L, 2);
@@ -80,6 +82,7 @@ static int bytes_size(lua_State *L) {
 }
 
 static int bytes_numel(lua_State *L) {
+  l_checknargs(L, 1, "Bytes:numel");
   lua_pushinteger(L, (lua_Integer)ln_bytes_numel(&bytes_check(L, 1)->b));
   return 1;
 }
@@ -91,6 +94,7 @@ static int bytes_len(lua_State *L) {
 
 /* A float tensor of the values times the scale. */
 static int bytes_float(lua_State *L) {
+  l_checknargs(L, 1, "Bytes:float");
   bytes_check(L, 1);
   ln_tensor *t = l_newtensor(L);  /* may run a finalizer: check the bytes after it */
   l_bytes *u = bytes_check(L, 1);
@@ -125,6 +129,7 @@ static const char *const idx_options[] = {"limit", "bytes", NULL};
 
 /* lunet.data.idx(path [, {limit = rows, bytes = false}]) */
 static int data_idx(lua_State *L) {
+  l_checknargs(L, 2, "lunet.data.idx");
   const char *path = luaL_checkstring(L, 1);
   l_checkoptions(L, 2, "lunet.data.idx", idx_options);
   size_t limit = opt_count(L, 2, "lunet.data.idx", "limit");
@@ -203,6 +208,7 @@ static int data_fashion_mnist(lua_State *L) {
     lua_pushnil(L);
     lua_insert(L, 1);
   }
+  l_checknargs(L, 2, who);
   const char *dir = luaL_optstring(L, 1, FMNIST_DIR);
   lua_settop(L, 2);
   l_checkoptions(L, 2, who, fmnist_options);
@@ -331,6 +337,14 @@ static const char *const batches_options[] = {"shuffle", "drop_last", NULL};
 static int data_batches(lua_State *L) {
   const char *who = "lunet.data.batches";
   source x, y;
+  /* The options first: their metamethods may run Lua that closes x or y,
+   * which are checked after. */
+  l_checknargs(L, 4, who);
+  lua_Integer bs = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, bs >= 1, 3, "batch size must be >= 1");
+  l_checkoptions(L, 4, who, batches_options);
+  int shuffle = opt_bool(L, 4, who, "shuffle", 1);
+  int drop_last = opt_bool(L, 4, who, "drop_last", 0);
   for (int i = 1; i <= 2; i++) {  /* a strided tensor is copied once, here */
     ln_tensor *t = l_testtensor(L, i);
     if (t && t->st && !ln_is_contiguous(t)) {
@@ -345,11 +359,6 @@ static int data_batches(lua_State *L) {
     if (y.rows != x.rows)
       return luaL_error(L, "%s: x has %d rows but y has %d", who, (int)x.rows, (int)y.rows);
   }
-  lua_Integer bs = luaL_checkinteger(L, 3);
-  luaL_argcheck(L, bs >= 1, 3, "batch size must be >= 1");
-  l_checkoptions(L, 4, who, batches_options);
-  int shuffle = opt_bool(L, 4, who, "shuffle", 1);
-  int drop_last = opt_bool(L, 4, who, "drop_last", 0);
   size_t n = x.rows, b = (size_t)bs < n ? (size_t)bs : n;
 
   batcher *st = lua_newuserdatauv(L, sizeof *st + n * sizeof st->order[0], 0);
@@ -383,6 +392,7 @@ static int data_batches(lua_State *L) {
 /* lunet.accuracy(logits (N,C) or predictions (N), labels (N) of 1..C)
  * -> fraction correct, number correct */
 static int lunet_accuracy(lua_State *L) {
+  l_checknargs(L, 2, "lunet.accuracy");
   ln_tensor *a = l_checktensor(L, 1), *lab = l_checktensor(L, 2);
   size_t n = a->size[0];
   luaL_argcheck(L, a->ndim <= 2, 1, "expected logits (N,C) or predictions (N)");

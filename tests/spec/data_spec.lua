@@ -120,6 +120,23 @@ describe("lunet.data.idx", function()
 end)
 
 describe("lunet.data.batches", function()
+  it("converts its options before it reads x and y, and takes strided x", function()
+    local x = lunet.tensor{{1, 2}, {3, 4}, {5, 6}}
+    local evil = setmetatable({}, {__index = function()
+      getmetatable(x).__close(x)
+    end})
+    assert.matches("tensor or lunet.data.Bytes %(not freed%)",
+                   err_of(lunet.data.batches, x, nil, 2, evil))
+    local base = lunet.tensor{{1, 2, 3}, {4, 5, 6}}
+    local seen = {}
+    for bx in lunet.data.batches(base:t(), nil, 3, {shuffle = false}) do
+      seen[#seen + 1] = bx:totable()
+    end
+    assert.same({{{1, 4}, {2, 5}, {3, 6}}}, seen)
+    assert.matches("lunet.data.batches: unexpected argument #5",
+                   err_of(lunet.data.batches, base, nil, 1, {}, 1), 1, true)
+  end)
+
   -- Row i of x holds i and 10 + i; y holds i: a batch shows which rows it took.
   local n = 10
   local rows, labels = {}, {}
@@ -214,6 +231,35 @@ describe("lunet.accuracy", function()
     assert.equal(0.5, (lunet.accuracy(lunet.tensor{1, 2}, lunet.tensor{1, 1})))
     assert.matches("4 rows but 2 labels",
                    err_of(lunet.accuracy, logits, lunet.tensor{1, 2}), 1, true)
+    assert.matches("lunet.accuracy: unexpected argument #3",
+                   err_of(lunet.accuracy, logits, lunet.tensor{2, 1, 3, 3}, 1), 1, true)
+  end)
+
+  it("counts a row holding a NaN as wrong, never as class 1", function()
+    local nan = 0 / 0
+    local logits = lunet.tensor{{nan, nan, nan}, {nan, 1, 2}, {0, 3, 1}}
+    local acc, correct = lunet.accuracy(logits, lunet.tensor{1, 1, 2})
+    assert.equal(1, correct)  -- only the last row predicts (class 2)
+    assert.near(1 / 3, acc, 1e-12)
+  end)
+
+  it("compares predicted classes exactly past 2^24", function()
+    -- 2^24 + 1 is not a float32: as a float label it reads 2^24; the
+    -- prediction of column 2^24 + 1 is exact (a double), so they differ.
+    local n = (1 << 24) + 1
+    local row = lunet.zeros(1, n)
+    row:set(1, n, 1)
+    local _, correct = lunet.accuracy(row, lunet.tensor{n})
+    assert.equal(0, correct)
+    row:set(1, n, 0)
+    row:set(1, n - 1, 1)  -- column 2^24: the float label 2^24 matches
+    _, correct = lunet.accuracy(row, lunet.tensor{n - 1})
+    assert.equal(1, correct)
+  end)
+
+  it("takes strided logits and labels", function()
+    local logits = lunet.tensor{{0, 5}, {3, 1}}:t()  -- rows {0, 3}, {5, 1}: classes 2, 1
+    assert.equal(1, (lunet.accuracy(logits, lunet.tensor{{2, 0}, {1, 0}}:select(2, 1))))
   end)
 end)
 

@@ -130,6 +130,26 @@ describe("tensor math", function()
     same(t, {{1, 2}, {3, 4}})
   end)
 
+  it("a finalizer closing an operand while the result is made is caught", function()
+    -- The 4 MB tensor is charged to Lua's collector when the next result is
+    -- created, which runs a full cycle and so the finalizer, mid-call.
+    local calls = {
+      function(t) return t + 1 end, function(t) return t:exp() end,
+      function(t) return t:clone() end, function(t) return t:view(3) end,
+      function(t) return t:transpose(1, 2) end, function(t) return t[1] end,
+      function(t) return lunet.where(t, t, 0) end, function(t) return t:masked_select(t) end,
+      function(t) return t:eq(t) end, function(t) return lunet.maximum(t, t) end,
+    }
+    for i, f in ipairs(calls) do
+      local t = lunet.ones(3, 1)
+      collectgarbage()
+      lunet.zeros(1 << 20)
+      setmetatable({}, {__gc = function() getmetatable(t).__close(t) end})
+      local ok, err = pcall(f, t)
+      assert(not ok and tostring(err):find("freed", 1, true), ("call %d: %s"):format(i, err))
+    end
+  end)
+
   it("a closed operand is refused", function()
     local u = h.closed()
     fails(function() return u:exp() end, "tensor has been freed")
