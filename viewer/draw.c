@@ -3,6 +3,7 @@
 #include "draw_int.h"
 #include "series.h"
 
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -52,15 +53,38 @@ int run_index(const frame *f, const char *run) {
   return 0;
 }
 
+int to_px(double v) {
+  if (!(v > -1e6)) return -1000000;
+  if (v > 1e6) return 1000000;
+  return (int)floor(v + 0.5);
+}
+
+/* Half scale when b - a overflows: b / 2 - a / 2 cannot. */
+static double span_scale(double a, double b) { return isfinite(b - a) ? 1 : 0.5; }
+
+void pxmap_init(pxmap *m, double a, double b, int from, int to) {
+  m->k = span_scale(a, b);
+  m->a = a * m->k;
+  m->s = (to - from) / (b * m->k - m->a);
+  if (!isfinite(m->s)) m->s = 0;
+  m->from = from;
+}
+
 int nice_ticks(double a, double b, int maxn, double *ticks) {
-  double span = b - a, raw, mag, step, t;
-  int n = 0;
-  if (!(span > 0) || maxn < 2 || !isfinite(span)) return 0;
-  raw = span / (maxn - 1);
+  double k, raw, mag, step, t0;
+  int n = 0, i;
+  if (!(a < b) || maxn < 2 || !isfinite(a) || !isfinite(b)) return 0;
+  k = span_scale(a, b);
+  raw = fmin((b * k - a * k) / (maxn - 1) / k, DBL_MAX);
   mag = pow(10, floor(log10(raw)));
+  if (!(mag > 0)) return 0;   /* a span among the subnormals */
   step = raw / mag <= 1 ? mag : raw / mag <= 2 ? 2 * mag : raw / mag <= 5 ? 5 * mag
        : 10 * mag;
-  for (t = ceil(a / step) * step; t <= b + step * 1e-9 && n < maxn; t += step) {
+  if (!isfinite(step)) step = mag;
+  /* t - b, not t <= b + slack: near DBL_MAX the slack would overflow */
+  for (t0 = ceil(a / step), i = 0; n < maxn; i++) {
+    double t = (t0 + i) * step;
+    if (!(t - b <= step * 1e-9)) break;
     ticks[n++] = fabs(t) < step * 1e-9 ? 0 : t;
   }
   return n;

@@ -115,8 +115,10 @@ static void draw_ticks(frame *f, const SDL_Rect *p, double a, double b) {
   double t[16];
   int i, n = nice_ticks(a, b, p->w / 42 < 2 ? 2 : p->w / 42 > 8 ? 8 : p->w / 42, t);
   char buf[32];
+  pxmap m;
+  pxmap_init(&m, a, b, p->x, p->x + p->w - 1);
   for (i = 0; i < n; i++) {
-    int x = p->x + (int)lround((t[i] - a) / (b - a) * (p->w - 1));
+    int x = pxmap_at(&m, t[i]);
     set_color(f->r, grey);
     SDL_RenderDrawLine(f->r, x, p->y + p->h, x, p->y + p->h + 2);
     fmt_num(buf, sizeof buf, t[i]);
@@ -258,7 +260,10 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
   else draw_bars(f, pp, h, pp->x0, pp->x1, rc);
   /* the zero line, where dead units pile up */
   if (pp->x0 < 0 && pp->x1 > 0) {
-    int x = pp->plot.x + (int)lround(-pp->x0 / (pp->x1 - pp->x0) * (pp->plot.w - 1));
+    pxmap m;
+    int x;
+    pxmap_init(&m, pp->x0, pp->x1, pp->plot.x, pp->plot.x + pp->plot.w - 1);
+    x = pxmap_at(&m, 0);
     SDL_Color zc = {0, 0, 0, 60};
     set_color(f->r, zc);
     SDL_RenderDrawLine(f->r, x, pp->plot.y, x, pp->plot.y + pp->plot.h - 1);

@@ -22,7 +22,23 @@ extern const SDL_Color ink, grey, light;
 int run_index(const frame *f, const char *run);
 void set_color(SDL_Renderer *r, SDL_Color c);
 void fill_rect(SDL_Renderer *r, int x, int y, int w, int h);
-/* Up to maxn "nice" values (1, 2, 5 x 10^k apart) inside [a, b]. */
+/* A pixel coordinate from a double: rounded, and clamped to +-1e6 first, so
+ * that no value (huge, infinite or NaN, which goes to -1e6) converts out of
+ * int's range. */
+int to_px(double v);
+/* The linear map of data values onto pixels that takes a to pixel from and
+ * b to pixel to. Any finite a < b will do: a span b - a past DBL_MAX is
+ * taken at half scale, and one too small for its reciprocal maps to from. */
+typedef struct pxmap {
+  double k, a, s;   /* pixel = from + (v * k - a) * s, a already times k */
+  int from;
+} pxmap;
+void pxmap_init(pxmap *m, double a, double b, int from, int to);
+static inline int pxmap_at(const pxmap *m, double v) {
+  return to_px(m->from + (v * m->k - m->a) * m->s);
+}
+/* Up to maxn "nice" values (1, 2, 5 x 10^k apart) inside [a, b], for any
+ * finite a < b (none otherwise). */
 int nice_ticks(double a, double b, int maxn, double *ticks);
 /* A short label: 3 significant digits, k/M suffixes for large values. */
 void fmt_num(char *buf, size_t n, double v);

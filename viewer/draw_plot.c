@@ -5,6 +5,7 @@
 #include "draw_int.h"
 #include "series.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ typedef struct axes {
   SDL_Rect p;
   double x0, x1, y0, y1;
   int logy;
+  pxmap mx, my;   /* steps to columns, values (log10 in log scale) to rows */
 } axes;
 
 typedef struct poly {
@@ -61,12 +63,7 @@ typedef struct colagg {
 } colagg;
 
 static int ymap(const axes *a, double v) {
-  double py;
-  if (a->logy) v = log10(v);
-  py = a->p.y + a->p.h - 1 - (v - a->y0) * (a->p.h - 1) / (a->y1 - a->y0);
-  if (py < -1e6) py = -1e6;
-  if (py > 1e6) py = 1e6;
-  return (int)floor(py + 0.5);
+  return pxmap_at(&a->my, a->logy ? log10(v) : v);
 }
 
 static void col_emit(poly *q, colagg *c, const axes *a) {
@@ -119,15 +116,13 @@ static void col_gap(poly *q, colagg *c, const axes *a) {
 /* One curve being drawn: the raw line and, when smoothing, the smooth one. */
 typedef struct curve {
   const axes *a;
-  double sx, w;
+  double w;
   int sm;
   poly q, qs;
   colagg c, cs;
 } curve;
 
-static int px_of(const curve *cv, double step) {
-  return cv->a->p.x + (int)floor((step - cv->a->x0) * cv->sx + 0.5);
-}
+static int px_of(const curve *cv, double step) { return pxmap_at(&cv->a->mx, step); }
 
 /* Points [i0, i1) one by one, the moving average starting from (ema, wpow).
  * A non-finite value breaks both lines; in log scale a value <= 0 breaks
@@ -167,7 +162,6 @@ static void draw_curve(frame *f, const axes *a, const vw_sseries *s, int sm,
   faint.a = 70;
   memset(&cv, 0, sizeof cv);
   cv.a = a;
-  cv.sx = (a->p.w - 1) / (a->x1 - a->x0);
   cv.sm = sm;
   cv.w = s->blk_w;
   poly_init(&cv.q, f, buf, cap / 2, !sm, sm ? faint : col);
@@ -222,9 +216,11 @@ static void axes_range(frame *f, axes *a, const char *group) {
     ymax = 1;
   }
   if (ymin == ymax) widen_point(&ymin, &ymax, 0.5);
-  pad = (ymax - ymin) * 0.05;
-  a->y0 = ymin - pad;
-  a->y1 = ymax + pad;
+  pad = (ymax * 0.5 - ymin * 0.5) * 0.1;   /* 5% each way; halves cannot overflow */
+  a->y0 = fmax(ymin - pad, -DBL_MAX);
+  a->y1 = fmin(ymax + pad, DBL_MAX);
+  pxmap_init(&a->mx, a->x0, a->x1, a->p.x, a->p.x + a->p.w - 1);
+  pxmap_init(&a->my, a->y0, a->y1, a->p.y + a->p.h - 1, a->p.y);
 }
 
 static void draw_axes(frame *f, const axes *a, const char *xtitle, const char *ytitle) {
@@ -235,7 +231,7 @@ static void draw_axes(frame *f, const axes *a, const char *xtitle, const char *y
   /* x: steps */
   n = nice_ticks(a->x0, a->x1, p->w / 80 < 2 ? 2 : p->w / 80 > 10 ? 10 : p->w / 80, t);
   for (i = 0; i < n; i++) {
-    x = p->x + (int)lround((t[i] - a->x0) / (a->x1 - a->x0) * (p->w - 1));
+    x = pxmap_at(&a->mx, t[i]);
     set_color(f->r, light);
     SDL_RenderDrawLine(f->r, x, p->y, x, p->y + p->h - 1);
     set_color(f->r, ink);
@@ -251,7 +247,7 @@ static void draw_axes(frame *f, const axes *a, const char *xtitle, const char *y
     n = nice_ticks(a->y0, a->y1, p->h / 40 < 2 ? 2 : p->h / 40 > 10 ? 10 : p->h / 40, t);
   }
   for (i = 0; i < n; i++) {
-    y = p->y + p->h - 1 - (int)lround((t[i] - a->y0) / (a->y1 - a->y0) * (p->h - 1));
+    y = pxmap_at(&a->my, t[i]);
     set_color(f->r, light);
     SDL_RenderDrawLine(f->r, p->x, y, p->x + p->w - 1, y);
     set_color(f->r, ink);
