@@ -297,9 +297,12 @@ static int board_tostring(lua_State *L) {
 
 /* ---- lunet.viewer ---- */
 
-static l_viewer *viewer_self(lua_State *L, const char *method) {
-  l_checknargs(L, 1, lua_pushfstring(L, "Viewer:%s", method));
-  return l_checkself(L, L_VIEWER, "viewer expected, got %s; call it as win:%s()", method);
+/* who is "Viewer:<method>". */
+static l_viewer *viewer_self(lua_State *L, const char *who) {
+  l_viewer *u = l_checkself(L, L_VIEWER, "viewer expected, got %s; call it as win:%s()",
+                            strchr(who, ':') + 1);
+  l_checknargs(L, 1, who);
+  return u;
 }
 
 static void forget(lua_State *L, int arg) {
@@ -346,7 +349,7 @@ static void close_window(lua_State *L, l_viewer *u) {
 }
 
 static int viewer_close(lua_State *L) {
-  close_window(L, viewer_self(L, "close"));
+  close_window(L, viewer_self(L, "Viewer:close"));
   return 0;
 }
 
@@ -356,7 +359,7 @@ static int viewer_close_meta(lua_State *L) {
 }
 
 static int viewer_is_open(lua_State *L) {
-  l_viewer *u = viewer_self(L, "is_open");
+  l_viewer *u = viewer_self(L, "Viewer:is_open");
   int open = u->w && vw_window_is_open(u->w);
   if (!open) forget(L, 1);
   lua_pushboolean(L, open);
@@ -364,14 +367,14 @@ static int viewer_is_open(lua_State *L) {
 }
 
 static int viewer_wait(lua_State *L) {
-  l_viewer *u = viewer_self(L, "wait");
+  l_viewer *u = viewer_self(L, "Viewer:wait");
   if (u->w) vw_window_wait(u->w);
   forget(L, 1);
   return 0;
 }
 
 static int viewer_frames(lua_State *L) {
-  l_viewer *u = viewer_self(L, "frames");
+  l_viewer *u = viewer_self(L, "Viewer:frames");
   lua_pushinteger(L, u->w ? vw_window_frames(u->w) : 0);
   return 1;
 }

@@ -7,11 +7,13 @@
 #include "pixels.h"
 
 #include <SDL_image.h>
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Pixels of colour c in column x from the bottom of the plot up, unbroken. */
 static int bar_height(SDL_Surface *s, const SDL_Rect *p, int x, SDL_Color c) {
@@ -277,29 +279,36 @@ static void test_caps(void) {
   CHECK(vw_board_new(2, 10) == NULL && strstr(vw_error(), "at least 4"), "%s", vw_error());
 }
 
+/* In a directory of its own, whatever the build directory is. */
 static void test_files(void) {
   vw_board *b = vw_board_new(0, 0);
   vw_view v;
-  char line[128];
+  char dir[] = "/tmp/lunet-test-draw-XXXXXX", png[64], csv[64], line[128];
   FILE *fp;
   SDL_Surface *img;
+  CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+  snprintf(png, sizeof png, "%s/test_draw.png", dir);
+  snprintf(csv, sizeof csv, "%s/test_draw.csv", dir);
   vw_board_scalar(b, "cost/a,b", 1, 0.5);
   vw_view_defaults(&v);
   v.width = 320;
   v.height = 200;
-  CHECK(vw_save_png(b, "build/tests/test_draw.png", &v) == 0, "%s", vw_error());
-  img = IMG_Load("build/tests/test_draw.png");
+  CHECK(vw_save_png(b, png, &v) == 0, "%s", vw_error());
+  img = IMG_Load(png);
   CHECK(img && img->w == 320 && img->h == 200, "PNG read back: %s", IMG_GetError());
   if (img) SDL_FreeSurface(img);
   CHECK(vw_save_png(b, "/nonexistent/dir/x.png", &v) < 0 &&
         strstr(vw_error(), "cannot write /nonexistent/dir/x.png"), "%s", vw_error());
-  CHECK(vw_save_csv(b, "build/tests/test_draw.csv") == 0, "%s", vw_error());
-  fp = fopen("build/tests/test_draw.csv", "r");
+  CHECK(vw_save_csv(b, csv) == 0, "%s", vw_error());
+  fp = fopen(csv, "r");
   CHECK(fp && fgets(line, sizeof line, fp) && strcmp(line, "tag,step,value\n") == 0,
         "header");
   CHECK(fp && fgets(line, sizeof line, fp) && strcmp(line, "\"cost/a,b\",1,0.5\n") == 0,
         "row: %s", line);
   if (fp) fclose(fp);
+  remove(png);
+  remove(csv);
+  CHECK(rmdir(dir) == 0, "%s left behind: %s", dir, strerror(errno));
   vw_board_release(b);
 }
 
