@@ -3,10 +3,10 @@
 #include "draw_int.h"
 #include "series.h"
 
-#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const SDL_Color vw_background = {255, 255, 255, 255};
@@ -70,31 +70,17 @@ void pxmap_init(pxmap *m, double a, double b, int from, int to) {
   m->from = from;
 }
 
-int nice_ticks(double a, double b, int maxn, double *ticks) {
-  double k, raw, mag, step, t0;
-  int n = 0, i;
-  if (!(a < b) || maxn < 2 || !isfinite(a) || !isfinite(b)) return 0;
-  k = span_scale(a, b);
-  raw = fmin((b * k - a * k) / (maxn - 1) / k, DBL_MAX);
-  mag = pow(10, floor(log10(raw)));
-  if (!(mag > 0)) return 0;   /* a span among the subnormals */
-  step = raw / mag <= 1 ? mag : raw / mag <= 2 ? 2 * mag : raw / mag <= 5 ? 5 * mag
-       : 10 * mag;
-  if (!isfinite(step)) step = mag;
-  /* t - b, not t <= b + slack: near DBL_MAX the slack would overflow */
-  for (t0 = ceil(a / step), i = 0; n < maxn; i++) {
-    double t = (t0 + i) * step;
-    if (!(t - b <= step * 1e-9)) break;
-    ticks[n++] = fabs(t) < step * 1e-9 ? 0 : t;
-  }
-  return n;
-}
-
 void fmt_num(char *buf, size_t n, double v) {
-  double a = fabs(v);
+  char r[32];
+  double a;
+  /* the suffix of the value as rounded: 999950 is "1M", not "1e+03k" */
+  snprintf(r, sizeof r, "%.3g", v);
+  a = fabs(strtod(r, NULL));
+  if (a < 1e4) a = fabs(v);
   if (isnan(v)) snprintf(buf, n, "NaN");
   else if (isinf(v)) snprintf(buf, n, v > 0 ? "+Inf" : "-Inf");
   else if (a >= 1e15 || (a < 1e-3 && a > 0)) snprintf(buf, n, "%.2g", v);
+  else if (a >= 1e12) snprintf(buf, n, "%.3gT", v / 1e12);
   else if (a >= 1e9) snprintf(buf, n, "%.3gG", v / 1e9);
   else if (a >= 1e6) snprintf(buf, n, "%.3gM", v / 1e6);
   else if (a >= 1e4) snprintf(buf, n, "%.3gk", v / 1e3);
@@ -106,6 +92,20 @@ void widen_point(double *a, double *b, double by) {
   if (d < by) d = by;
   *a -= d;
   *b += d;
+}
+
+const char *fit_text(frame *f, int font, const char *s, int w, char *buf, size_t n) {
+  size_t k;
+  snprintf(buf, n, "%s", s);
+  if (vw_text_width(f->c, font, buf) <= w) return buf;
+  for (k = strlen(buf); k > 0;) {
+    do k--; while (k > 0 && ((unsigned char)buf[k] & 0xc0) == 0x80);
+    if (k + 4 > n) continue;
+    memcpy(buf + k, "\xe2\x80\xa6", 4);   /* U+2026, with the NUL */
+    if (vw_text_width(f->c, font, buf) <= w) return buf;
+  }
+  buf[0] = 0;
+  return buf;
 }
 
 vw_panel *add_panel(frame *f) {
