@@ -15,8 +15,12 @@
 
 enum { LIN, MANT9, MANT3, DECADES };
 
-/* The exponent e of a step m x 10^e, m in {1, 2, 5}. */
-static int step_exp(double step) { return (int)floor(log10(step) + 1e-9); }
+/* The exponent e of a step m x 10^e, m in {1, 2, 5}; clamped before it
+ * is converted, as a decade below the subnormals gives a step of 0. */
+static int step_exp(double step) {
+  double e = floor(log10(step) + 1e-9);
+  return e > -400 ? (e < 400 ? (int)e : 400) : -400;   /* -400 for NaN too */
+}
 
 /* "2.5e-4", "1e20": no "+", no leading zeros in the exponent, and no
  * trailing ones in the mantissa (which never makes two values read alike). */
@@ -36,6 +40,7 @@ static void fmt_sci(char *buf, size_t n, double v, int digits) {
 void fmt_tick(char *buf, size_t n, double v, double step, double maxabs) {
   static const char suffix[] = " kMGT";
   int e = step_exp(step), s, d;
+  if (!isfinite(v)) { fmt_num(buf, n, v); return; }
   if (v == 0 || fabs(v) < step * 1e-9) { snprintf(buf, n, "0"); return; }
   if (maxabs >= 1e15 || maxabs < 1e-3) {
     d = (int)floor(log10(fabs(v)) + 1e-12) - e;
@@ -96,13 +101,14 @@ static int place(frame *f, const tick_axis *ax, ticks *t, double step, int minsp
   double maxabs = 0;
   for (i = 0; i < t->n; i++) {
     double x = ax->logv ? pow(10, t->v[i]) : t->v[i];
-    if (fabs(x) > maxabs) maxabs = fabs(x);
+    if (fabs(x) > maxabs && isfinite(x)) maxabs = fabs(x);
   }
   for (i = 0; i < t->n; i++) {
     double x = ax->logv ? pow(10, t->v[i]) : t->v[i];
     /* a log set's labels each to their own decade */
     double st = step > 0 ? step : pow(10, floor(t->v[i] + 1e-9));
     int ext, px = pxmap_at(ax->m, t->v[i]);
+    if (!isfinite(x)) continue;   /* a mantissa past DBL_MAX on a log axis */
     fmt_tick(t->text[n], sizeof t->text[n], x, st, step > 0 ? maxabs : fabs(x));
     t->w[n] = vw_text_width(f->c, ax->font, t->text[n]);
     ext = ax->vertical ? fh : t->w[n];
