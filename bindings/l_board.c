@@ -4,7 +4,11 @@
  * another, so the board outlives whichever goes first. While a window is
  * open its handle is kept in a registry table, so dropping the handle does
  * not close it; the window closes on :close(), on q/Esc, or when the Lua
- * state closes (the end of a script: call win:wait() to keep it up). */
+ * state closes (the end of a script: call win:wait() to keep it up).
+ *
+ * An options table's metamethods run Lua, which may close the board or a
+ * tensor argument: every function converts its Lua arguments to C values
+ * first and only then fetches the board (live_board) and tensors. */
 #include "lunet.h"
 #include "../viewer/board.h"
 #include "../viewer/draw.h"
@@ -21,9 +25,15 @@
 typedef struct l_board { vw_board *b; } l_board;
 typedef struct l_viewer { vw_window *w; } l_viewer;
 
-static vw_board *check_board(lua_State *L, int arg) {
-  l_board *u = luaL_checkudata(L, arg, L_BOARD);
-  if (!u->b) luaL_argerror(L, arg, "board has been closed");
+/* The board a method is called on, checked for its type only. */
+static l_board *board_self(lua_State *L, const char *method) {
+  return l_checkself(L, L_BOARD, "board expected, got %s; call it as board:%s(...)", method);
+}
+
+/* The board of u (argument 1) once nothing more can run Lua before it is
+ * used. */
+static vw_board *live_board(lua_State *L, l_board *u) {
+  if (!u->b) luaL_argerror(L, 1, "board has been closed");
   return u->b;
 }
 
@@ -91,30 +101,29 @@ static int opt_bool(lua_State *L, int arg, const char *who, const char *name, in
   return v;
 }
 
-/* A string option: NULL when absent. Stays valid while the table holds it. */
+/* A string option: NULL when absent. The value is left on the stack (nil
+ * when absent): a string that an __index metamethod made, held by no table,
+ * lives as long as the caller leaves it there. */
 static const char *opt_str(lua_State *L, int arg, const char *who, const char *name) {
-  const char *v = NULL;
-  if (opt_field(L, arg, name) != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "%s: option '%s' must be a string, got %s", who, name,
-                 luaL_typename(L, -1));
-    v = lua_tostring(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
+  if (opt_field(L, arg, name) == LUA_TNIL) return NULL;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "%s: option '%s' must be a string, got %s", who, name, luaL_typename(L, -1));
+  return lua_tostring(L, -1);
 }
 
 /* A string option among choices: its index, or 0 when absent. */
 static int opt_choice(lua_State *L, int arg, const char *who, const char *name,
                       const char *const *choices) {
   const char *v = opt_str(L, arg, who, name);
-  int i;
-  if (!v) return 0;
-  for (i = 0; choices[i]; i++)
-    if (strcmp(v, choices[i]) == 0) return i;
-  luaL_error(L, "%s: option '%s' must be %s, got \"%s\"", who, name,
-             l_pushlist(L, choices, 1), v);
-  return 0;
+  int i = 0;
+  if (v) {
+    while (choices[i] && strcmp(v, choices[i]) != 0) i++;
+    if (!choices[i])
+      luaL_error(L, "%s: option '%s' must be %s, got \"%s\"", who, name,
+                 l_pushlist(L, choices, 1), v);
+  }
+  lua_pop(L, 1);
+  return i;
 }
 
 static const char *const view_keys[] = {
@@ -157,6 +166,7 @@ static int board_new(lua_State *L) {
   const char *who = "lunet.Board";
   lua_Integer sc, hc;
   l_board *u;
+  l_checknargs(L, 1, who);
   l_checkoptions(L, 1, who, board_keys);
   sc = opt_int(L, 1, who, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
   hc = opt_int(L, 1, who, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
@@ -164,83 +174,105 @@ static int board_new(lua_State *L) {
   u->b = NULL;
   luaL_setmetatable(L, L_BOARD);
   u->b = vw_board_new((size_t)sc, (size_t)hc);
-  if (!u->b) luaL_error(L, "lunet.Board: %s", vw_error());
+  if (!u->b) luaL_error(L, "%s: %s", who, vw_error());
   return 1;
 }
 
 static int board_scalar(lua_State *L) {
-  vw_board *b = check_board(L, 1);
-  const char *tag = check_tag(L, 2);
-  double step = check_step(L, 3), value = luaL_checknumber(L, 4);
-  if (vw_board_scalar(b, tag, step, value) < 0)
+  l_board *u = board_self(L, "scalar");
+  const char *tag;
+  double step, value;
+  l_checknargs(L, 4, "Board:scalar");
+  tag = check_tag(L, 2);
+  step = check_step(L, 3);
+  value = luaL_checknumber(L, 4);
+  if (vw_board_scalar(live_board(L, u), tag, step, value) < 0)
     luaL_error(L, "Board:scalar: %s", vw_error());
   return 0;
 }
 
 static int board_histogram(lua_State *L) {
-  vw_board *b = check_board(L, 1);
-  const char *tag = check_tag(L, 2);
-  double step = check_step(L, 3), sat;
-  ln_tensor *t = l_checktensor(L, 4);
-  l_checkoptions(L, 5, "Board:histogram", hist_keys);
-  sat = opt_num(L, 5, "Board:histogram", "saturation", VW_SAT);
-  if (!(sat >= 0))
-    luaL_error(L, "Board:histogram: option 'saturation' must be >= 0, got %f", sat);
+  const char *who = "Board:histogram", *tag;
+  l_board *u = board_self(L, "histogram");
+  double step, sat;
+  ln_tensor *t;
+  l_checknargs(L, 5, who);
+  tag = check_tag(L, 2);
+  step = check_step(L, 3);
+  luaL_checkudata(L, 4, L_TENSOR);  /* its type now, whether it is freed below */
+  l_checkoptions(L, 5, who, hist_keys);
+  sat = opt_num(L, 5, who, "saturation", VW_SAT);
+  if (!(sat >= 0)) luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, sat);
+  t = l_checktensor(L, 4);
+  vw_board *b = live_board(L, u);
   ln_tensor flat = LN_TENSOR_EMPTY;  /* the board reads flat memory */
-  if (ln_tensor_contiguous(&flat, t)) l_raise(L, "Board:histogram");
+  if (ln_tensor_contiguous(&flat, t)) l_raise(L, who);
   int rc = vw_board_histogram(b, tag, step, ln_data(&flat), ln_numel(&flat), sat);
   ln_tensor_free(&flat);
-  if (rc < 0) luaL_error(L, "Board:histogram: %s", vw_error());
+  if (rc < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
 /* axis(group, {xlabel =, ylabel =}): the axis titles of a scalar group. */
 static int board_axis(lua_State *L) {
-  vw_board *b = check_board(L, 1);
-  const char *group = luaL_checkstring(L, 2), *x, *y;
+  const char *who = "Board:axis", *group, *x, *y;
+  l_board *u = board_self(L, "axis");
+  l_checknargs(L, 3, who);
+  group = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TTABLE);
-  l_checkoptions(L, 3, "Board:axis", axis_keys);
-  x = opt_str(L, 3, "Board:axis", "xlabel");
-  y = opt_str(L, 3, "Board:axis", "ylabel");
-  if (vw_board_axis(b, group, x, y) < 0) luaL_error(L, "Board:axis: %s", vw_error());
+  l_checkoptions(L, 3, who, axis_keys);
+  x = opt_str(L, 3, who, "xlabel");  /* both stay on the stack until used */
+  y = opt_str(L, 3, who, "ylabel");
+  if (vw_board_axis(live_board(L, u), group, x, y) < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
-static void push_names(lua_State *L, vw_board *b, int kind) {
-  size_t n, i;
-  char **names = vw_board_tags(b, kind, &n);
+static void push_names(lua_State *L, char **names, size_t n) {
+  size_t i;
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
     lua_pushstring(L, names[i]);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  vw_free_names(names, n);
 }
 
 static int board_tags(lua_State *L) {
-  vw_board *b = check_board(L, 1);
+  vw_board *b = live_board(L, board_self(L, "tags"));
+  size_t ns, nh;
+  char **s, **h;
+  l_checknargs(L, 1, "Board:tags");
+  /* Both lists before any push: an allocation may run a finalizer that
+   * closes the board. */
+  s = vw_board_tags(b, VW_SCALAR, &ns);
+  h = vw_board_tags(b, VW_HISTOGRAM, &nh);
   lua_createtable(L, 0, 2);
-  push_names(L, b, VW_SCALAR);
+  push_names(L, s, ns);
   lua_setfield(L, -2, "scalars");
-  push_names(L, b, VW_HISTOGRAM);
+  push_names(L, h, nh);
   lua_setfield(L, -2, "histograms");
+  vw_free_names(s, ns);
+  vw_free_names(h, nh);
   return 1;
 }
 
 static int board_save_png(lua_State *L) {
-  vw_board *b = check_board(L, 1);
-  const char *path = luaL_checkstring(L, 2);
+  const char *who = "Board:save_png", *path;
+  l_board *u = board_self(L, "save_png");
   vw_view v;
-  l_checkoptions(L, 3, "Board:save_png", view_keys);
-  read_view(L, 3, "Board:save_png", &v);
-  if (vw_save_png(b, path, &v) < 0) luaL_error(L, "Board:save_png: %s", vw_error());
+  l_checknargs(L, 3, who);
+  path = luaL_checkstring(L, 2);
+  l_checkoptions(L, 3, who, view_keys);
+  read_view(L, 3, who, &v);
+  if (vw_save_png(live_board(L, u), path, &v) < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
 static int board_save_csv(lua_State *L) {
-  vw_board *b = check_board(L, 1);
-  const char *path = luaL_checkstring(L, 2);
-  if (vw_save_csv(b, path) < 0) luaL_error(L, "Board:save_csv: %s", vw_error());
+  const char *who = "Board:save_csv", *path;
+  l_board *u = board_self(L, "save_csv");
+  l_checknargs(L, 2, who);
+  path = luaL_checkstring(L, 2);
+  if (vw_save_csv(live_board(L, u), path) < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
@@ -269,8 +301,12 @@ static int board_tostring(lua_State *L) {
 
 /* ---- lunet.viewer ---- */
 
-static l_viewer *check_viewer(lua_State *L, int arg) {
-  return luaL_checkudata(L, arg, L_VIEWER);
+/* who is "Viewer:<method>". */
+static l_viewer *viewer_self(lua_State *L, const char *who) {
+  l_viewer *u = l_checkself(L, L_VIEWER, "viewer expected, got %s; call it as win:%s()",
+                            strchr(who, ':') + 1);
+  l_checknargs(L, 1, who);
+  return u;
 }
 
 static void forget(lua_State *L, int arg) {
@@ -282,38 +318,52 @@ static void forget(lua_State *L, int arg) {
 }
 
 static int viewer_show(lua_State *L) {
-  vw_board *b = check_board(L, 1);
-  const char *title = "lunet", *t;
+  const char *who = "lunet.viewer.show", *title;
+  l_board *b = luaL_checkudata(L, 1, L_BOARD);
   l_viewer *u;
   vw_view v, d;
-  l_checkoptions(L, 2, "lunet.viewer.show", show_keys);
-  read_view(L, 2, "lunet.viewer.show", &v);
+  int self;
+  l_checknargs(L, 2, who);
+  l_checkoptions(L, 2, who, show_keys);
+  read_view(L, 2, who, &v);
   vw_view_defaults(&d);
   if (!v.width) v.width = d.width;
   if (!v.height) v.height = d.height;
-  if ((t = opt_str(L, 2, "lunet.viewer.show", "title"))) title = t;
+  title = opt_str(L, 2, who, "title");  /* stays on the stack */
+  live_board(L, b);  /* closed is an error before any display is looked for */
   u = lua_newuserdatauv(L, sizeof *u, 0);
   u->w = NULL;
   luaL_setmetatable(L, L_VIEWER);
-  u->w = vw_window_open(b, &v, title);
-  if (!u->w) luaL_error(L, "lunet.viewer.show: %s", vw_error());
+  self = lua_gettop(L);
+  /* Fetched again: the allocation above may have run a finalizer. */
+  u->w = vw_window_open(live_board(L, b), &v, title ? title : "lunet");
+  if (!u->w) luaL_error(L, "%s: %s", who, vw_error());
   lua_getfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
-  lua_pushvalue(L, -2);
+  lua_pushvalue(L, self);
   lua_pushboolean(L, 1);
   lua_rawset(L, -3);
-  lua_pop(L, 1);
+  lua_settop(L, self);
   return 1;
 }
 
-static int viewer_close(lua_State *L) {
-  l_viewer *u = check_viewer(L, 1);
+/* close() and __close, which Lua calls with the error object too. */
+static void close_window(lua_State *L, l_viewer *u) {
   if (u->w) vw_window_close(u->w);
   forget(L, 1);
+}
+
+static int viewer_close(lua_State *L) {
+  close_window(L, viewer_self(L, "Viewer:close"));
+  return 0;
+}
+
+static int viewer_close_meta(lua_State *L) {
+  close_window(L, luaL_checkudata(L, 1, L_VIEWER));
   return 0;
 }
 
 static int viewer_is_open(lua_State *L) {
-  l_viewer *u = check_viewer(L, 1);
+  l_viewer *u = viewer_self(L, "Viewer:is_open");
   int open = u->w && vw_window_is_open(u->w);
   if (!open) forget(L, 1);
   lua_pushboolean(L, open);
@@ -321,14 +371,14 @@ static int viewer_is_open(lua_State *L) {
 }
 
 static int viewer_wait(lua_State *L) {
-  l_viewer *u = check_viewer(L, 1);
+  l_viewer *u = viewer_self(L, "Viewer:wait");
   if (u->w) vw_window_wait(u->w);
   forget(L, 1);
   return 0;
 }
 
 static int viewer_frames(lua_State *L) {
-  l_viewer *u = check_viewer(L, 1);
+  l_viewer *u = viewer_self(L, "Viewer:frames");
   lua_pushinteger(L, u->w ? vw_window_frames(u->w) : 0);
   return 1;
 }
@@ -341,7 +391,7 @@ static int viewer_gc(lua_State *L) {
 }
 
 static int viewer_tostring(lua_State *L) {
-  l_viewer *u = check_viewer(L, 1);
+  l_viewer *u = luaL_checkudata(L, 1, L_VIEWER);
   lua_pushstring(L, u->w && vw_window_is_open(u->w) ? "lunet.Viewer (open)"
                                                      : "lunet.Viewer (closed)");
   return 1;
@@ -360,7 +410,7 @@ static const luaL_Reg viewer_methods[] = {
   {"frames", viewer_frames}, {NULL, NULL}
 };
 static const luaL_Reg viewer_meta[] = {
-  {"__gc", viewer_gc}, {"__close", viewer_close}, {"__tostring", viewer_tostring},
+  {"__gc", viewer_gc}, {"__close", viewer_close_meta}, {"__tostring", viewer_tostring},
   {NULL, NULL}
 };
 static const luaL_Reg viewer_funcs[] = {{"show", viewer_show}, {NULL, NULL}};

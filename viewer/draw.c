@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const SDL_Color vw_background = {255, 255, 255, 255};
@@ -52,25 +53,34 @@ int run_index(const frame *f, const char *run) {
   return 0;
 }
 
-int nice_ticks(double a, double b, int maxn, double *ticks) {
-  double span = b - a, raw, mag, step, t;
-  int n = 0;
-  if (!(span > 0) || maxn < 2 || !isfinite(span)) return 0;
-  raw = span / (maxn - 1);
-  mag = pow(10, floor(log10(raw)));
-  step = raw / mag <= 1 ? mag : raw / mag <= 2 ? 2 * mag : raw / mag <= 5 ? 5 * mag
-       : 10 * mag;
-  for (t = ceil(a / step) * step; t <= b + step * 1e-9 && n < maxn; t += step) {
-    ticks[n++] = fabs(t) < step * 1e-9 ? 0 : t;
-  }
-  return n;
+int to_px(double v) {
+  if (!(v > -1e6)) return -1000000;
+  if (v > 1e6) return 1000000;
+  return (int)floor(v + 0.5);
+}
+
+/* Half scale when b - a overflows: b / 2 - a / 2 cannot. */
+static double span_scale(double a, double b) { return isfinite(b - a) ? 1 : 0.5; }
+
+void pxmap_init(pxmap *m, double a, double b, int from, int to) {
+  m->k = span_scale(a, b);
+  m->a = a * m->k;
+  m->s = (to - from) / (b * m->k - m->a);
+  if (!isfinite(m->s)) m->s = 0;
+  m->from = from;
 }
 
 void fmt_num(char *buf, size_t n, double v) {
-  double a = fabs(v);
+  char r[32];
+  double a;
+  /* the suffix of the value as rounded: 999950 is "1M", not "1e+03k" */
+  snprintf(r, sizeof r, "%.3g", v);
+  a = fabs(strtod(r, NULL));
+  if (a < 1e4) a = fabs(v);
   if (isnan(v)) snprintf(buf, n, "NaN");
   else if (isinf(v)) snprintf(buf, n, v > 0 ? "+Inf" : "-Inf");
   else if (a >= 1e15 || (a < 1e-3 && a > 0)) snprintf(buf, n, "%.2g", v);
+  else if (a >= 1e12) snprintf(buf, n, "%.3gT", v / 1e12);
   else if (a >= 1e9) snprintf(buf, n, "%.3gG", v / 1e9);
   else if (a >= 1e6) snprintf(buf, n, "%.3gM", v / 1e6);
   else if (a >= 1e4) snprintf(buf, n, "%.3gk", v / 1e3);
@@ -82,6 +92,20 @@ void widen_point(double *a, double *b, double by) {
   if (d < by) d = by;
   *a -= d;
   *b += d;
+}
+
+const char *fit_text(frame *f, int font, const char *s, int w, char *buf, size_t n) {
+  size_t k;
+  snprintf(buf, n, "%s", s);
+  if (vw_text_width(f->c, font, buf) <= w) return buf;
+  for (k = strlen(buf); k > 0;) {
+    do k--; while (k > 0 && ((unsigned char)buf[k] & 0xc0) == 0x80);
+    if (k + 4 > n) continue;
+    memcpy(buf + k, "\xe2\x80\xa6", 4);   /* U+2026, with the NUL */
+    if (vw_text_width(f->c, font, buf) <= w) return buf;
+  }
+  buf[0] = 0;
+  return buf;
 }
 
 vw_panel *add_panel(frame *f) {

@@ -48,8 +48,20 @@ typedef struct vw_panel {
   int bins;
   int row, col;          /* histograms: grid position */
   long snap;             /* histograms: index of the snapshot drawn, -1 none */
+  SDL_Rect ytitle;       /* scalars: the box of the y-axis title */
   char title[96];
 } vw_panel;
+
+/* A tick label as drawn: its text, the value it stands for, its box. */
+typedef struct vw_tick_label {
+  int panel;             /* index in vw_layout.panel */
+  int vertical;          /* 0: an x-axis label, 1: a y-axis one */
+  double value;          /* data value (log10 on a log axis) */
+  SDL_Rect box;
+  char text[24];
+} vw_tick_label;
+
+#define VW_MAXTICKS 2048
 
 typedef struct vw_legend_item {
   SDL_Rect swatch;
@@ -63,6 +75,8 @@ typedef struct vw_layout {
   vw_panel panel[VW_MAXPANELS];
   int nlegend;
   vw_legend_item legend[VW_MAXLEGEND];
+  int nticks;
+  vw_tick_label tick[VW_MAXTICKS];
   long nsteps;           /* distinct histogram steps */
   long cursor;           /* the index shown */
   double step;           /* and its step */

@@ -111,17 +111,26 @@ static void pct(char *buf, size_t n, uint64_t part, uint64_t whole) {
   snprintf(buf, n, p > 0 && p < 10 ? "%.1f%%" : "%.0f%%", p);
 }
 
-static void draw_ticks(frame *f, const SDL_Rect *p, double a, double b) {
-  double t[16];
-  int i, n = nice_ticks(a, b, p->w / 42 < 2 ? 2 : p->w / 42 > 8 ? 8 : p->w / 42, t);
-  char buf[32];
-  for (i = 0; i < n; i++) {
-    int x = p->x + (int)lround((t[i] - a) / (b - a) * (p->w - 1));
-    set_color(f->r, grey);
-    SDL_RenderDrawLine(f->r, x, p->y + p->h, x, p->y + p->h + 2);
-    fmt_num(buf, sizeof buf, t[i]);
-    vw_text(f->c, VW_SMALL, grey, x, p->y + p->h + 3, VW_CENTER, buf);
-  }
+/* Labels stay within 4 px of their plot, clear of the next panel's. */
+static void draw_ticks(frame *f, const SDL_Rect *p, double a, double b, int panel) {
+  tick_axis ax;
+  ticks t;
+  pxmap m;
+  int i;
+  pxmap_init(&m, a, b, p->x, p->x + p->w - 1);
+  memset(&ax, 0, sizeof ax);
+  ax.m = &m;
+  ax.a = a;
+  ax.b = b;
+  ax.font = VW_SMALL;
+  ax.lo = p->x - 4;
+  ax.hi = p->x + p->w + 4;
+  ax.minsp = 45;
+  choose_ticks(f, &ax, &t);
+  set_color(f->r, grey);
+  for (i = 0; i < t.n; i++)
+    SDL_RenderDrawLine(f->r, t.px[i], p->y + p->h, t.px[i], p->y + p->h + 2);
+  draw_tick_labels(f, &ax, &t, p->y + p->h + 3, grey, panel);
 }
 
 static void draw_bars(frame *f, vw_panel *pp, const vw_hist *h, double a, double b,
@@ -206,7 +215,8 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
   const vw_hist *h;
   SDL_Color rc = vw_run_color(run_index(f, t->run));
   int lh = vw_font_height(f->c, VW_SMALL), th = vw_font_height(f->c, VW_NORMAL);
-  char title[96], buf[160], z[16], sat[16], num[32];
+  char title[96], buf[160], z[16], sat[16], num[32], fit[160];
+  int tw = cell.w - 9 - 4;   /* text inside the cell, clear of the next one */
   if (!pp) pp = &tmp;
   pp->kind = VW_HISTOGRAM;
   pp->row = row;
@@ -223,6 +233,9 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
   if (*t->run) snprintf(title, sizeof title, "%s \xc2\xb7 %s", t->run, t->layer);
   else snprintf(title, sizeof title, "%s", t->layer);
   snprintf(pp->title, sizeof pp->title, "%s", title);
+  /* too long: the layer alone, which tells the columns apart (the colour
+   * and the row tell the run) */
+  if (vw_text_width(f->c, VW_NORMAL, title) > tw) snprintf(title, sizeof title, "%s", t->layer);
   if (pp->snap >= 0 && t->h[pp->snap].step != f->out->step) {
     fmt_num(num, sizeof num, t->h[pp->snap].step);
     snprintf(buf, sizeof buf, "%s @%s", title, num);
@@ -230,11 +243,12 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
   }
   set_color(f->r, rc);
   fill_rect(f->r, cell.x + 2, cell.y + 3, 4, th - 4);
-  vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0, title);
+  vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0,
+          fit_text(f, VW_NORMAL, title, tw, fit, sizeof fit));
   if (pp->plot.w < 8 || pp->plot.h < 8) return;
   set_color(f->r, light);
   SDL_RenderDrawRect(f->r, &pp->plot);
-  draw_ticks(f, &pp->plot, pp->x0, pp->x1);
+  draw_ticks(f, &pp->plot, pp->x0, pp->x1, pp == &tmp ? -1 : (int)(pp - f->out->panel));
   if (pp->snap < 0) {
     vw_text(f->c, VW_SMALL, grey, pp->plot.x + pp->plot.w / 2,
             pp->plot.y + pp->plot.h / 2, VW_CENTER | VW_MIDDLE, "no data yet");
@@ -245,20 +259,25 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
   pct(sat, sizeof sat, h->sat, h->n);
   fmt_num(num, sizeof num, h->sat_at);
   snprintf(buf, sizeof buf, "0: %s  |x|>%s: %s", z, num[0] == '0' ? num + 1 : num, sat);
-  vw_text(f->c, VW_SMALL, grey, cell.x + 9, cell.y + th, 0, buf);
+  vw_text(f->c, VW_SMALL, grey, cell.x + 9, cell.y + th, 0,
+          fit_text(f, VW_SMALL, buf, tw, fit, sizeof fit));
   if (h->nan || h->pinf || h->ninf) {
     int n = 0;
     buf[0] = 0;
     if (h->nan) n += snprintf(buf + n, sizeof buf - n, "NaN %llu ", (unsigned long long)h->nan);
     if (h->pinf) n += snprintf(buf + n, sizeof buf - n, "+Inf %llu ", (unsigned long long)h->pinf);
     if (h->ninf) snprintf(buf + n, sizeof buf - n, "-Inf %llu", (unsigned long long)h->ninf);
-    vw_text(f->c, VW_SMALL, vw_warn, cell.x + 9, cell.y + th + lh, 0, buf);
+    vw_text(f->c, VW_SMALL, vw_warn, cell.x + 9, cell.y + th + lh, 0,
+            fit_text(f, VW_SMALL, buf, tw, fit, sizeof fit));
   }
   if (f->v->time_mode) draw_heat(f, pp, t, pp->x0, pp->x1, rc);
   else draw_bars(f, pp, h, pp->x0, pp->x1, rc);
   /* the zero line, where dead units pile up */
   if (pp->x0 < 0 && pp->x1 > 0) {
-    int x = pp->plot.x + (int)lround(-pp->x0 / (pp->x1 - pp->x0) * (pp->plot.w - 1));
+    pxmap m;
+    int x;
+    pxmap_init(&m, pp->x0, pp->x1, pp->plot.x, pp->plot.x + pp->plot.w - 1);
+    x = pxmap_at(&m, 0);
     SDL_Color zc = {0, 0, 0, 60};
     set_color(f->r, zc);
     SDL_RenderDrawLine(f->r, x, pp->plot.y, x, pp->plot.y + pp->plot.h - 1);

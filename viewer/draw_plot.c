@@ -5,17 +5,20 @@
 #include "draw_int.h"
 #include "series.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAXGROUPS 16
+#define RIGHT 24   /* the margin right of a plot, where its last x label may reach */
 
 typedef struct axes {
   SDL_Rect p;
   double x0, x1, y0, y1;
   int logy;
+  pxmap mx, my;   /* steps to columns, values (log10 in log scale) to rows */
 } axes;
 
 typedef struct poly {
@@ -61,12 +64,7 @@ typedef struct colagg {
 } colagg;
 
 static int ymap(const axes *a, double v) {
-  double py;
-  if (a->logy) v = log10(v);
-  py = a->p.y + a->p.h - 1 - (v - a->y0) * (a->p.h - 1) / (a->y1 - a->y0);
-  if (py < -1e6) py = -1e6;
-  if (py > 1e6) py = 1e6;
-  return (int)floor(py + 0.5);
+  return pxmap_at(&a->my, a->logy ? log10(v) : v);
 }
 
 static void col_emit(poly *q, colagg *c, const axes *a) {
@@ -119,15 +117,13 @@ static void col_gap(poly *q, colagg *c, const axes *a) {
 /* One curve being drawn: the raw line and, when smoothing, the smooth one. */
 typedef struct curve {
   const axes *a;
-  double sx, w;
+  double w;
   int sm;
   poly q, qs;
   colagg c, cs;
 } curve;
 
-static int px_of(const curve *cv, double step) {
-  return cv->a->p.x + (int)floor((step - cv->a->x0) * cv->sx + 0.5);
-}
+static int px_of(const curve *cv, double step) { return pxmap_at(&cv->a->mx, step); }
 
 /* Points [i0, i1) one by one, the moving average starting from (ema, wpow).
  * A non-finite value breaks both lines; in log scale a value <= 0 breaks
@@ -167,7 +163,6 @@ static void draw_curve(frame *f, const axes *a, const vw_sseries *s, int sm,
   faint.a = 70;
   memset(&cv, 0, sizeof cv);
   cv.a = a;
-  cv.sx = (a->p.w - 1) / (a->x1 - a->x0);
   cv.sm = sm;
   cv.w = s->blk_w;
   poly_init(&cv.q, f, buf, cap / 2, !sm, sm ? faint : col);
@@ -222,54 +217,72 @@ static void axes_range(frame *f, axes *a, const char *group) {
     ymax = 1;
   }
   if (ymin == ymax) widen_point(&ymin, &ymax, 0.5);
-  pad = (ymax - ymin) * 0.05;
-  a->y0 = ymin - pad;
-  a->y1 = ymax + pad;
+  pad = (ymax * 0.5 - ymin * 0.5) * 0.1;   /* 5% each way; halves cannot overflow */
+  a->y0 = fmax(ymin - pad, -DBL_MAX);
+  a->y1 = fmin(ymax + pad, DBL_MAX);
 }
 
-static void draw_axes(frame *f, const axes *a, const char *xtitle, const char *ytitle) {
-  double t[16];
-  char buf[32];
-  int i, n, x, y;
+/* The y ticks first: their widest label sets the left margin, and the y
+ * title goes left of it. */
+static void y_ticks(frame *f, const axes *a, tick_axis *ax, ticks *t) {
+  memset(ax, 0, sizeof *ax);
+  ax->m = &a->my;
+  ax->a = a->y0;
+  ax->b = a->y1;
+  ax->logv = a->logy;
+  ax->vertical = 1;
+  ax->font = VW_SMALL;
+  ax->lo = a->p.y - 6;
+  ax->hi = a->p.y + a->p.h + 6;
+  ax->minsp = 40;
+  choose_ticks(f, ax, t);
+}
+
+static void draw_axes(frame *f, const axes *a, const tick_axis *yax, const ticks *yt,
+                      int ytitle_x, const char *xtitle, const char *ytitle, int panel) {
+  tick_axis xax;
+  ticks xt;
+  int i;
   const SDL_Rect *p = &a->p;
-  /* x: steps */
-  n = nice_ticks(a->x0, a->x1, p->w / 80 < 2 ? 2 : p->w / 80 > 10 ? 10 : p->w / 80, t);
-  for (i = 0; i < n; i++) {
-    x = p->x + (int)lround((t[i] - a->x0) / (a->x1 - a->x0) * (p->w - 1));
+  memset(&xax, 0, sizeof xax);
+  xax.m = &a->mx;
+  xax.a = a->x0;
+  xax.b = a->x1;
+  xax.font = VW_SMALL;
+  xax.lo = p->x - 30;   /* into the margins, clear of the y labels */
+  xax.hi = p->x + p->w + RIGHT;
+  xax.minsp = 80;
+  choose_ticks(f, &xax, &xt);
+  for (i = 0; i < xt.n; i++) {
     set_color(f->r, light);
-    SDL_RenderDrawLine(f->r, x, p->y, x, p->y + p->h - 1);
+    SDL_RenderDrawLine(f->r, xt.px[i], p->y, xt.px[i], p->y + p->h - 1);
     set_color(f->r, ink);
-    SDL_RenderDrawLine(f->r, x, p->y + p->h, x, p->y + p->h + 3);
-    fmt_num(buf, sizeof buf, t[i]);
-    vw_text(f->c, VW_SMALL, ink, x, p->y + p->h + 5, VW_CENTER, buf);
+    SDL_RenderDrawLine(f->r, xt.px[i], p->y + p->h, xt.px[i], p->y + p->h + 3);
   }
-  /* y: values, or decades in log scale */
-  if (a->logy) {
-    double d = a->y1 - a->y0, k0 = ceil(a->y0), step = d > 12 ? ceil(d / 6) : 1;
-    for (n = 0; k0 + n * step <= a->y1 && n < 16; n++) t[n] = k0 + n * step;
-  } else {
-    n = nice_ticks(a->y0, a->y1, p->h / 40 < 2 ? 2 : p->h / 40 > 10 ? 10 : p->h / 40, t);
-  }
-  for (i = 0; i < n; i++) {
-    y = p->y + p->h - 1 - (int)lround((t[i] - a->y0) / (a->y1 - a->y0) * (p->h - 1));
+  draw_tick_labels(f, &xax, &xt, p->y + p->h + 5, ink, panel);
+  for (i = 0; i < yt->n; i++) {
     set_color(f->r, light);
-    SDL_RenderDrawLine(f->r, p->x, y, p->x + p->w - 1, y);
+    SDL_RenderDrawLine(f->r, p->x, yt->px[i], p->x + p->w - 1, yt->px[i]);
     set_color(f->r, ink);
-    SDL_RenderDrawLine(f->r, p->x - 4, y, p->x - 1, y);
-    if (a->logy) {
-      if (t[i] >= -3 && t[i] <= 5) fmt_num(buf, sizeof buf, pow(10, t[i]));
-      else snprintf(buf, sizeof buf, "1e%d", (int)t[i]);
-    } else {
-      fmt_num(buf, sizeof buf, t[i]);
-    }
-    vw_text(f->c, VW_SMALL, ink, p->x - 6, y, VW_RIGHT | VW_MIDDLE, buf);
+    SDL_RenderDrawLine(f->r, p->x - 4, yt->px[i], p->x - 1, yt->px[i]);
   }
+  draw_tick_labels(f, yax, yt, p->x - 6, ink, panel);
   set_color(f->r, ink);
   SDL_RenderDrawLine(f->r, p->x - 1, p->y, p->x - 1, p->y + p->h);
   SDL_RenderDrawLine(f->r, p->x - 1, p->y + p->h, p->x + p->w - 1, p->y + p->h);
   vw_text(f->c, VW_NORMAL, ink, p->x + p->w / 2, p->y + p->h + 20, VW_CENTER, xtitle);
-  vw_text(f->c, VW_NORMAL, ink, p->x - 48, p->y + p->h / 2,
+  vw_text(f->c, VW_NORMAL, ink, ytitle_x, p->y + p->h / 2,
           VW_CENTER | VW_MIDDLE | VW_VERTICAL, ytitle);
+}
+
+/* The box of a title drawn upwards, centred on (x, y). */
+static SDL_Rect vertical_box(frame *f, int x, int y, const char *s) {
+  SDL_Rect r;
+  r.w = vw_font_height(f->c, VW_NORMAL);
+  r.h = vw_text_width(f->c, VW_NORMAL, s);
+  r.x = x - r.w / 2;
+  r.y = y - r.h / 2;
+  return r;
 }
 
 static void draw_legend(frame *f, const axes *a, const char *group) {
@@ -331,16 +344,39 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
   const char *name = *group ? group : "scalars";
   const vw_axis *ax = vw_snap_axis(f->s, group);
   double sm = f->v->smoothing;
-  a.p.x = cell.x + 70;
+  tick_axis yax;
+  ticks yt;
+  int panel = f->out->npanels, left, lh = vw_font_height(f->c, VW_NORMAL);
+  int title_x = cell.x + 4 + lh / 2;
   a.p.y = cell.y + 26;
-  a.p.w = cell.w - 70 - 16;
   a.p.h = cell.h - 26 - 44;
-  if (a.p.w < 16 || a.p.h < 16) return;
+  if (cell.w < 120 || a.p.h < 16) return;
   axes_range(f, &a, group);
-  snprintf(ytitle, sizeof ytitle, "%s%s", ax && ax->y ? ax->y : name,
-           a.logy ? " (log scale)" : "");
-  vw_text(f->c, VW_TITLE, ink, a.p.x + a.p.w / 2, cell.y + 4, VW_CENTER, name);
-  draw_axes(f, &a, ax && ax->x ? ax->x : "step", ytitle);
+  pxmap_init(&a.my, a.y0, a.y1, a.p.y + a.p.h - 1, a.p.y);
+  y_ticks(f, &a, &yax, &yt);
+  /* left margin: tick marks, the widest label, the y title */
+  left = 0;
+  for (i = 0; i < (size_t)yt.n; i++)
+    if (yt.w[i] > left) left = yt.w[i];
+  left += 6 + 6 + lh + 4;
+  if (left < 40) left = 40;
+  if (left > cell.w / 2) left = cell.w / 2;
+  a.p.x = cell.x + left;
+  a.p.w = cell.w - left - RIGHT;
+  if (a.p.w < 16) return;
+  pxmap_init(&a.mx, a.x0, a.x1, a.p.x, a.p.x + a.p.w - 1);
+  {
+    char full[160];
+    snprintf(full, sizeof full, "%s%s", ax && ax->y ? ax->y : name,
+             a.logy ? " (log scale)" : "");
+    fit_text(f, VW_NORMAL, full, a.p.h, ytitle, sizeof ytitle);
+  }
+  {
+    char fit[160];
+    vw_text(f->c, VW_TITLE, ink, a.p.x + a.p.w / 2, cell.y + 4, VW_CENTER,
+            fit_text(f, VW_TITLE, name, a.p.w, fit, sizeof fit));
+  }
+  draw_axes(f, &a, &yax, &yt, title_x, ax && ax->x ? ax->x : "step", ytitle, panel);
   SDL_RenderSetClipRect(f->r, &a.p);
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
@@ -359,6 +395,7 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
     pp->x1 = a.x1;
     pp->y0 = a.y0;
     pp->y1 = a.y1;
+    pp->ytitle = vertical_box(f, title_x, a.p.y + a.p.h / 2, ytitle);
     snprintf(pp->title, sizeof pp->title, "%s", name);
   }
 }

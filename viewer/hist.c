@@ -32,7 +32,7 @@ double vw_hist_rebin(const vw_hist *h, double a, double b, int nb, double *out) 
   double w = (b - a) / nb, total = 0, wf;
   int i;
   memset(out, 0, (size_t)nb * sizeof *out);
-  if (!(w > 0)) return 0;
+  if (!(w > 0 && w < INFINITY)) return 0;
   if (h->zeros) {
     out[bin_of(0, a, w, nb)] += (double)h->zeros;
     total += (double)h->zeros;

@@ -3,6 +3,7 @@
 #include "text.h"
 
 #include <SDL_image.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,23 @@ static void started(vw_window *w, int ok, const char *fmt, const char *sdl) {
   pthread_mutex_unlock(&w->mu);
 }
 
+/* An X server whose last client leaves resets itself (Xvfb does unless run
+ * with -noreset), dropping connections that arrive meanwhile: the window
+ * that just closed may have been that last client, and the next window
+ * would fail with "x11 not available". Such a drop (reset by peer, would
+ * block, or end of file during the handshake: no errno) is retried for up
+ * to ~1.5 s; a display that is not there (refused, no socket) fails at once. */
+static int init_video(void) {
+  int i;
+  for (i = 0;; i++) {
+    errno = 0;
+    if (SDL_Init(SDL_INIT_VIDEO) == 0) return 0;
+    if (i == 11 || !(errno == 0 || errno == EAGAIN || errno == ECONNRESET || errno == EPIPE))
+      return -1;
+    SDL_Delay(i < 6 ? 5u << i : 250u);
+  }
+}
+
 static void *run(void *arg) {
   vw_window *w = arg;
   state st;
@@ -169,7 +187,7 @@ static void *run(void *arg) {
   /* Left alone, SDL falls back to its invisible "offscreen" driver when X11
    * fails: with no Wayland display, ask for X11 only. */
   if (!drv && !getenv("WAYLAND_DISPLAY")) SDL_SetHint(SDL_HINT_VIDEODRIVER, "x11");
-  if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+  if (init_video() != 0) {
     started(w, 0, "cannot open a window (SDL: %s); use board:save_png(path) "
             "to draw without a display", SDL_GetError());
     goto quit;

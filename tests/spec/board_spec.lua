@@ -201,4 +201,95 @@ describe("lunet.Board", function()
     getmetatable(kept).__gc(kept)  -- idempotent
     assert.equals("lunet.Board (closed)", tostring(kept))
   end)
+
+  -- A table argument's metamethods run Lua in the middle of a call; that Lua
+  -- may close the very board or tensor the call is about to use.
+  describe("with an argument whose metamethods close objects", function()
+    local function closer(obj)
+      return setmetatable({}, {__index = function() getmetatable(obj).__close(obj) end})
+    end
+    local function fails(pattern, f)
+      local ok, err = pcall(f)
+      assert.is_false(ok)
+      assert.matches(pattern, err, 1, true)
+    end
+
+    it("histogram: closing the tensor is an error, not a crash", function()
+      local b, t = lunet.Board(), lunet.randn(10)
+      fails("bad argument #3 to 'histogram' (tensor has been freed)",
+            function() b:histogram("a/b", 1, t, closer(t)) end)
+    end)
+
+    it("histogram: closing the board is an error, not a crash", function()
+      local b = lunet.Board()
+      fails("board has been closed",
+            function() b:histogram("a/b", 1, lunet.randn(10), closer(b)) end)
+    end)
+
+    it("save_png: closing the board is an error, and no file is written", function()
+      local path = tmp(".png")
+      local b = lunet.Board()
+      b:scalar("cost/a", 1, 1)
+      fails("board has been closed", function() b:save_png(path, closer(b)) end)
+      assert.is_nil(io.open(path))
+    end)
+
+    it("axis: closing the board is an error", function()
+      local b = lunet.Board()
+      fails("board has been closed", function() b:axis("cost", closer(b)) end)
+    end)
+
+    it("viewer.show: closing the board is an error, whether or not there is a display", function()
+      local b = lunet.Board()
+      fails("board has been closed", function() lunet.viewer.show(b, closer(b)) end)
+    end)
+
+    it("axis: labels made by __index outlive a collection in the next one", function()
+      local function board(labels)
+        local b = lunet.Board()
+        for s = 1, 3 do b:scalar("cost/a", s, 1 / s) end
+        b:axis("cost", labels)
+        return b
+      end
+      local function png(b)
+        local path = tmp(".png")
+        b:save_png(path, {width = 320, height = 240, panels = "scalars"})
+        local f = assert(io.open(path, "rb"))
+        local bytes = f:read("a")
+        f:close()
+        os.remove(path)
+        return bytes
+      end
+      local made = setmetatable({}, {__index = function(_, k)
+        collectgarbage()
+        return (k == "xlabel" and "epoch" or "value") .. string.rep("-", 40)
+      end})
+      local plain = {xlabel = "epoch" .. string.rep("-", 40),
+                     ylabel = "value" .. string.rep("-", 40)}
+      assert.is_true(png(board(plain)) == png(board(made)))
+    end)
+
+    it("every function refuses an argument too many, naming itself", function()
+      local b = lunet.Board()
+      local t = lunet.randn(4)
+      fails("lunet.Board: unexpected argument #2", function() lunet.Board({}, 1) end)
+      fails("Board:scalar: unexpected argument #5", function() b:scalar("c", 1, 1, 2) end)
+      fails("Board:histogram: unexpected argument #6",
+            function() b:histogram("h", 1, t, {}, 2) end)
+      fails("Board:axis: unexpected argument #4", function() b:axis("c", {}, 2) end)
+      fails("Board:tags: unexpected argument #2", function() b:tags(2) end)
+      fails("Board:save_png: unexpected argument #4",
+            function() b:save_png(tmp(".png"), {}, 2) end)
+      fails("Board:save_csv: unexpected argument #3", function() b:save_csv(tmp(".csv"), 2) end)
+      fails("lunet.viewer.show: unexpected argument #3",
+            function() lunet.viewer.show(b, {}, 2) end)
+    end)
+
+    it("a method called with . names the fix", function()
+      local b = lunet.Board()
+      fails("board expected, got number; call it as board:scalar(...)",
+            function() b.scalar(5, "x", 1, 1) end)
+      fails("board expected, got string; call it as board:tags(...)", function() b.tags("x") end)
+    end)
+  end)
 end)

@@ -87,7 +87,7 @@ int main(void) {
   vw_snap *s = vw_snap_new();
   vw_view v;
   pthread_t t;
-  int frames = 0, moved = 0, ordered = 1, fin = 0;
+  int frames = 0, moved = 0, ordered = 1, fin = 0, failed_syncs = 0;
   size_t i, k;
   vw_view_defaults(&v);
   v.width = 640;
@@ -99,7 +99,8 @@ int main(void) {
     SDL_Surface *img;
     fin = (int)get(&done);
     before = get(&progress);
-    CHECK(vw_snap_sync(s, b) >= 0, "sync: %s", vw_error());
+    /* counted, not CHECKed: the number of frames varies from run to run */
+    failed_syncs += vw_snap_sync(s, b) < 0;
     img = vw_render(s, &v, NULL);
     after = get(&progress);
     if (img) SDL_FreeSurface(img);
@@ -110,6 +111,7 @@ int main(void) {
   }
   pthread_join(t, NULL);
   vw_snap_sync(s, b);
+  CHECK(failed_syncs == 0, "%d of %d syncs failed: %s", failed_syncs, frames, vw_error());
   CHECK(frames >= 2, "only %d frames drawn", frames);
   CHECK(moved >= 1, "the writer never advanced during a frame (%d frames)", frames);
   CHECK(ordered, "a reader saw points out of order");

@@ -7,10 +7,13 @@
 #include "pixels.h"
 
 #include <SDL_image.h>
+#include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Pixels of colour c in column x from the bottom of the plot up, unbroken. */
 static int bar_height(SDL_Surface *s, const SDL_Rect *p, int x, SDL_Color c) {
@@ -276,29 +279,36 @@ static void test_caps(void) {
   CHECK(vw_board_new(2, 10) == NULL && strstr(vw_error(), "at least 4"), "%s", vw_error());
 }
 
+/* In a directory of its own, whatever the build directory is. */
 static void test_files(void) {
   vw_board *b = vw_board_new(0, 0);
   vw_view v;
-  char line[128];
+  char dir[] = "/tmp/lunet-test-draw-XXXXXX", png[64], csv[64], line[128];
   FILE *fp;
   SDL_Surface *img;
+  CHECK(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+  snprintf(png, sizeof png, "%s/test_draw.png", dir);
+  snprintf(csv, sizeof csv, "%s/test_draw.csv", dir);
   vw_board_scalar(b, "cost/a,b", 1, 0.5);
   vw_view_defaults(&v);
   v.width = 320;
   v.height = 200;
-  CHECK(vw_save_png(b, "build/tests/test_draw.png", &v) == 0, "%s", vw_error());
-  img = IMG_Load("build/tests/test_draw.png");
+  CHECK(vw_save_png(b, png, &v) == 0, "%s", vw_error());
+  img = IMG_Load(png);
   CHECK(img && img->w == 320 && img->h == 200, "PNG read back: %s", IMG_GetError());
   if (img) SDL_FreeSurface(img);
   CHECK(vw_save_png(b, "/nonexistent/dir/x.png", &v) < 0 &&
         strstr(vw_error(), "cannot write /nonexistent/dir/x.png"), "%s", vw_error());
-  CHECK(vw_save_csv(b, "build/tests/test_draw.csv") == 0, "%s", vw_error());
-  fp = fopen("build/tests/test_draw.csv", "r");
+  CHECK(vw_save_csv(b, csv) == 0, "%s", vw_error());
+  fp = fopen(csv, "r");
   CHECK(fp && fgets(line, sizeof line, fp) && strcmp(line, "tag,step,value\n") == 0,
         "header");
   CHECK(fp && fgets(line, sizeof line, fp) && strcmp(line, "\"cost/a,b\",1,0.5\n") == 0,
         "row: %s", line);
   if (fp) fclose(fp);
+  remove(png);
+  remove(csv);
+  CHECK(rmdir(dir) == 0, "%s left behind: %s", dir, strerror(errno));
   vw_board_release(b);
 }
 
@@ -382,9 +392,54 @@ static void test_far_ranges(void) {
   vw_board_release(b);
 }
 
+/* Steps and values near +-DBL_MAX: spans past DBL_MAX, which once made the
+ * pixel maps NaN (float-to-int overflow, an empty plot). Each curve must
+ * still run from corner to corner of its plot. */
+static void test_huge_ranges(void) {
+  vw_board *b = vw_board_new(0, 0);
+  vw_view v;
+  vw_layout lay;
+  SDL_Surface *s;
+  int i;
+  vw_board_scalar(b, "steps/a", -1e308, 1);
+  vw_board_scalar(b, "steps/a", 1e308, 2);
+  vw_board_scalar(b, "values/a", 1, -1.7e308);
+  vw_board_scalar(b, "values/a", 2, 1.7e308);
+  vw_board_scalar(b, "both/a", -DBL_MAX, -DBL_MAX);
+  vw_board_scalar(b, "both/a", DBL_MAX, DBL_MAX);
+  vw_view_defaults(&v);
+  v.width = 960;
+  v.height = 400;
+  s = draw(b, &v, &lay);
+  CHECK(lay.npanels == 3, "%d panels", lay.npanels);
+  for (i = 0; s && i < lay.npanels; i++) {
+    const vw_panel *p = &lay.panel[i];
+    SDL_Color c = vw_run_color(0);
+    int n = count_color(s, p->plot.x, p->plot.y, p->plot.w, p->plot.h, rgb(c));
+    CHECK(isfinite(p->x0) && isfinite(p->x1) && p->x0 < p->x1 && isfinite(p->y0) &&
+          isfinite(p->y1) && p->y0 < p->y1, "%s: x %g..%g y %g..%g", p->title, p->x0,
+          p->x1, p->y0, p->y1);
+    CHECK(n > p->plot.w, "%s: %d curve pixels in a plot %d wide", p->title, n, p->plot.w);
+    /* the left end in the lowest tenth, the right end in the highest */
+    CHECK(count_color(s, p->plot.x, p->plot.y + p->plot.h * 9 / 10, 3, p->plot.h / 10,
+                      rgb(c)) > 0 &&
+          count_color(s, p->plot.x + p->plot.w - 3, p->plot.y, 3, p->plot.h / 10,
+                      rgb(c)) > 0,
+          "%s: the curve does not run from bottom left to top right", p->title);
+  }
+  if (s) SDL_FreeSurface(s);
+  v.logy = 1;   /* and in log scale, the positive values over 600 decades */
+  vw_board_scalar(b, "values/a", 3, 5e-324);
+  s = draw(b, &v, &lay);
+  CHECK(s && lay.npanels == 3, "log scale: %d panels", lay.npanels);
+  if (s) SDL_FreeSurface(s);
+  vw_board_release(b);
+}
+
 int main(void) {
   test_rebin();
   test_far_ranges();
+  test_huge_ranges();
   test_caps();
   test_bars();
   test_curves();
