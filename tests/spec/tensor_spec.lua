@@ -1,4 +1,4 @@
--- tensor_spec.lua: the tensor API of DESIGN.md section 5 and its bad-input errors.
+-- tensor_spec.lua: the tensor API of docs/api.md and its bad-input errors.
 local lunet = require "lunet"
 
 -- fn must raise an error whose message contains every given part (plain text).
