@@ -124,7 +124,7 @@ SEEDS ?= 1-20
 CALLS ?= 5000
 fuzz:
 	$(ASAN_MAKE) build-asan/lunet
-	B=build-asan tests/fuzz/run.sh $(SEEDS) $(CALLS)
+	B=build-asan tests/fuzz/fuzz.bash $(SEEDS) $(CALLS)
 
 tsan:
 	$(MAKE) B=build-tsan OPT="-O1 -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
