@@ -5,8 +5,17 @@ PREFIX ?= /usr/local
 LUA ?= lua5.4
 OPT ?= -O3 -march=native
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=c99 -Wall -Wextra -fPIC -fno-math-errno -fopenmp-simd -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-PKGS = openblas sdl2 SDL2_ttf SDL2_image lua5.4 readline zlib
+# override: `make CFLAGS=-O0` replaces the optimisation, never what the build needs.
+override CFLAGS += -std=c99 -Wall -Wextra -fPIC -fno-math-errno -fopenmp-simd \
+  -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -MMD -MP
+
+# The packages of each layer (docs/architecture.md): core/ is compiled with
+# the include paths of its own libraries only, so a Lua or SDL header there is
+# a build error; viewer/ gets SDL but not Lua; bindings/ sees everything.
+CORE_PKGS = openblas zlib
+VIEWER_PKGS = sdl2 SDL2_ttf SDL2_image
+BIND_PKGS = $(CORE_PKGS) $(VIEWER_PKGS) lua5.4
+EXE_PKGS = $(BIND_PKGS) readline
 
 B = build
 CORE_SRC = $(wildcard core/*.c)
@@ -22,26 +31,50 @@ VIEWER_TESTS = $(patsubst tests/viewer/%.c,$(B)/tests/%,$(wildcard tests/viewer/
 
 all: $(B)/lunet $(B)/lunet.so
 
-# pkg-config runs once the packages are there: this file is remade first.
+# Goals that need no configuration: `make clean` never runs apt-get.
+NOCONFIG_GOALS = clean
+ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
+# pkg-config runs once the packages are there: this file is remade first,
+# and again whenever a package list above changes (CONFIG_KEY records them).
+CONFIG_KEY = core:$(CORE_PKGS) viewer:$(VIEWER_PKGS) bind:$(BIND_PKGS) exe:$(EXE_PKGS)
+include $(B)/config.mk
+ifneq ($(CONFIG_KEY),$(CONFIG_DONE))
+$(B)/config.mk: FORCE
+endif
+-include $(wildcard $(B)/*/*.d $(B)/tests/*.d)
+endif
+
 $(B)/config.mk: tools/deps.sh
 	@mkdir -p $(B)
 	@tools/deps.sh build
-	@echo "PKG_CFLAGS = $$(pkg-config --cflags $(PKGS))" > $@.tmp
-	@echo "PKG_LIBS = $$(pkg-config --libs $(PKGS)) -lpthread -lm" >> $@.tmp
+	@{ echo "CONFIG_DONE = $(CONFIG_KEY)"; \
+	  echo "CORE_CFLAGS = $$(pkg-config --cflags $(CORE_PKGS))"; \
+	  echo "VIEWER_CFLAGS = $$(pkg-config --cflags $(VIEWER_PKGS))"; \
+	  echo "BIND_CFLAGS = $$(pkg-config --cflags $(BIND_PKGS))"; \
+	  echo "EXE_CFLAGS = $$(pkg-config --cflags $(EXE_PKGS))"; \
+	  echo "CORE_LIBS = $$(pkg-config --libs $(CORE_PKGS)) -lpthread -lm"; \
+	  echo "SO_LIBS = $$(pkg-config --libs $(CORE_PKGS) $(VIEWER_PKGS)) -lpthread -lm"; \
+	  echo "EXE_LIBS = $$(pkg-config --libs $(EXE_PKGS)) -lpthread -lm"; } > $@.tmp
 	@mv $@.tmp $@
-include $(B)/config.mk
 
-$(B)/%.o: %.c $(wildcard */*.h)
+# Each directory's objects see only the include paths of their layer.
+$(CORE_OBJ): LAYER_CFLAGS = $(CORE_CFLAGS)
+$(VIEWER_OBJ): LAYER_CFLAGS = $(VIEWER_CFLAGS)
+$(BIND_OBJ): LAYER_CFLAGS = $(BIND_CFLAGS)
+$(EXE_OBJ): LAYER_CFLAGS = $(EXE_CFLAGS)
+
+# Header dependencies come from -MMD (the .d files included above).
+$(B)/%.o: %.c $(B)/config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(LAYER_CFLAGS) -c $< -o $@
 
 # -z nodelete: lua_close must not unmap the module while a viewer thread may
 # still be finishing, and leak checkers then see its memory as its own.
 $(B)/lunet.so: $(CORE_OBJ) $(VIEWER_OBJ) $(BIND_OBJ)
-	$(CC) $(CFLAGS) -shared -Wl,-z,nodelete -o $@ $^ $(filter-out -llua5.4 -lreadline,$(PKG_LIBS)) $(LDFLAGS)
+	$(CC) $(CFLAGS) -shared -Wl,-z,nodelete -o $@ $^ $(SO_LIBS) $(LDFLAGS)
 
 $(B)/lunet: $(EXE_OBJ) $(CORE_OBJ) $(VIEWER_OBJ) $(BIND_OBJ)
-	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(EXE_LIBS) $(LDFLAGS)
 
 # help() in the REPL prints docs/api.md, compiled in (one source with the README).
 $(B)/gen/api_doc.c: docs/api.md tools/embed_doc.sh
@@ -51,14 +84,15 @@ $(B)/gen/api_doc.c: docs/api.md tools/embed_doc.sh
 $(B)/gen/api_doc.o: $(B)/gen/api_doc.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/tests/%: tests/core/%.c $(CORE_OBJ) tests/core/check.h
+# The C tests are built as their layer is: core tests without SDL or Lua.
+$(B)/tests/%: tests/core/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Icore -o $@ $< $(CORE_OBJ) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(CORE_CFLAGS) -Icore -o $@ $< $(CORE_OBJ) $(CORE_LIBS) $(LDFLAGS)
 
-$(B)/tests/%: tests/viewer/%.c $(CORE_OBJ) $(VIEWER_OBJ) tests/core/check.h tests/viewer/pixels.h
+$(B)/tests/%: tests/viewer/%.c $(CORE_OBJ) $(VIEWER_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Icore -Iviewer -Itests/core -o $@ $< $(VIEWER_OBJ) \
-	  $(CORE_OBJ) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(CORE_CFLAGS) $(VIEWER_CFLAGS) -Icore -Iviewer -Itests/core -o $@ $< \
+	  $(VIEWER_OBJ) $(CORE_OBJ) $(SO_LIBS) $(LDFLAGS)
 
 test: all $(CORE_TESTS) $(VIEWER_TESTS)
 	@tools/deps.sh test
@@ -72,13 +106,25 @@ demo: all
 	$(B)/lunet scripts/bn_compare.lua
 
 # Sanitizer builds live in their own directories so they never mix with -O3 objects.
+# float-cast-overflow is not part of -fsanitize=undefined in GCC: named apart.
+SAN = address,undefined,float-cast-overflow
+ASAN_MAKE = $(MAKE) B=build-asan LDFLAGS="-fsanitize=$(SAN)" \
+  OPT="-O1 -fno-omit-frame-pointer -fsanitize=$(SAN) -fno-sanitize-recover=all"
+
 asan:
-	$(MAKE) B=build-asan LDFLAGS="-fsanitize=address,undefined" \
-	  OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-	  -fno-sanitize-recover=undefined" test-asan
+	$(ASAN_MAKE) test-asan
 
 test-asan: all $(CORE_TESTS) $(VIEWER_TESTS)
+	@tools/deps.sh test
 	@ASAN_OPTIONS=detect_leaks=1 B=$(B) LUA=$(LUA) tests/run.sh --asan
+
+# make fuzz SEEDS="1-100" CALLS=10000: the API fuzzer (tests/fuzz/) under the
+# ASan+UBSan build, every seed of the list or range, CALLS calls each.
+SEEDS ?= 1-20
+CALLS ?= 5000
+fuzz:
+	$(ASAN_MAKE) build-asan/lunet
+	B=build-asan tests/fuzz/fuzz.bash $(SEEDS) $(CALLS)
 
 tsan:
 	$(MAKE) B=build-tsan OPT="-O1 -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
@@ -93,5 +139,6 @@ install: all
 clean:
 	rm -rf build build-asan build-tsan out
 
-.PHONY: all test bench demo asan test-asan tsan install clean
+FORCE:
+.PHONY: all test bench demo asan test-asan fuzz tsan install clean FORCE
 .SECONDARY:

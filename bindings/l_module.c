@@ -145,7 +145,7 @@ static int lunet_BatchNorm(lua_State *L) {
   return pushnew(L, ln_batchnorm_new(n, eps, momentum, affine), "lunet.BatchNorm");
 }
 
-/* Sequential{m1, m2, ...} as in DESIGN.md, or Sequential(m1, m2, ...) as in
+/* Sequential{m1, m2, ...} as in Torch7, or Sequential(m1, m2, ...) as in
  * PyTorch, or Sequential() empty (the identity until something is added). */
 static int lunet_Sequential(lua_State *L) {
   int top = lua_gettop(L), list = top >= 1 && lua_type(L, 1) == LUA_TTABLE;

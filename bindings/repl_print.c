@@ -1,10 +1,11 @@
 /* repl_print.c: how the REPL shows results.
  *
- * Top-level values print as `print` would (strings raw, objects through
- * their __tostring, so a tensor shows its shape and a summary). Plain
- * tables print as constructors, nested to DEPTH levels and MAXITEMS entries,
- * on one line when short and indented otherwise; inside a table, tensors
- * show only their shape and other objects the first line of __tostring. */
+ * Top-level values print as `print` would (strings raw unless they hold
+ * control bytes, then quoted; objects through their __tostring, so a tensor
+ * shows its shape and a summary). Plain tables print as constructors, nested
+ * to DEPTH levels and MAXITEMS entries, on one line when short and indented
+ * otherwise; inside a table, tensors show only their shape and other objects
+ * the first line of __tostring. */
 #include <stdio.h>
 #include <string.h>
 #include <lua.h>
@@ -39,15 +40,48 @@ static int is_identifier(const char *s)
   return 1;
 }
 
-/* Pushes the quoted form of the string at idx, as %q writes it. */
+/* Pushes the string at idx as a Lua literal that reads back as the same
+ * bytes: in double quotes, with \" \\ \n \r \t and \ddd for other control
+ * bytes (three digits when a digit follows, so "\0" .. "1" stays two bytes).
+ * Unlike %q, a newline is \n, so a table item stays on its line. */
 static void push_quoted(lua_State *L, int idx)
 {
-  lua_getglobal(L, "string");
-  lua_getfield(L, -1, "format");
-  lua_remove(L, -2);
-  lua_pushliteral(L, "%q");
-  lua_pushvalue(L, idx);
-  lua_call(L, 2, 1);
+  size_t n, i;
+  const char *s = lua_tolstring(L, idx, &n);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '"');
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+                      : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+    if (esc != NULL) {
+      luaL_addstring(&b, esc);
+    } else if (c < 0x20 || c == 0x7f) {
+      char num[8];
+      int digit_next = i + 1 < n && s[i + 1] >= '0' && s[i + 1] <= '9';
+      snprintf(num, sizeof num, digit_next ? "\\%03d" : "\\%d", c);
+      luaL_addstring(&b, num);
+    } else {
+      luaL_addchar(&b, (char)c);
+    }
+  }
+  luaL_addchar(&b, '"');
+  luaL_pushresult(&b);
+}
+
+/* A result string prints raw, as print would, unless it holds a byte a
+ * terminal would not show (a NUL, an escape, a carriage return): then it
+ * prints quoted, so "a\0b" is seen whole and can be pasted back. */
+static int is_text(const char *s, size_t n)
+{
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+      return 0;
+  }
+  return 1;
 }
 
 /* Pushes an object inside a table as one line only. */
@@ -217,7 +251,7 @@ static void push_value(lua_State *L, int idx, int depth, int indent)
 {
   switch (lua_type(L, idx)) {
   case LUA_TSTRING:
-    if (depth == 0)
+    if (depth == 0 && is_text(lua_tostring(L, idx), lua_rawlen(L, idx)))
       lua_pushvalue(L, idx);
     else
       push_quoted(L, idx);
@@ -251,8 +285,11 @@ static int print_values(lua_State *L)
 {
   int n = lua_gettop(L), i;
   for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *s;
     push_value(L, i, 0, 0);
-    fputs(lua_tostring(L, -1), stdout);
+    s = lua_tolstring(L, -1, &len);
+    fwrite(s, 1, len, stdout); /* whole, embedded NULs included */
     fputc(i < n ? '\t' : '\n', stdout);
     lua_pop(L, 1);
   }

@@ -1,4 +1,4 @@
--- bn_compare.lua: the founding experiment (DESIGN.md section 1). Two deep
+-- bn_compare.lua: the founding experiment (the README's opening). Two deep
 -- networks, one without and one with batch normalization, trained side by
 -- side on y = x^2 - 5 + noise; every layer's input histogram and both cost
 -- curves go to a board, shown live when a display exists and always saved

@@ -1,14 +1,17 @@
 #!/bin/bash
-# Runs every test and ends with one line "N passed, N failed".
+# Runs every test and ends with one line "N passed, N failed", followed by
+# ", N skipped" when some test was skipped (a skip is never a pass: on a
+# fresh machine, `tools/deps.sh test` installs what the tests need).
 # Each C test binary and each tests/*/*.sh script prints its own
-# "N passed, N failed" last; busted specs report through TAP.
+# "N passed, N failed[, N skipped]" last; busted specs report through TAP,
+# where a pending() spec is "ok N - # SKIP ...".
 # A runner that crashes or exits non-zero without counting a failure
 # counts as one failure.
 B=${B:-build}
 LUA=${LUA:-lua5.4}
 export LUA_CPATH="$PWD/$B/?.so;;"
 export LUNET="$PWD/$B/lunet"
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 # A sanitized lunet.so loads into the stock lua5.4 only with the runtimes
 # preloaded; that preload is given to busted alone.
 preload=""
@@ -18,24 +21,27 @@ if [ "$1" = --asan ]; then
 fi
 
 tally() {  # name, exit status, output file
-  local line p f
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$3" | tail -n 1)
-  p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
-  f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-  [ -n "$line" ] || { p=0; f=0; }
+  local line p=0 f=0 s=0
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$3" | tail -n 1)
+  if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+    p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[4]:-0}
+  fi
   if [ "$2" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-  passed=$((passed + p)); failed=$((failed + f))
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   if [ "$f" != 0 ]; then
     echo "== $1: FAILED (exit $2)"; tail -n 40 "$3"
   else
-    echo "== $1: $p passed"
+    echo "== $1: $p passed$(counted_skips "$s")"
+    # the reasons, so that a skip is seen and can be acted on
+    [ "$s" = 0 ] || grep -E '^(ok [0-9]+ - )?# SKIP|^SKIP' "$3" | sed 's/^/   /'
   fi
 }
+counted_skips() { [ "$1" = 0 ] || echo ", $1 skipped"; }
 
 out=$(mktemp)
 for t in "$B"/tests/test_*; do
   [ -x "$t" ] || continue
-  timeout 300 "$t" >"$out" 2>&1; tally "$(basename "$t")" $? "$out"
+  timeout 300 "$t" >"$out" 2>&1; rc=$?; tally "$(basename "$t")" $rc "$out"
 done
 
 for t in tests/*/*.sh; do
@@ -46,16 +52,17 @@ for t in tests/*/*.sh; do
   leaks=1
   [ -n "$preload" ] && [ "${t#tests/viewer/}" != "$t" ] && leaks=0
   ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=$leaks" timeout 300 bash "$t" >"$out" 2>&1
-  tally "$t" $? "$out"
+  rc=$?; tally "$t" $rc "$out"
 done
 
 if ls tests/spec/*_spec.lua >/dev/null 2>&1; then
   LD_PRELOAD="$preload" timeout 600 "$LUA" /usr/bin/busted -o TAP tests/spec >"$out" 2>&1
   rc=$?
-  p=$(grep -c '^ok ' "$out"); f=$(grep -c '^not ok ' "$out")
-  echo "$p passed, $f failed" >>"$out"
+  s=$(grep -c '^ok [0-9]* - # SKIP' "$out")
+  p=$(($(grep -c '^ok ' "$out") - s)); f=$(grep -c '^not ok ' "$out")
+  echo "$p passed, $f failed$(counted_skips "$s")" >>"$out"
   tally busted $rc "$out"
 fi
 rm -f "$out"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed$(counted_skips "$skipped")"
 [ "$failed" = 0 ]

@@ -1,4 +1,4 @@
--- seed.lua: the pieces of the founding experiment (DESIGN.md section 1) that
+-- seed.lua: the pieces of the founding experiment (the README's opening) that
 -- bn_compare.lua, bn_sweep.lua and the tests share: the data, the two
 -- networks, a training step, the layer inputs the tutorial plots and the
 -- statistics that tell a dead or saturated layer from a healthy one.

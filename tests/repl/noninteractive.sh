@@ -78,6 +78,24 @@ same "os.exit(n) sets the status" 7 $?
 printf 'y = 3\n' >"$TMP/i.lua"
 same "-i script then piped lines" "4" "$(echo 'y + 1' | "$LUNET" -i "$TMP/i.lua")"
 
+# Strings with control bytes print whole, as literals that read back the same.
+printf '%s\n' '"a\0b"' '{"x\0y", "q\"\\", "l1\nl2"}' '"\0" .. "1"' '"tab\there"' |
+  "$LUNET" -i >"$TMP/out" 2>&1
+same "a string with a NUL prints whole and escaped; in a table a newline is \\n" \
+  "$(printf '%s\n' '"a\0b"' '{"x\0y", "q\"\\", "l1\nl2"}' '"\0001"' "$(printf 'tab\there')")" \
+  "$(cat "$TMP/out")"
+# every byte, printed by the REPL, read back by Lua
+cat >"$TMP/bytes.lua" <<'LUA'
+local s = {}
+for c = 0, 255 do s[#s + 1] = string.char(c) .. (c % 2 == 0 and "7" or "") end
+return table.concat(s)
+LUA
+printf 'dofile("%s")\n' "$TMP/bytes.lua" | "$LUNET" -i >"$TMP/printed" 2>&1
+out=$("$LUNET" -e "local f = assert(io.open('$TMP/printed', 'rb'))
+  local v = load('return ' .. f:read('a'))()
+  print(v == dofile('$TMP/bytes.lua') and 'same' or 'differs')")
+same "  ...and every byte reads back the same" "same" "$out"
+
 out=$("$LUNET" -v)
 echo "$out" | grep -q '^lunet [0-9]' && echo "$out" | grep -q '^Lua 5\.4' &&
   echo "$out" | grep -q 'OpenBLAS' && echo "$out" | grep -q '^SDL 2\.'
