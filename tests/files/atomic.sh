@@ -180,7 +180,8 @@ for k in $KINDS; do
   rc=$?
   planted=$(cat "$target.planted" 2>/dev/null)
   [ "$rc" = 0 ] && cmp -s "$target" "$REF/$k.a" && [ "${#planted}" = 4 ]
-  check "$k: 4 saves each finding a symlink at their temporary name succeed (${#planted} planted)" $?
+  check "$k: 4 saves, each finding a symlink at its temporary name, succeed (${#planted} planted)" \
+    $?
   [ "$rc" = 0 ] || cat "$d/err"
   [ "$(cat "$victim")" = precious ] && [ "$(temps "$target")" = 0 ]
   check "$k:   ...never writing through one, leaving no temporary file" $?
