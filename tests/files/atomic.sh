@@ -46,6 +46,8 @@ whole() {
   rm -f "$snap"
   return $r
 }
+# running PID: the process is there and not a zombie.
+running() { [ -e "/proc/$1" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }
 # temps FILE: the number of regular temporary files of FILE.
 temps() {
   local n=0 f
@@ -137,8 +139,7 @@ for k in $KINDS; do
   writer "$k" "$target" b "$n" >/dev/null 2>"$d/err.b" &
   pb=$!
   reads=0 torn=0
-  # Reads until both have exited (bash reaps them, then /proc has no entry).
-  while [ -e "/proc/$pa" ] || [ -e "/proc/$pb" ]; do
+  while running "$pa" || running "$pb"; do
     whole "$k" "$target" || torn=$((torn + 1))
     reads=$((reads + 1))
   done

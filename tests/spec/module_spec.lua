@@ -311,7 +311,9 @@ describe("closing", function()
     errors_with(function() lunet.Sequential(lunet.ReLU(), m) end,
                 "bad argument #2 to 'Sequential' (Linear module has been closed)")
     errors_with(function() lunet.Sequential():add(m) end, "(Linear module has been closed)")
-    errors_with(function() lunet.save(os.tmpname(), m) end, "(Linear module has been closed)")
+    local p = os.tmpname()
+    errors_with(function() lunet.save(p, m) end, "(Linear module has been closed)")
+    os.remove(p)
   end)
 
   it("children outlive their userdata; garbage collection frees cleanly", function()
