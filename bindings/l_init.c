@@ -14,35 +14,47 @@
 #include "lunet.h"
 #include "../core/init.h"
 
+/* Each filler converts its numbers and options first (an options table's
+ * __index may run Lua that closes the tensor), then fetches the tensor. */
+
 static int init_normal(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  l_checktensor(L, 1);  /* its type first, for the message */
   double mean = luaL_optnumber(L, 2, 0), std = luaL_optnumber(L, 3, 1);
-  if (ln_init_normal(t, ln_rng_default(), mean, std)) l_raise(L, "lunet.init.normal");
+  l_checknargs(L, 3, "lunet.init.normal");
+  if (ln_init_normal(l_checktensor(L, 1), ln_rng_default(), mean, std))
+    l_raise(L, "lunet.init.normal");
   lua_settop(L, 1);
   return 1;
 }
 
 static int init_uniform(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
+  l_checktensor(L, 1);
   double a = luaL_optnumber(L, 2, 0), b = luaL_optnumber(L, 3, 1);
-  if (ln_init_uniform(t, ln_rng_default(), a, b)) l_raise(L, "lunet.init.uniform");
+  l_checknargs(L, 3, "lunet.init.uniform");
+  if (ln_init_uniform(l_checktensor(L, 1), ln_rng_default(), a, b))
+    l_raise(L, "lunet.init.uniform");
   lua_settop(L, 1);
   return 1;
 }
 
 static int init_constant(lua_State *L) {
-  ln_tensor *t = l_checktensor(L, 1);
-  if (ln_init_constant(t, luaL_checknumber(L, 2))) l_raise(L, "lunet.init.constant");
+  l_checktensor(L, 1);
+  double v = luaL_checknumber(L, 2);
+  l_checknargs(L, 2, "lunet.init.constant");
+  if (ln_init_constant(l_checktensor(L, 1), v)) l_raise(L, "lunet.init.constant");
   lua_settop(L, 1);
   return 1;
 }
 
 static int xavier(lua_State *L, int normal) {
-  ln_tensor *t = l_checktensor(L, 1);
+  const char *who = normal ? "lunet.init.xavier_normal" : "lunet.init.xavier_uniform";
+  l_checktensor(L, 1);
   double gain = luaL_optnumber(L, 2, 1);
+  l_checknargs(L, 2, who);
+  ln_tensor *t = l_checktensor(L, 1);
   int err = normal ? ln_init_xavier_normal(t, ln_rng_default(), gain)
                    : ln_init_xavier_uniform(t, ln_rng_default(), gain);
-  if (err) l_raise(L, normal ? "lunet.init.xavier_normal" : "lunet.init.xavier_uniform");
+  if (err) l_raise(L, who);
   lua_settop(L, 1);
   return 1;
 }
@@ -50,10 +62,20 @@ static int xavier(lua_State *L, int normal) {
 static int init_xavier_uniform(lua_State *L) { return xavier(L, 0); }
 static int init_xavier_normal(lua_State *L) { return xavier(L, 1); }
 
+/* The string option `field` of the table at arg (kept on the stack), or def. */
+static const char *optstring(lua_State *L, int arg, const char *who, const char *field,
+                             const char *def) {
+  if (lua_getfield(L, arg, field) == LUA_TNIL) return def;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "%s: option '%s' must be a string", who, field);
+  return lua_tostring(L, -1);
+}
+
 /* Options: a number (the negative slope a) or a table {a, mode, nonlinearity}. */
 static int kaiming(lua_State *L, int normal) {
   const char *who = normal ? "lunet.init.kaiming_normal" : "lunet.init.kaiming_uniform";
-  ln_tensor *t = l_checktensor(L, 1);
+  l_checktensor(L, 1);
+  l_checknargs(L, 2, who);
   double a = 0;
   const char *nl = "leaky_relu", *mode = "fan_in";
   if (lua_type(L, 2) == LUA_TNUMBER) {
@@ -63,20 +85,13 @@ static int kaiming(lua_State *L, int normal) {
     luaL_argexpected(L, lua_istable(L, 2), 2, "table of options or number");
     l_checkoptions(L, 2, who, keys);
     a = l_optnumber(L, 2, who, "a", 0);
-    if (lua_getfield(L, 2, "nonlinearity") != LUA_TNIL) {
-      nl = lua_tostring(L, -1);
-      if (!nl || lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "%s: option 'nonlinearity' must be a string", who);
-    }
-    if (lua_getfield(L, 2, "mode") != LUA_TNIL) {
-      mode = lua_tostring(L, -1);
-      if (!mode || lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "%s: option 'mode' must be a string", who);
-    }
+    nl = optstring(L, 2, who, "nonlinearity", nl);  /* the strings stay on the stack */
+    mode = optstring(L, 2, who, "mode", mode);
   }
   if (strcmp(mode, "fan_in") && strcmp(mode, "fan_out"))
     luaL_error(L, "%s: mode must be 'fan_in' or 'fan_out', got '%s'", who, mode);
   int fan_out = !strcmp(mode, "fan_out");
+  ln_tensor *t = l_checktensor(L, 1);
   int err = normal ? ln_init_kaiming_normal(t, ln_rng_default(), a, nl, fan_out)
                    : ln_init_kaiming_uniform(t, ln_rng_default(), a, nl, fan_out);
   if (err) l_raise(L, who);
@@ -89,8 +104,10 @@ static int init_kaiming_normal(lua_State *L) { return kaiming(L, 1); }
 
 static int init_calculate_gain(lua_State *L) {
   double gain;
-  if (ln_init_gain(&gain, luaL_checkstring(L, 1), luaL_optnumber(L, 2, 0.01)))
-    l_raise(L, "lunet.init.calculate_gain");
+  const char *nl = luaL_checkstring(L, 1);
+  double param = luaL_optnumber(L, 2, 0.01);
+  l_checknargs(L, 2, "lunet.init.calculate_gain");
+  if (ln_init_gain(&gain, nl, param)) l_raise(L, "lunet.init.calculate_gain");
   lua_pushnumber(L, gain);
   return 1;
 }

@@ -25,9 +25,17 @@ ln_tensor *l_newtensor(lua_State *L);
 void l_pushview(lua_State *L, const ln_tensor *src);
 
 /* A module userdata holds one reference to an ln_module. The same module is
- * always pushed as the same userdata (a weak cache in the registry). */
+ * always pushed as the same userdata (a weak cache in the registry).
+ * l_pushmodule allocates (which may run a finalizer) before it retains m, so
+ * m must not be one a finalizer could free. */
 ln_module *l_checkmodule(lua_State *L, int arg);
 void l_pushmodule(lua_State *L, ln_module *m);
+/* A new module from C: l_newmodule pushes an empty module userdata, made
+ * before the module it will own; l_setmodule gives it m (taking over the
+ * caller's reference) and returns 1, or raises the core's error as who when
+ * m is NULL. */
+void l_newmodule(lua_State *L);
+int l_setmodule(lua_State *L, ln_module *m, const char *who);
 
 /* Registers metatable `name` with the metamethods meta and the methods
  * table as __methods (for the REPL's completion and help) and, unless meta

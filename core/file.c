@@ -24,16 +24,30 @@ static void tmp_name(char *buf, size_t n, const char *path, unsigned attempt) {
   snprintf(buf, n, "%s.%012llx.tmp", path, (unsigned long long)(x & 0xffffffffffffull));
 }
 
+/* "who: " when there is a who, so a message reads "save: m.lnet: ..." or
+ * "m.lnet: ...". */
+#define WHO(who) (who && *who ? who : ""), (who && *who ? ": " : "")
+
+/* Records the failure: message first (abort frees the names), then err. */
+static int failed(ln_file *w, int err, const char *who, const char *path, const char *what,
+                  const char *tail) {
+  ln_fail("%s%s%s: %s: %s%s", WHO(who), path, what, strerror(err), tail);
+  ln_file_abort(w);
+  w->err = err;
+  return LN_ERR;
+}
+
 int ln_file_open(ln_file *w, const char *who, const char *path) {
   memset(w, 0, sizeof *w);
-  if (!path || !*path) return ln_fail("%s: empty file name", who);
+  if (!path || !*path) {
+    w->err = ENOENT;
+    return ln_fail("%s%sempty file name", WHO(who));
+  }
   size_t len = strlen(path), n = len + 32;
   w->tmp = ln_malloc(n);
   w->path = ln_malloc(len + 1);
-  if (!w->tmp || !w->path) {
-    ln_file_abort(w);
-    return ln_fail("%s: %s: out of memory", who, path);
-  }
+  if (!w->tmp || !w->path)
+    return failed(w, ENOMEM, who, path, "no memory to name a temporary file", "");
   memcpy(w->path, path, len + 1);
   int fd = -1, e = 0;
   for (unsigned attempt = 0; attempt < 100 && fd < 0; attempt++) {
@@ -43,37 +57,32 @@ int ln_file_open(ln_file *w, const char *who, const char *path) {
     if (fd < 0 && e != EEXIST) break;
   }
   if (fd < 0) {
-    ln_free(w->tmp);
+    ln_free(w->tmp);  /* not ours to remove: nothing was created */
     w->tmp = NULL;
-    ln_file_abort(w);
-    return ln_fail("%s: %s: cannot create a temporary file beside it: %s", who, path,
-                   strerror(e));
+    return failed(w, e, who, path, "cannot create a temporary file beside it", "");
   }
   w->f = fdopen(fd, "wb");
   if (!w->f) {
     e = errno;
     close(fd);
-    ln_file_abort(w);
-    return ln_fail("%s: %s: %s", who, path, strerror(e));
+    return failed(w, e, who, path, "cannot open the temporary file", "");
   }
   return LN_OK;
 }
 
 int ln_file_commit(ln_file *w, const char *who) {
   int err = w->err;
-  if (!err && ferror(w->f)) err = EIO;
+  /* After an earlier error a second flush most often fails again and says
+   * why (ENOSPC); EIO only when it does not. */
+  int earlier = ferror(w->f);
   if (!err && fflush(w->f) != 0) err = errno;
+  if (!err && earlier) err = EIO;
   if (!err && fsync(fileno(w->f)) != 0) err = errno;
   if (fclose(w->f) != 0 && !err) err = errno;
   w->f = NULL;
   if (!err && rename(w->tmp, w->path) != 0) err = errno;
-  if (err) {
-    char path[256];
-    snprintf(path, sizeof path, "%s", w->path);
-    ln_file_abort(w);
-    return ln_fail("%s: %s: write failed: %s (any earlier file is unchanged)", who, path,
-                   strerror(err));
-  }
+  if (err)
+    return failed(w, err, who, w->path, "write failed", " (any earlier file is unchanged)");
   ln_free(w->tmp);
   ln_free(w->path);
   w->tmp = w->path = NULL;

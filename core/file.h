@@ -19,10 +19,13 @@ typedef struct ln_file {
   FILE *f;          /* write here between open and commit */
   char *tmp;        /* the temporary file's name */
   char *path;       /* the target's name */
-  int err;          /* an errno a writer recorded (0: none) */
+  int err;          /* an errno a writer recorded (0: none); after a failed
+                     * open or commit, the errno of the failure */
 } ln_file;
 
-/* who names the caller in messages ("save", "save_png"). */
+/* who names the caller in messages ("save: m.lnet: ..."); NULL or "" for
+ * none ("m.lnet: ..."). Failures record a message (ln_error) and leave the
+ * errno in w->err, for a caller that words its own message. */
 int ln_file_open(ln_file *w, const char *who, const char *path);
 /* Flushes, syncs, closes and renames; removes the temporary file on error. */
 int ln_file_commit(ln_file *w, const char *who);

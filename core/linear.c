@@ -1,6 +1,7 @@
 /* linear.c: the fully connected layer; all products go through ln_gemm. */
 #include "linear.h"
 
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -37,10 +38,21 @@ static void bias_rows(float *restrict out,      /* (N,OC) */
   for (size_t j = 0; e + j < total; j++) out[e + j] = pat[j];
 }
 
-void ln_linear_forward(float *out, const float *inp, const float *w, const float *b,
-                       size_t n, size_t ic, size_t oc) {
+/* What the kernels can do: block_width(0) would never end, a BLAS size is
+ * an int, and a leading dimension of 0 is invalid. */
+static int check_sizes(const char *who, size_t n, size_t ic, size_t oc) {
+  if (ic == 0 || oc == 0 || ic > INT_MAX || oc > INT_MAX || n > INT_MAX)
+    return ln_fail("%s: sizes n=%zu ic=%zu oc=%zu out of range (ic, oc 1..%d, n 0..%d)",
+                   who, n, ic, oc, INT_MAX, INT_MAX);
+  return LN_OK;
+}
+
+int ln_linear_forward(float *out, const float *inp, const float *w, const float *b,
+                      size_t n, size_t ic, size_t oc) {
+  if (check_sizes("ln_linear_forward", n, ic, oc)) return LN_ERR;
   bias_rows(out, b, n, oc);
   ln_gemm(0, 1, n, oc, ic, 1.0f, inp, ic, w, ic, 1.0f, out, oc);
+  return LN_OK;
 }
 
 /* ln_linear_forward through a transposed copy of the weight. */
@@ -82,8 +94,9 @@ static void bias_grad(float *restrict db,          /* (OC) */
  * call but ~5.4 us in chunks of 64 rows (measured from 32 to 500 rows). */
 #define DW_ROWS 64
 
-void ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
-                        const float *inp, const float *w, size_t n, size_t ic, size_t oc) {
+int ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
+                       const float *inp, const float *w, size_t n, size_t ic, size_t oc) {
+  if (check_sizes("ln_linear_backward", n, ic, oc)) return LN_ERR;
   size_t step = ic * oc <= WT_MAX ? DW_ROWS : n;
   for (size_t i = 0; i < n; i += step) {  /* dW += dout^T in */
     size_t rows = n - i < step ? n - i : step;
@@ -91,6 +104,7 @@ void ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
   }
   bias_grad(db, dout, n, oc);
   if (dinp) ln_gemm(0, 0, n, ic, oc, 1.0f, dout, oc, w, ic, 0.0f, dinp, ic);  /* din = dout W */
+  return LN_OK;
 }
 
 /* Checks that in is (N,in) for this layer. */
@@ -111,12 +125,11 @@ static int linear_forward(ln_module *m, const ln_tensor *in) {
   if (in->st == m->output.st) return ln_fail("Linear: input shares storage with the output");
   size_t n = in->size[0], shape[2] = {n, l->out};
   if (ln_tensor_resize(&m->output, 2, shape)) return LN_ERR;
-  if (l->wt.st)
-    forward_wt(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]), ln_data(&l->wt),
-               ln_data(&m->param[1]), n, l->in, l->out);
-  else
-    ln_linear_forward(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]),
-                      ln_data(&m->param[1]), n, l->in, l->out);
+  if (!l->wt.st)
+    return ln_linear_forward(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]),
+                             ln_data(&m->param[1]), n, l->in, l->out);
+  forward_wt(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]), ln_data(&l->wt),
+             ln_data(&m->param[1]), n, l->in, l->out);
   return LN_OK;
 }
 
@@ -133,10 +146,8 @@ static int linear_backward(ln_module *m, const ln_tensor *in, const ln_tensor *d
     if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
     din = ln_data(&m->grad_input);
   }
-  ln_linear_backward(din, ln_data(&m->grad[0]), ln_data(&m->grad[1]),
-                     ln_data(dout), ln_data(in), ln_data(&m->param[0]), in->size[0], l->in,
-                     l->out);
-  return LN_OK;
+  return ln_linear_backward(din, ln_data(&m->grad[0]), ln_data(&m->grad[1]), ln_data(dout),
+                            ln_data(in), ln_data(&m->param[0]), in->size[0], l->in, l->out);
 }
 
 static void linear_destroy(ln_module *m) { ln_tensor_free(&((ln_linear *)m)->wt); }

@@ -18,14 +18,17 @@ typedef struct ln_linear {
 
 ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng);
 
-/* llm.c-style kernels; the module calls them, tests may too. */
-void ln_linear_forward(float *out,        /* (N,OC) */
+/* llm.c-style kernels; the module calls them, tests may too. Each checks
+ * its sizes first: ic and oc must be 1..INT_MAX (the BLAS's int), n at most
+ * INT_MAX (0 rows is nothing to do); otherwise it fails (LN_ERR, ln_error)
+ * and touches nothing. Sets out. */
+int ln_linear_forward(float *out,        /* (N,OC) */
                        const float *inp,  /* (N,IC) */
                        const float *w,    /* (OC,IC) */
                        const float *b,    /* (OC) */
                        size_t n, size_t ic, size_t oc);
-/* Sets dinp (skipped when NULL); ADDS into dw and db. */
-void ln_linear_backward(float *dinp,       /* (N,IC) */
+/* Sets dinp (skipped when NULL); ADDS into dw and db. Same size checks. */
+int ln_linear_backward(float *dinp,       /* (N,IC) */
                         float *dw,         /* (OC,IC) */
                         float *db,         /* (OC) */
                         const float *dout, /* (N,OC) */

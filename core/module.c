@@ -77,6 +77,24 @@ void ln_module_set_training(ln_module *m, int on) {
   for (size_t i = 0; i < m->nchild; i++) ln_module_set_training(m->child[i], on);
 }
 
+/* 1 + the largest f over the n modules of ms (1 when n is 0). */
+static size_t one_more(ln_module *const *ms, size_t n, size_t (*f)(const ln_module *)) {
+  size_t most = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = f(ms[i]);
+    if (k > most) most = k;
+  }
+  return most + 1;
+}
+
+size_t ln_module_height(const ln_module *m) {
+  return one_more(m->child, m->nchild, ln_module_height);
+}
+
+size_t ln_module_level(const ln_module *m) {
+  return one_more(m->parent, m->nparent, ln_module_level);
+}
+
 size_t ln_module_parameters(ln_module *m, ln_tensor **params, ln_tensor **grads,
                             size_t max) {
   size_t n = 0;

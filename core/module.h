@@ -17,6 +17,12 @@
 
 #define LN_MAXPARAM 2   /* weight, bias */
 #define LN_MAXBUF 2     /* running_mean, running_var */
+/* The one nesting limit: a module tree is at most this many modules deep (a
+ * lone layer is 1 deep, Sequential{Linear} 2). ln_sequential_add refuses to
+ * build a deeper tree and ln_load to read one, so whatever is built can be
+ * saved and loaded, and every recursion over a tree (release, zero_grad,
+ * set_training, parameters, printing, saving) is at most this deep. */
+#define LN_MAXDEPTH 64
 
 typedef enum {
   LN_LINEAR, LN_RELU, LN_TANH, LN_SIGMOID, LN_BATCHNORM, LN_SEQUENTIAL
@@ -73,6 +79,13 @@ int ln_module_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
 /* Recursive over Sequential children. */
 void ln_module_zero_grad(ln_module *m);
 void ln_module_set_training(ln_module *m, int on);
+
+/* The number of modules on the longest path from m down to a leaf (1 for a
+ * layer): the depth of m's own tree. */
+size_t ln_module_height(const ln_module *m);
+/* The number of modules on the longest path from a root of a tree holding m
+ * down to m (1 when nothing holds m). */
+size_t ln_module_level(const ln_module *m);
 
 /* Parameter and gradient tensors in module order, weight before bias,
  * recursive over children. Fills up to max pointers, returns the count

@@ -93,6 +93,12 @@ int ln_sequential_add(ln_module *seq, ln_module *child) {
   if (overlaps_roots(seq, child))
     return ln_fail("Sequential: %s is already in this Sequential (or one holding it); a "
                    "module can be used only once", child->ops->name);
+  /* Every tree is within the limit before this add, so these recursions are
+   * bounded; the add then keeps it so. */
+  size_t depth = ln_module_level(seq) + ln_module_height(child);
+  if (depth > LN_MAXDEPTH)
+    return ln_fail("Sequential: modules nest at most %d deep; adding this %s would make "
+                   "a tree %zu deep", LN_MAXDEPTH, child->ops->name, depth);
   if (room_for_one(&seq->child, seq->nchild, &seq->capchild) ||
       room_for_one(&child->parent, child->nparent, &child->capparent))
     return LN_ERR;

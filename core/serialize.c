@@ -2,8 +2,10 @@
 #include "serialize.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,7 +17,6 @@
 
 static const unsigned char magic[6] = {'L', 'U', 'N', 'E', 'T', '\0'};
 #define HEADER 18   /* magic 6 + version 4 + body length 8 */
-#define MAXDEPTH 64 /* nesting of Sequentials: deeper files are refused */
 
 /* ---- writing: a first pass only counts bytes, the second writes them ---- */
 
@@ -126,6 +127,9 @@ static int empty_params(ln_module *m) {
 
 int ln_save(const char *path, ln_module *m) {
   if (!path || !*path) return ln_fail("save: empty file name");
+  /* Never true for a tree ln_sequential_add built; what load refuses is never written. */
+  if (ln_module_height(m) > LN_MAXDEPTH)
+    return ln_fail("save: %s: modules nested more than %d deep", path, LN_MAXDEPTH);
   if (empty_params(m)) return ln_fail("save: %s: the module has an empty parameter", path);
   ln_file w;
   if (ln_file_open(&w, "save", path)) return LN_ERR;
@@ -226,7 +230,12 @@ static ln_module *make_module(reader *r, const char *name, int depth) {
   }
   if (!strcmp(name, "Sequential")) {
     if (get_u(r, &a, 8)) return NULL;
-    if (depth >= MAXDEPTH) return bad(r, "Sequentials nested too deep"), NULL;
+    /* Checked before recursing: a crafted file may nest without end. */
+    if (a > 0 && depth >= LN_MAXDEPTH) {
+      ln_fail("load: %s: corrupted record (modules nested more than %d deep)", r->path,
+              LN_MAXDEPTH);
+      return NULL;
+    }
     /* Every child record takes at least 4 bytes. */
     if (a > (uint64_t)(r->end - r->p) / 4) return bad(r, "too many children"), NULL;
     ln_module *seq = ln_sequential_new();
@@ -278,59 +287,106 @@ fail:
   return NULL;
 }
 
-static int read_all(const char *path, unsigned char **data, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return ln_fail("load: %s: cannot open: %s", path, strerror(errno));
-  errno = 0;
-  size_t cap = 1 << 16, n = 0;
-  unsigned char *buf = ln_malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap) break;
-    unsigned char *nb = cap < ((size_t)-1) / 2 ? ln_realloc(buf, cap * 2) : NULL;
-    if (!nb) ln_free(buf);
-    buf = nb;
-    cap *= 2;
-  }
-  int rerr = ferror(f) ? (errno ? errno : EIO) : 0;
-  fclose(f);
-  if (!buf) return ln_fail("load: %s: out of memory reading the file", path);
-  if (rerr) {
-    ln_free(buf);
-    return ln_fail("load: %s: read error: %s", path, strerror(rerr));
-  }
-  *data = buf;
-  *size = n;
-  return LN_OK;
-}
-
 static uint64_t le(const unsigned char *p, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; i++) v |= (uint64_t)p[i] << (8 * i);
   return v;
 }
 
-/* Everything about the file as a whole: magic, version, length, checksum. */
-static int check_file(const char *path, const unsigned char *d, size_t n) {
+/* Reads up to n bytes; returns how many (short only at the end or on error). */
+static size_t read_up_to(FILE *f, unsigned char *p, size_t n) {
+  size_t got = 0, k;
+  while (got < n && (k = fread(p + got, 1, n - got, f)) > 0) got += k;
+  return got;
+}
+
+/* Opens path without blocking (a FIFO would wait for a writer) and refuses
+ * anything but a regular file: /dev/zero never ends, a directory is no model. */
+static FILE *open_regular(const char *path, uint64_t *size) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return ln_fail("load: %s: cannot open: %s", path, strerror(errno)), NULL;
+  struct stat st;
+  const char *why = NULL;
+  if (fstat(fd, &st) != 0) why = strerror(errno);
+  else if (S_ISDIR(st.st_mode)) why = "is a directory";
+  else if (!S_ISREG(st.st_mode)) why = "not a regular file";
+  FILE *f = why ? NULL : fdopen(fd, "rb");
+  if (!f) {
+    if (!why) why = strerror(errno);
+    close(fd);
+    return ln_fail("load: %s: cannot load: %s", path, why), NULL;
+  }
+  *size = (uint64_t)st.st_size;
+  return f;
+}
+
+/* The header, before anything else is read: magic, version, and a body
+ * length that the file's size matches. Sets *want to the whole file's size
+ * (header, body, checksum). */
+static int check_header(const char *path, const unsigned char *h, size_t n, uint64_t size,
+                        uint64_t *want) {
   if (n == 0) return ln_fail("load: %s: file is empty", path);
   size_t k = n < sizeof magic ? n : sizeof magic;
-  if (memcmp(d, magic, k) != 0)
+  if (memcmp(h, magic, k) != 0)
     return ln_fail("load: %s: not a lunet model file (bad magic)", path);
   if (n < HEADER) return ln_fail("load: %s: truncated (%zu bytes, header incomplete)", path, n);
-  uint64_t version = le(d + 6, 4), body = le(d + 10, 8);
+  uint64_t version = le(h + 6, 4), body = le(h + 10, 8);
   if (version > LN_FILE_VERSION)
     return ln_fail("load: %s: format version %llu is newer than this lunet reads (%u)",
                    path, (unsigned long long)version, LN_FILE_VERSION);
   if (version == 0) return ln_fail("load: %s: invalid format version 0", path);
-  uint64_t want = (uint64_t)HEADER + body + 4;
-  if (body > (uint64_t)n || n < want)
-    return ln_fail("load: %s: truncated (%zu bytes, expected %llu)", path, n,
-                   (unsigned long long)want);
-  if (n > want)
+  /* body + HEADER + 4 would wrap for a length near 2^64. */
+  if (body > SIZE_MAX - HEADER - 4 || body > UINT64_MAX - HEADER - 4)
+    return ln_fail("load: %s: the header declares a body of %llu bytes, more than any file "
+                   "(file corrupted)", path, (unsigned long long)body);
+  *want = HEADER + body + 4;
+  if (size < *want)
+    return ln_fail("load: %s: truncated (%llu bytes, expected %llu)", path,
+                   (unsigned long long)size, (unsigned long long)*want);
+  if (size > *want)
     return ln_fail("load: %s: %llu bytes of trailing data (file corrupted)", path,
-                   (unsigned long long)(n - want));
-  uLong crc = crc32_z(crc32(0L, Z_NULL, 0), d, (size_t)(want - 4));
-  if ((uint32_t)crc != (uint32_t)le(d + want - 4, 4))
+                   (unsigned long long)(size - *want));
+  return LN_OK;
+}
+
+/* Reads the whole file into *data: the header first, then exactly as many
+ * bytes as it declares, so a large file that is not a model is never read
+ * and a file growing meanwhile is caught, not read on. */
+static int read_model(const char *path, unsigned char **data, size_t *len) {
+  uint64_t size = 0, want = 0;
+  FILE *f = open_regular(path, &size);
+  if (!f) return LN_ERR;
+  unsigned char h[HEADER], *buf = NULL;
+  errno = 0;
+  size_t n = read_up_to(f, h, HEADER);
+  int rc = ferror(f) ? LN_ERR : check_header(path, h, n, size, &want);
+  if (rc == LN_OK && !(buf = ln_malloc((size_t)want)))
+    rc = ln_fail("load: %s: out of memory for %llu bytes", path, (unsigned long long)want);
+  if (rc == LN_OK) {
+    memcpy(buf, h, HEADER);
+    n = HEADER + read_up_to(f, buf + HEADER, (size_t)want - HEADER);
+    if (!ferror(f) && n < want)
+      rc = ln_fail("load: %s: truncated while reading (%zu bytes, expected %llu)", path, n,
+                   (unsigned long long)want);
+    else if (!ferror(f) && fgetc(f) != EOF)
+      rc = ln_fail("load: %s: trailing data appeared while reading (file corrupted)", path);
+  }
+  if (ferror(f))
+    rc = ln_fail("load: %s: read error: %s", path, strerror(errno ? errno : EIO));
+  fclose(f);
+  if (rc != LN_OK) {
+    ln_free(buf);
+    return LN_ERR;
+  }
+  *data = buf;
+  *len = (size_t)want;
+  return LN_OK;
+}
+
+/* The checksum of everything before it. */
+static int check_crc(const char *path, const unsigned char *d, size_t n) {
+  uLong crc = crc32_z(crc32(0L, Z_NULL, 0), d, n - 4);
+  if ((uint32_t)crc != (uint32_t)le(d + n - 4, 4))
     return ln_fail("load: %s: checksum mismatch (file corrupted)", path);
   return LN_OK;
 }
@@ -339,11 +395,11 @@ ln_module *ln_load(const char *path) {
   unsigned char *d = NULL;
   size_t n = 0;
   if (!path || !*path) return ln_fail("load: empty file name"), NULL;
-  if (read_all(path, &d, &n)) return NULL;
+  if (read_model(path, &d, &n)) return NULL;
   ln_module *m = NULL;
-  if (check_file(path, d, n) == LN_OK) {
+  if (check_crc(path, d, n) == LN_OK) {
     reader r = {d + HEADER, d + n - 4, path};
-    m = get_module(&r, 0);
+    m = get_module(&r, 1);
     if (m && r.p != r.end) {
       bad(&r, "bytes left after the model");
       ln_module_release(m);

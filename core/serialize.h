@@ -14,12 +14,18 @@
  *             a tensor is ndim u8, sizes u64 x ndim, float32 x numel
  *   checksum: CRC-32 (zlib's) u32 of everything before it
  *
- * A save writes "<path>.tmp" and renames it over path only when every byte
- * is written and flushed, so a failed save never damages an earlier file.
- * A load checks, in order, that the file opens, is not empty, has the magic,
- * a version this code reads, the full length, and the checksum, and then
- * that every record makes sense; each failure is a clear error
- * ("load: model.lnet: checksum mismatch (file corrupted)"). */
+ * A save writes through core/file.h (a fresh, uniquely named temporary file
+ * beside path, renamed over it only when every byte is written, flushed and
+ * synced), so a failed or killed save never damages an earlier file. A tree
+ * deeper than LN_MAXDEPTH is never written (none can be built).
+ *
+ * A load checks, in order, that the file opens and is a regular file (not
+ * /dev/zero, a FIFO or a directory), is not empty, has the magic, a version
+ * this code reads, and a body length matching the file's size; only then is
+ * the rest read, exactly as many bytes as the header declares. Then the
+ * checksum, then that every record makes sense, modules nested at most
+ * LN_MAXDEPTH deep; each failure is a clear error ("load: model.lnet:
+ * checksum mismatch (file corrupted)"). */
 #ifndef LN_SERIALIZE_H
 #define LN_SERIALIZE_H
 

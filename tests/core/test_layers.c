@@ -1,6 +1,8 @@
 /* test_layers.c: gradient checks by central differences for every layer and a
  * mixed Sequential (input and parameter gradients), layer errors, Linear's
- * initialisation, and a steady training step that allocates nothing.
+ * initialisation, a steady training step that allocates nothing, the Linear
+ * kernels refusing sizes they cannot handle, and the one nesting limit of
+ * module trees (whichever way a tree is built, and across parents).
  *
  * The scalar loss is L = sum(out .* r) for a fixed random r, so dL/dout = r is
  * what backward receives. Forward runs in float32, so the difference is the
@@ -396,8 +398,77 @@ static void test_reuse_through_parent(void) {
   ln_module_release(a);
 }
 
+/* Sizes of 0 (a block width of 0 once spun forever) and past the BLAS's int
+ * are refused, touching nothing; 0 rows is nothing to do. */
+static void test_kernel_sizes(void) {
+  float out[4] = {7, 7, 7, 7}, in[4] = {1, 1, 1, 1}, w[4] = {1, 1, 1, 1}, b[2] = {1, 1};
+  float dw[4] = {0}, db[2] = {0}, din[4] = {7, 7, 7, 7};
+  size_t sizes[][3] = {{2, 2, 0}, {2, 0, 2}, {0, 0, 0}, {2, 2, (size_t)1 << 31}};
+  for (int i = 0; i < 4; i++) {
+    size_t n = sizes[i][0], ic = sizes[i][1], oc = sizes[i][2];
+    CHECK(ln_linear_forward(out, in, w, b, n, ic, oc) == LN_ERR &&
+          strstr(ln_error(), "ln_linear_forward: sizes"), "forward %zu %zu %zu: %s", n, ic, oc,
+          ln_error());
+    CHECK(ln_linear_backward(din, dw, db, out, in, w, n, ic, oc) == LN_ERR &&
+          strstr(ln_error(), "ln_linear_backward: sizes"), "backward %zu %zu %zu", n, ic, oc);
+  }
+  CHECK(out[0] == 7 && din[0] == 7 && dw[0] == 0 && db[0] == 0, "a refused call wrote");
+  CHECK(ln_linear_forward(out, in, w, b, 0, 2, 2) == LN_OK && out[0] == 7, "0 rows");
+  CHECK(ln_linear_backward(din, dw, db, out, in, w, 0, 2, 2) == LN_OK && dw[0] == 0, "0 rows");
+  CHECK(ln_linear_forward(out, in, w, b, 2, 2, 2) == LN_OK && out[0] == 3, "2x2: %g", out[0]);
+}
+
+/* A tree is at most LN_MAXDEPTH modules deep, built top-down or bottom-up,
+ * and a Sequential inside two trees counts its deeper position. */
+static void test_depth_limit(void) {
+  ln_module *root = ln_sequential_new(), *tip = root;
+  size_t depth = 1;
+  for (int i = 0; i < 100000; i++) {
+    ln_module *s = ln_sequential_new();
+    int rc = ln_sequential_add(tip, s);
+    ln_module_release(s);
+    if (rc) break;
+    tip = s;
+    depth++;
+  }
+  CHECK(depth == LN_MAXDEPTH && strstr(ln_error(), "modules nest at most 64 deep"),
+        "top-down: %zu levels, %s", depth, ln_error());
+  CHECK(ln_module_height(root) == LN_MAXDEPTH && ln_module_level(tip) == LN_MAXDEPTH,
+        "height %zu level %zu", ln_module_height(root), ln_module_level(tip));
+  ln_module *relu = ln_relu_new();
+  CHECK(ln_sequential_add(tip, relu) == LN_ERR && relu->refs == 1, "a leaf past the limit");
+  /* Bottom-up: the same limit. */
+  ln_module *s = relu;
+  ln_module_retain(s);
+  for (depth = 1; depth < 100000; depth++) {
+    ln_module *up = ln_sequential_new();
+    int rc = ln_sequential_add(up, s);
+    ln_module_release(s);
+    s = up;
+    if (rc) break;
+  }
+  CHECK(depth == LN_MAXDEPTH, "bottom-up: %zu levels", depth);
+  ln_module_release(s);
+  /* A short Sequential that is also deep inside root: adding under it counts
+   * the deeper of its two positions. */
+  ln_module *both = ln_sequential_new(), *shallow = ln_sequential_new();
+  ln_module *parent_of_tip = tip->parent[0];
+  CHECK(ln_sequential_add(shallow, both) == LN_OK && ln_sequential_add(parent_of_tip, both) ==
+        LN_OK, "%s", ln_error());
+  CHECK(ln_module_level(both) == LN_MAXDEPTH, "level %zu", ln_module_level(both));
+  CHECK(ln_sequential_add(both, relu) == LN_ERR, "a leaf under the deep position");
+  ln_module_release(root);  /* both's deep position is gone with it */
+  CHECK(ln_module_level(both) == 2 && ln_sequential_add(both, relu) == LN_OK, "%s",
+        ln_error());
+  ln_module_release(both);
+  ln_module_release(shallow);
+  ln_module_release(relu);
+}
+
 int main(void) {
   ln_rng_seed(&rng, 7);
+  test_kernel_sizes();
+  test_depth_limit();
   test_relu_nan();
   test_linear();
   test_activations();

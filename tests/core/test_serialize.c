@@ -1,11 +1,17 @@
 /* test_serialize.c: ln_save/ln_load round trip of a Sequential with every
  * kind of layer (parameters, running statistics, configs, training flags,
  * evaluation outputs bit for bit), and each bad file: missing, empty,
- * truncated, corrupted, foreign, future version, trailing bytes, and a
- * failed save that must leave the earlier file intact. */
+ * truncated, corrupted, foreign, future version, trailing bytes, a header
+ * length near 2^64, files that are no regular file (/dev/zero, a FIFO, a
+ * directory), a 3 GB file that is no model (never read past its header),
+ * nesting at and past the one depth limit, and a failed save that must leave
+ * the earlier file intact. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -92,6 +98,18 @@ static void expect_bad(const char *what, const void *d, size_t n, const char *pa
   ln_module_release(m);
 }
 
+/* Files in dir whose name ends in ".tmp": what a save may leave behind. */
+static int count_tmp(void) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  for (struct dirent *e; d && (e = readdir(d));) {
+    size_t k = strlen(e->d_name);
+    n += k > 4 && !strcmp(e->d_name + k - 4, ".tmp");
+  }
+  if (d) closedir(d);
+  return n;
+}
+
 static void test_round_trip(void) {
   ln_rng rng;
   ln_rng_seed(&rng, 3);
@@ -105,9 +123,7 @@ static void test_round_trip(void) {
   ln_module_set_training(net, 0);
   net->child[2]->training = 1;  /* a mixed flag must survive too */
   CHECK(ln_save(path, net) == LN_OK, "%s", ln_error());
-  char tmp[300];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  CHECK(access(tmp, F_OK) != 0, "the temporary file was left behind");
+  CHECK(count_tmp() == 0, "a temporary file was left behind");
 
   ln_module *back = ln_load(path);
   CHECK(back != NULL, "%s", ln_error());
@@ -220,6 +236,112 @@ static void test_bad_records(void) {
   free(good);
 }
 
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Loads p expecting failure with `part`; returns the allocations it made. */
+static uint64_t refused(const char *p, const char *part) {
+  uint64_t before = ln_alloc_count();
+  ln_module *m = ln_load(p);
+  uint64_t made = ln_alloc_count() - before;
+  CHECK(m == NULL && has(ln_error(), part), "%s: '%s' lacks '%s'", p, ln_error(), part);
+  ln_module_release(m);
+  return made;
+}
+
+/* Nothing that is not a regular file is read: /dev/zero would never end, a
+ * FIFO would block in open, and a large foreign file stops at its header. */
+static void test_not_models(void) {
+  double t0 = now();
+  CHECK(refused("/dev/zero", "load: /dev/zero: cannot load: not a regular file") == 0,
+        "/dev/zero: allocated");
+  char p[300];
+  snprintf(p, sizeof p, "%s/fifo", dir);
+  CHECK(mkfifo(p, 0600) == 0, "mkfifo");
+  CHECK(refused(p, "not a regular file") == 0, "a FIFO: allocated");
+  unlink(p);
+  CHECK(refused(dir, "is a directory") == 0, "a directory: allocated");
+
+  /* 3 GB, sparse: reading it whole would take seconds and 3 GB. */
+  snprintf(p, sizeof p, "%s/big.bin", dir);
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  CHECK(fd >= 0 && write(fd, "GIF89a not a model", 18) == 18 &&
+        ftruncate(fd, (off_t)3 << 30) == 0, "making a 3 GB file");
+  close(fd);
+  CHECK(refused(p, "not a lunet model file (bad magic)") == 0, "3 GB foreign: allocated");
+  /* The same size behind a model's header that declares a small body. */
+  size_t n = 0;
+  unsigned char *good = read_bytes(path, &n);
+  fd = open(p, O_WRONLY);
+  CHECK(fd >= 0 && good && write(fd, good, n) == (ssize_t)n, "writing a header");
+  close(fd);
+  CHECK(refused(p, "bytes of trailing data (file corrupted)") == 0, "3 GB model: allocated");
+  unlink(p);
+  CHECK(now() - t0 < 5, "refusing took %.1f s", now() - t0);
+
+  /* A body length near 2^64: HEADER + body + 4 must not wrap in a check or
+   * in the message. */
+  unsigned char *d = malloc(n);
+  memcpy(d, good, n);
+  memset(d + 10, 0xff, 8);
+  expect_bad("2^64-1 body", d, n, "the header declares a body of 18446744073709551615 bytes");
+  for (int i = 0; i < 8; i++) d[10 + i] = (unsigned char)((UINT64_MAX - 18 + 1) >> (8 * i));
+  expect_bad("2^64-18 body", d, n, "declares a body of 18446744073709551598 bytes");
+  free(d);
+  free(good);
+}
+
+/* A file of `levels` Sequentials, each holding the next, around one ReLU. */
+static unsigned char *nested_file(size_t levels, size_t *len) {
+  static const unsigned char seq[] = {10, 'S', 'e', 'q', 'u', 'e', 'n', 't', 'i', 'a', 'l',
+                                      1, 1, 0, 0, 0, 0, 0, 0, 0};
+  static const unsigned char relu[] = {4, 'R', 'e', 'L', 'U', 1, 0, 0};
+  size_t body = levels * (sizeof seq + 2) + sizeof relu;
+  *len = 18 + body + 4;
+  unsigned char *d = malloc(*len), *p = d;
+  memcpy(p, "LUNET\0\1\0\0\0", 10);
+  for (int i = 0; i < 8; i++) p[10 + i] = (unsigned char)((uint64_t)body >> (8 * i));
+  p += 18;
+  for (size_t i = 0; i < levels; i++, p += sizeof seq) memcpy(p, seq, sizeof seq);
+  memcpy(p, relu, sizeof relu);
+  p += sizeof relu;
+  memset(p, 0, 2 * levels);  /* each Sequential's parameter and buffer counts */
+  fix_crc(d, *len);
+  return d;
+}
+
+/* Load reads exactly the depths add builds and save writes. */
+static void test_nesting(void) {
+  char p[300];
+  snprintf(p, sizeof p, "%s/deep.lnet", dir);
+  size_t n = 0;
+  unsigned char *d = nested_file(LN_MAXDEPTH - 1, &n);
+  write_bytes(p, d, n);
+  free(d);
+  ln_module *m = ln_load(p);
+  CHECK(m && ln_module_height(m) == LN_MAXDEPTH, "%s", m ? "wrong depth" : ln_error());
+  /* It saves back to the same bytes. */
+  unsigned char *a = read_bytes(p, &n);
+  CHECK(m && ln_save(p, m) == LN_OK, "%s", ln_error());
+  size_t n2 = 0;
+  unsigned char *b = read_bytes(p, &n2);
+  CHECK(a && b && n == n2 && !memcmp(a, b, n), "re-saved deep file differs");
+  free(a), free(b);
+  ln_module_release(m);
+  size_t levels[] = {LN_MAXDEPTH, LN_MAXDEPTH + 1, 100000};
+  for (int i = 0; i < 3; i++) {
+    d = nested_file(levels[i], &n);
+    write_bytes(p, d, n);
+    free(d);
+    char part[64];
+    snprintf(part, sizeof part, "modules nested more than %d deep", LN_MAXDEPTH);
+    refused(p, part);
+  }
+}
+
 static void test_failed_save(void) {
   size_t n0 = 0, n1 = 0;
   unsigned char *before = read_bytes(path, &n0);
@@ -268,6 +390,8 @@ int main(void) {
   test_round_trip();
   test_bad_files();
   test_bad_records();
+  test_not_models();
+  test_nesting();
   test_failed_save();
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

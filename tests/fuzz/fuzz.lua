@@ -274,7 +274,9 @@ local function names_caller(err, whos, shorts)
   local msg = err:gsub("^[^\n:]*:%d+: ", "")
   for _, p in ipairs(LUA_OWN) do if msg:match(p) then return true end end
   for _, w in ipairs(whos) do
-    if msg:sub(1, #w + 1) == w .. ":" or msg:sub(1, #w + 1) == w .. " " then return true end
+    local c = msg:sub(#w + 1, #w + 1)
+    -- "Type:method: ...", "Tensor +: ...", "Type.field: ..." (a field access)
+    if msg:sub(1, #w) == w and (c == ":" or c == " " or c == ".") then return true end
   end
   local name = msg:match("^bad argument #%d+ to '([^']*)'") or
                msg:match("^calling '([^']*)' on bad self")

@@ -106,7 +106,32 @@ describe("lunet.save and lunet.load", function()
       write(bad, c[1])
       assert.matches(c[2], load_error(bad), 1, true)
     end
-    assert.matches("lunet.load: " .. dir, load_error(dir), 1, true)
+    assert.matches("lunet.load: " .. dir .. ": cannot load: is a directory", load_error(dir),
+                   1, true)
+    -- a body length near 2^64 is reported as it is, not wrapped around
+    write(bad, good:sub(1, 10) .. string.rep("\255", 8) .. good:sub(19))
+    assert.matches("declares a body of 18446744073709551615 bytes", load_error(bad), 1, true)
+  end)
+
+  it("refuses at once what is not a regular file", function()
+    -- /dev/zero never ends: it was read until memory ran out
+    local t0 = os.clock()
+    assert.matches("lunet.load: /dev/zero: cannot load: not a regular file",
+                   load_error("/dev/zero"), 1, true)
+    local fifo = dir .. "/fifo"
+    assert(os.execute("mkfifo '" .. fifo .. "'"))
+    -- opening a FIFO for reading would wait for a writer
+    assert.matches("not a regular file", load_error(fifo), 1, true)
+    assert.is_true(os.clock() - t0 < 1)
+  end)
+
+  it("refuses an extra argument", function()
+    local ok, err = pcall(lunet.load, path, "rb")
+    assert.is_false(ok)
+    assert.matches("lunet.load: unexpected argument #2", err, 1, true)
+    ok, err = pcall(lunet.save, path, net, true)
+    assert.is_false(ok)
+    assert.matches("lunet.save: unexpected argument #3", err, 1, true)
   end)
 
   it("leaves the earlier file intact when a save fails", function()

@@ -104,7 +104,13 @@ describe("CrossEntropyLoss", function()
       {lunet.tensor{1, 2.5, 1}, "label at index 2 is 2.5, not a class number"},
       {lunet.tensor{1, 2}, "2 labels for 3 rows of input"},
       {lunet.tensor{{1, 2, 3}}, "labels must be a 1-D tensor"},
-      {{1, "x", 2}, "label at index 2"},
+      {{1, "x", 2}, 'CrossEntropyLoss:forward: label at index 2 is the string "x", not a '
+                    .. "class number"},
+      {{1, true, 2}, "label at index 2 is a boolean, not a class number"},
+      {{1, 2, {}}, "label at index 3 is a table, not a class number"},
+      {{1, 2, 0 / 0}, "label at index 3 is nan, not a class number"},
+      {{1, 2, 1 / 0}, "label inf at index 3 is out of range 1..4"},
+      {{1, 2}, "2 labels for 3 rows of input"},
       {"labels", "bad argument #3"},
     }
     for _, c in ipairs(cases) do
@@ -115,6 +121,25 @@ describe("CrossEntropyLoss", function()
     local ok, err = pcall(ce.backward, ce, lunet.zeros(3), lunet.tensor{1, 1, 1})
     assert.is_false(ok)
     assert.matches("CrossEntropyLoss:backward: input must be 2-D", err, 1, true)
+    -- a numeric string is a number, as luaL_checkinteger takes it
+    assert.equals(ce:forward(x, {1, 2, 3}), ce:forward(x, {"1", "2", "3"}))
+    ok, err = pcall(ce.forward, ce, x, {1, 2, 3}, "extra")
+    assert.is_false(ok)
+    assert.matches("CrossEntropyLoss:forward: unexpected argument #4", err, 1, true)
+  end)
+
+  it("says which loss is closed, and what was called", function()
+    local ce = lunet.CrossEntropyLoss()
+    getmetatable(ce).__close(ce)
+    local ok, err = pcall(ce.forward, ce, lunet.zeros(1, 2), {1})
+    assert.is_false(ok)
+    assert.matches("CrossEntropyLoss:forward: loss has been closed", err, 1, true)
+    local mse = lunet.MSELoss()
+    getmetatable(mse).__gc(mse)
+    ok, err = pcall(mse.backward, mse, lunet.zeros(1), lunet.zeros(1))
+    assert.is_false(ok)
+    assert.matches("MSELoss:backward: loss has been closed", err, 1, true)
+    assert.equals("MSELoss() (closed)", tostring(mse))
   end)
 end)
 
@@ -262,7 +287,31 @@ describe("optimizer fields and errors", function()
     mt.__gc(opt)
     local ok, err = pcall(opt.step, opt)
     assert.is_false(ok)
-    assert.matches("closed", err, 1, true)
+    assert.matches("SGD:step: optimizer has been closed", err, 1, true)
+    -- a field of a closed optimizer is an error, not nil
+    ok, err = pcall(function() return opt.lr end)
+    assert.is_false(ok)
+    assert.matches("SGD.lr: optimizer has been closed", err, 1, true)
+    ok, err = pcall(function() return opt.steps end)
+    assert.is_false(ok)
+    assert.matches("SGD.steps: optimizer has been closed", err, 1, true)
+    ok, err = pcall(function() opt.lr = 1 end)
+    assert.is_false(ok)
+    assert.matches("SGD.lr: optimizer has been closed", err, 1, true)
+    assert.equals("optimizer (closed)", tostring(opt))
+    assert.is_function(opt.zero_grad)  -- methods are still found, and say it is closed
+    ok, err = pcall(opt.zero_grad, opt)
+    assert.matches("SGD:zero_grad: optimizer has been closed", err, 1, true)
+  end)
+
+  it("refuses an extra argument", function()
+    local ok, err = pcall(lunet.optim.SGD, one(), {lr = 0.1}, "extra")
+    assert.is_false(ok)
+    assert.matches("lunet.optim.SGD: unexpected argument #3", err, 1, true)
+    local opt = lunet.optim.Adam(one())
+    ok, err = pcall(opt.step, opt, 1)
+    assert.is_false(ok)
+    assert.matches("Adam:step: unexpected argument #2", err, 1, true)
   end)
 end)
 

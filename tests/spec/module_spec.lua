@@ -298,14 +298,22 @@ describe("closing", function()
     do
       local c <close> = m
     end
-    errors_with(function() m:forward(lunet.ones(1, 2)) end, "module has been closed")
-    errors_with(function() return m.weight end, "module has been closed")
-    assert.are.equal("Module (closed)", tostring(m))
+    -- each error names the type and what was called
+    errors_with(function() m:forward(lunet.ones(1, 2)) end,
+                "Linear:forward: module has been closed")
+    errors_with(function() m:parameters() end, "Linear:parameters: module has been closed")
+    errors_with(function() return m.weight end, "Linear.weight: module has been closed")
+    errors_with(function() m.weight = 1 end, "Linear.weight: module has been closed")
+    assert.are.equal("Linear (closed)", tostring(m))
     getmetatable(m).__close(m)  -- idempotent
     getmetatable(m).__gc(m)
     errors_with(function() lunet.Sequential{ m } end, "element 1 is not a module (got a closed")
     errors_with(function() lunet.Sequential(lunet.ReLU(), m) end,
-                "bad argument #2 to 'Sequential' (module has been closed)")
+                "bad argument #2 to 'Sequential' (Linear module has been closed)")
+    errors_with(function() lunet.Sequential():add(m) end, "(Linear module has been closed)")
+    local p = os.tmpname()
+    errors_with(function() lunet.save(p, m) end, "(Linear module has been closed)")
+    os.remove(p)
   end)
 
   it("children outlive their userdata; garbage collection frees cleanly", function()
@@ -360,5 +368,80 @@ describe("backward{input_grad = false}", function()
     errors_with(function() lin:backward(x, x, {input_grad = 0}) end,
       "option 'input_grad' must be a boolean")
     errors_with(function() lin:backward(x, x, 5) end, "table expected")
+  end)
+end)
+
+describe("deep module trees", function()
+  -- The deepest tree add accepts: a chain of Sequentials (well below 1000).
+  local function deepest()
+    local root = lunet.Sequential()
+    local tip, depth = root, 1
+    while depth < 1000 do
+      local inner = lunet.Sequential()
+      if not pcall(tip.add, tip, inner) then break end
+      tip, depth = inner, depth + 1
+    end
+    assert(depth < 1000, "no nesting limit below 1000 levels")
+    return root, tip, depth
+  end
+
+  it("refuses to nest deeper than one limit, with a clear message, either way up", function()
+    local root, tip, depth = deepest()
+    assert.is_true(depth >= 16)
+    local ok, err = pcall(tip.add, tip, lunet.ReLU())
+    assert.is_false(ok)
+    assert.matches("Sequential:add: modules nest at most " .. depth .. " deep; adding this "
+                   .. "ReLU would make a tree " .. depth + 1 .. " deep", err, 1, true)
+    -- bottom up, 100,000 levels asked for: the same limit, an error, no stack overflow
+    local s = lunet.ReLU()
+    local levels = 1
+    for _ = 1, 100000 do
+      local ok2, err2 = pcall(lunet.Sequential, {s})
+      if not ok2 then
+        assert.matches("lunet.Sequential: modules nest at most " .. depth .. " deep", err2,
+                       1, true)
+        break
+      end
+      s, levels = err2, levels + 1
+    end
+    assert.equals(depth, levels)
+    -- a deep tree cannot be hung under another one either
+    local top = lunet.Sequential{lunet.Sequential()}
+    ok, err = pcall(top.modules[1].add, top.modules[1], root)
+    assert.is_false(ok)
+    assert.matches("would make a tree " .. depth + 2 .. " deep", err, 1, true)
+  end)
+
+  it("walks the deepest tree: tostring, parameters, zero_grad, train, forward", function()
+    local root, tip, depth = deepest()
+    root:evaluate()
+    assert.is_false(tip.training)
+    root:train()
+    assert.is_true(tip.training)
+    root:zero_grad()
+    assert.equals(0, #root:parameters())
+    assert.same({2, 3}, root:forward(lunet.ones(2, 3)):size())
+    -- every level printed whole, indented two more spaces per level
+    local lines = {}
+    for line in (tostring(root) .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = line end
+    assert.equals(2 * depth - 1, #lines)
+    assert.equals("Sequential(", lines[1])
+    for level = 1, depth - 2 do
+      assert.equals(string.rep(" ", 2 * level) .. "(1): Sequential(", lines[level + 1])
+    end
+    assert.equals(string.rep(" ", 2 * (depth - 1)) .. "(1): Sequential()", lines[depth])
+    assert.equals(")", lines[#lines])
+  end)
+
+  it("saves and loads the deepest tree: what save writes, load reads", function()
+    local root, _, depth = deepest()
+    local p = os.tmpname()
+    lunet.save(p, root)
+    local back = lunet.load(p)
+    os.remove(p)
+    assert.equals(tostring(root), tostring(back))
+    local n, m = 1, back
+    while #m.modules > 0 do n, m = n + 1, m.modules[1] end
+    assert.equals(depth, n)
   end)
 end)
