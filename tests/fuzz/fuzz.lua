@@ -274,6 +274,10 @@ local function names_caller(err, whos, shorts)
   local msg = err:gsub("^[^\n:]*:%d+: ", "")
   for _, p in ipairs(LUA_OWN) do if msg:match(p) then return true end end
   for _, w in ipairs(whos) do
+    if w:sub(1, 2) == "*:" then
+      local kind, rest = msg:match("^([%a_][%w_]*)(:.*)$")
+      if kind and rest:sub(1, #w) == w:sub(2) .. ":" then return true end
+    end
     local c = msg:sub(#w + 1, #w + 1)
     -- "Type:method: ...", "Tensor +: ...", "Type.field: ..." (a field access)
     if msg:sub(1, #w) == w and (c == ":" or c == " " or c == ".") then return true end
@@ -386,6 +390,9 @@ local function method_call()
   local args = args_for(docs and pick(docs))
   local whos = {class.short .. ":" .. name}
   if i and info[i] then table.insert(whos, 1, info[i].kind .. ":" .. name) end
+  -- a closed receiver's kind is unknown here, but its message names it
+  -- ("MSELoss:forward: loss has been closed"): any Kind:method will do
+  whos[#whos + 1] = "*:" .. name
   if own then
     call(("return %s:%s(%s)"):format(recv, name, args), whos, {name})
   else

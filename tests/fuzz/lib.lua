@@ -146,7 +146,7 @@ local function check_tensor(t)
   if not ok2 then return "t:size() failed: " .. tostring(size) end
   local ok3, n = pcall(t.numel, t)
   if not ok3 then return "t:numel() failed: " .. tostring(n) end
-  if type(d) ~= "number" or d < 1 or d > 4 then return "dim() is " .. tostring(d) end
+  if type(d) ~= "number" or d < 1 or d > 8 then return "dim() is " .. tostring(d) end
   if type(size) ~= "table" or #size ~= d then
     return "size() has " .. (type(size) == "table" and #size or "no") .. " sizes for dim " .. d
   end
