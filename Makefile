@@ -31,6 +31,14 @@ $(B)/config.mk: tools/deps.sh
 	@mv $@.tmp $@
 include $(B)/config.mk
 
+# Elementwise loops select between float results and round (floor, ceil);
+# GCC if-converts and so vectorizes them only when float operations may not
+# trap (lunet never reads the floating-point exception flags).
+$(B)/core/vmath.o $(B)/core/tensor_math.o $(B)/core/tensor_ew.o $(B)/core/tensor.o: \
+  CFLAGS += -fno-trapping-math
+# Its polynomials contract into FMAs where the target has them.
+$(B)/core/vmath.o: CFLAGS += -ffp-contract=fast
+
 $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
