@@ -203,8 +203,9 @@ int ln_tensor_masked_fill(ln_tensor *out, const ln_tensor *a, const ln_tensor *m
 
 /* Unary elementwise math (tensor_math.c). round is half to even; sign of
  * NaN is 0; isnan and isinf give 1 or 0; clamp keeps NaN and takes its
- * bounds lo, hi (+-inf for none); tanh, sigmoid and relu are the layers'
- * kernels. */
+ * bounds lo, hi (+-inf for none; hi wins when lo > hi, as torch.clamp);
+ * exp, log, log1p, sin, cos, tanh and sigmoid are vmath.h's vectorized
+ * kernels, relu the layer's. */
 typedef enum {
   LN_U_ABS, LN_U_NEG, LN_U_EXP, LN_U_LOG, LN_U_LOG1P, LN_U_SQRT, LN_U_RSQRT, LN_U_SIGN,
   LN_U_FLOOR, LN_U_CEIL, LN_U_ROUND, LN_U_SIN, LN_U_COS, LN_U_TANH, LN_U_SIGMOID, LN_U_RELU,

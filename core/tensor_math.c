@@ -47,8 +47,10 @@ static void unary_run(ln_unop op, float *o, const float *a, size_t n, float lo, 
   case LN_U_RELU: ln_relu_forward(o, a, n); break;
   case LN_U_ISNAN: RUN1((float)(x != x)); break;
   case LN_U_ISINF: RUN1((float)(fabsf(x) == INFINITY)); break;
-  /* NaN stays NaN, as torch.clamp; a missing bound is +-inf. */
-  case LN_U_CLAMP: RUN1(x < lo ? lo : x > hi ? hi : x); break;
+  /* min(max(x, lo), hi), so hi wins when lo > hi (as torch.clamp), each
+   * written as one max/min instruction's select: NaN stays NaN. A missing
+   * bound is +-inf. */
+  case LN_U_CLAMP: RUN1(hi < (lo > x ? lo : x) ? hi : (lo > x ? lo : x)); break;
   }
 }
 
