@@ -63,10 +63,18 @@ $(VIEWER_OBJ): LAYER_CFLAGS = $(VIEWER_CFLAGS)
 $(BIND_OBJ): LAYER_CFLAGS = $(BIND_CFLAGS)
 $(EXE_OBJ): LAYER_CFLAGS = $(EXE_CFLAGS)
 
+# Elementwise loops select between float results and round (floor, ceil);
+# GCC if-converts and so vectorizes them only when float operations may not
+# trap (lunet never reads the floating-point exception flags).
+$(B)/core/vmath.o $(B)/core/tensor_math.o $(B)/core/tensor_ew.o $(B)/core/tensor.o: \
+  KERNEL_CFLAGS = -fno-trapping-math
+# Its polynomials contract into FMAs where the target has them.
+$(B)/core/vmath.o: KERNEL_CFLAGS += -ffp-contract=fast
+
 # Header dependencies come from -MMD (the .d files included above).
 $(B)/%.o: %.c $(B)/config.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LAYER_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(LAYER_CFLAGS) $(KERNEL_CFLAGS) -c $< -o $@
 
 # -z nodelete: lua_close must not unmap the module while a viewer thread may
 # still be finishing, and leak checkers then see its memory as its own.

@@ -2,8 +2,9 @@
 #include "activation.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <string.h>
+
+#include "vmath.h"
 
 /* Written so that NaN passes through (forward and backward), as in PyTorch:
  * a diverged network then shows NaN, not "dead" zeros. */
@@ -16,75 +17,12 @@ void ln_relu_backward(float *dinp, const float *inp, const float *dout, size_t n
 }
 
 /* glibc's tanhf/expf are scalar calls that GCC cannot vectorize (8x slower
- * than ReLU in training), so the kernels below are plain branch-free loops
- * that GCC vectorizes at -O3 (ternaries become blends). The scalar libm
- * versions stay as the reference tests/core/test_activation.c compares
- * against. Worst errors over its dense sweeps: tanh 1.4 ulp, sigmoid 2.3 ulp
- * (glibc's tanhf: 2.0 ulp). */
-
-/* Float bits <-> float; memcpy is how C99 does it without aliasing UB, and
- * GCC turns it into a plain register move, even in vectorized loops. */
-static inline float bits_float(int32_t b) {
-  float f;
-  memcpy(&f, &b, sizeof f);
-  return f;
-}
-
-/* e^t for t <= 0 (NaN gives e^-104: callers select NaN back in). The Cephes
- * expf scheme: t = k ln2 + r with |r| <= ln2/2 (ln2 split in two so k ln2 is
- * exact), a degree-7 polynomial for e^r, then times 2^k. Results below 2^-126
- * need k down to -150, past what one float's exponent field can hold, so 2^k
- * is applied in two halves: p 2^k1 is exact and only the last product rounds
- * into the subnormals. */
-static inline float expneg(float t) {
-  const float magic = 12582912.0f; /* 1.5 2^23: adding it rounds to an integer */
-  /* e^-104 is below half the least subnormal; NaN goes there too, so the
-   * float-to-int conversion below is always defined. */
-  t = t >= -104.0f ? t : -104.0f;
-  float kf = (t * 1.44269504f + magic) - magic;
-  float r = t - kf * 0.693359375f - kf * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * (r * r) + r + 1.0f;
-  int32_t k = (int32_t)kf, k1 = k / 2, k2 = k - k1; /* both in [-75, 0] */
-  return p * bits_float((k1 + 127) << 23) * bits_float((k2 + 127) << 23);
-}
-
-/* tanh(a), a = |x|. Below atanh(1/2) an odd polynomial x + x^3 P(x^2)
- * (least-squares fit, relative error 4e-9): the x^3 part is under a tenth of
- * the result, so rounding in P barely shows. Above it 1 - 2/(e^2a + 1): the
- * result is in [1/2, 1) and the subtracted part at most 1/2, so no digits
- * cancel. Both branches are computed and one selected, as SIMD lanes must. */
-static inline float fast_tanh(float x) {
-  float a = fabsf(x), a2 = a * a;
-  float p = -0.00627783407f;
-  p = p * a2 + 0.0210737269f;
-  p = p * a2 + -0.0538526513f;
-  p = p * a2 + 0.133325875f;
-  p = p * a2 + -0.333333164f;
-  float small = a + a * a2 * p;
-  float e = expneg(-2.0f * (a < 10.0f ? a : 10.0f)); /* tanh(10) rounds to 1 */
-  float large = 1.0f - 2.0f * e / (1.0f + e);
-  float y = a < 0.549306144f ? small : large;
-  y = copysignf(y, x); /* odd by construction; keeps -0 */
-  return x != x ? x : y;
-}
-
-/* 1/(1 + e^-x) without overflow: with e = e^-|x| in (0, 1], it is 1/(1 + e)
- * for x >= 0 and e/(1 + e) for x < 0, which keeps full relative accuracy for
- * the tiny outputs of very negative x (where 1 - sigmoid(-x) would not). */
-static inline float fast_sigmoid(float x) {
-  float e = expneg(-fabsf(x));
-  float y = (x < 0 ? e : 1.0f) / (1.0f + e);
-  return x != x ? x : y;
-}
+ * than ReLU in training): tanh and sigmoid are vmath.c's vectorized
+ * kernels, the libm loops below the reference tests/core/test_activation.c
+ * compares them against. */
 
 void ln_tanh_forward(float *out, const float *inp, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = fast_tanh(inp[i]);
+  ln_vtanh(out, inp, n);
 }
 
 void ln_tanh_forward_ref(float *out, const float *inp, size_t n) {
@@ -96,7 +34,7 @@ void ln_tanh_backward(float *dinp, const float *out, const float *dout, size_t n
 }
 
 void ln_sigmoid_forward(float *out, const float *inp, size_t n) {
-  for (size_t i = 0; i < n; i++) out[i] = fast_sigmoid(inp[i]);
+  ln_vsigmoid(out, inp, n);
 }
 
 void ln_sigmoid_forward_ref(float *out, const float *inp, size_t n) {

@@ -144,8 +144,23 @@ typedef struct ln_iter {
 /* Fails (naming "iterate") when a tensor does not broadcast to the shape. */
 int ln_iter_init(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
                  const size_t *size);
+/* As ln_iter_init, for walks whose result does not depend on the order
+ * (elementwise, no written operand overlapping a read one): dimensions are
+ * first sorted by stride, operand 0's first (PyTorch's TensorIterator
+ * order), so that a transposed or permuted tensor is walked in memory order
+ * and merged into long runs. */
+int ln_iter_init_any(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
+                     const size_t *size);
 /* Moves to the next run; 0 after the last one. */
 int ln_iter_next(ln_iter *it);
+/* Gives out the shape (ndim, size) as ln_tensor_resize does, but laid out
+ * in the order of the inputs' strides (in[0..nin), broadcast to the shape),
+ * as PyTorch's elementwise results are: the result of an operation on a
+ * transposed tensor is transposed too, so that every operand is walked in
+ * memory order. Row-major (contiguous) when the inputs are, or give no
+ * order. */
+int ln_tensor_resize_layout(ln_tensor *out, int nin, const ln_tensor *const *in, int ndim,
+                            const size_t *size);
 /* Whether a and b share storage in a way that writing one while reading
  * the other elementwise could read an element already written: same
  * storage and not the very same layout. */
@@ -168,8 +183,10 @@ typedef enum {
 const char *ln_binop_name(ln_binop op);
 /* out = a op b with NumPy broadcasting. When out is a or b (the same
  * header) and has the broadcast shape, it is written in place through its
- * strides (the `_` forms); otherwise it is resized to a contiguous tensor of
- * that shape. Inputs overlapping out in another layout are copied first. */
+ * strides (the `_` forms); otherwise it is resized to that shape by
+ * ln_tensor_resize_layout (contiguous unless the inputs are laid out in
+ * another order, transposed for instance). Inputs overlapping out in
+ * another layout are copied first. */
 int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op);
 /* out = a op s, or s op a when scalar_first; out may be a (in place). */
 int ln_tensor_scalar(ln_tensor *out, const ln_tensor *a, double s, ln_binop op,
@@ -186,8 +203,9 @@ int ln_tensor_masked_fill(ln_tensor *out, const ln_tensor *a, const ln_tensor *m
 
 /* Unary elementwise math (tensor_math.c). round is half to even; sign of
  * NaN is 0; isnan and isinf give 1 or 0; clamp keeps NaN and takes its
- * bounds lo, hi (+-inf for none); tanh, sigmoid and relu are the layers'
- * kernels. */
+ * bounds lo, hi (+-inf for none; hi wins when lo > hi, as torch.clamp);
+ * exp, log, log1p, sin, cos, tanh and sigmoid are vmath.h's vectorized
+ * kernels, relu the layer's. */
 typedef enum {
   LN_U_ABS, LN_U_NEG, LN_U_EXP, LN_U_LOG, LN_U_LOG1P, LN_U_SQRT, LN_U_RSQRT, LN_U_SIGN,
   LN_U_FLOOR, LN_U_CEIL, LN_U_ROUND, LN_U_SIN, LN_U_COS, LN_U_TANH, LN_U_SIGMOID, LN_U_RELU,
@@ -195,7 +213,8 @@ typedef enum {
 } ln_unop;
 const char *ln_unop_name(ln_unop op);
 /* out = op(a); out may be a (in place through its strides), otherwise it
- * is resized to a contiguous tensor of a's shape. */
+ * is resized to a's shape by ln_tensor_resize_layout (laid out as a is when
+ * a is a transposed or permuted tensor). */
 int ln_tensor_unary(ln_tensor *out, const ln_tensor *a, ln_unop op, double lo, double hi);
 /* out (count) = a's elements where mask (broadcast with a) is nonzero, in
  * row-major order; when none is, count is 0 and out is left as it was. */

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmath.h"
+
 /* One run o[i so] = EXPR(x = a[i sa], y = b[i sb]), i < n, with the common
  * stride patterns written out so that GCC vectorizes them: all contiguous,
  * and a number (stride 0) on either side. */
@@ -39,7 +41,8 @@ static void run_binop(ln_binop op, float *o, ptrdiff_t so, const float *a, ptrdi
   case LN_MUL: RUN2(x * y); break;
   case LN_DIV: RUN2(x / y); break;
   case LN_POW:
-    if (sb == 0 && *b == 2.0f) RUN2(((void)y, x * x));  /* the common square, exact */
+    /* A number exponent: vmath's direct forms (x * x, sqrt, ...). */
+    if (so == 1 && sa == 1 && sb == 0) ln_vpow_scalar(o, a, *b, n);
     else RUN2(powf(x, y));
     break;
   case LN_MAXIMUM: RUN2(fmax_nan(x, y)); break;
@@ -74,7 +77,8 @@ static int keep(ln_tensor *k, const ln_tensor *out) {
 }
 
 /* Gets out ready for a result of shape (nd, size): written in place when it
- * is one of the inputs (in, n of them) and has that shape, else resized. */
+ * is one of the inputs (in, n of them) and has that shape, else resized,
+ * laid out as the inputs are. */
 static int prepare_out(ln_tensor *out, const ln_tensor *const *in, int n, int nd,
                        const size_t *size) {
   ln_tensor want = LN_TENSOR_EMPTY;
@@ -82,7 +86,7 @@ static int prepare_out(ln_tensor *out, const ln_tensor *const *in, int n, int nd
   memcpy(want.size, size, (size_t)nd * sizeof *size);
   for (int i = 0; i < n; i++)
     if (out == in[i] && ln_same_shape(out, &want)) return LN_OK;
-  return ln_tensor_resize(out, nd, size);
+  return ln_tensor_resize_layout(out, n, in, nd, size);
 }
 
 int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op) {
@@ -98,7 +102,8 @@ int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_b
   if (rc == LN_OK) rc = keep(&ka, out);
   if (rc == LN_OK) rc = keep(&kb, out);
   ln_iter it;
-  if (rc == LN_OK) rc = ln_iter_init(&it, 3, (const ln_tensor *[]){out, &ka, &kb}, nd, shape);
+  if (rc == LN_OK)
+    rc = ln_iter_init_any(&it, 3, (const ln_tensor *[]){out, &ka, &kb}, nd, shape);
   if (rc == LN_OK) {
     do run_binop(op, it.p[0], it.s[0], it.p[1], it.s[1], it.p[2], it.s[2], it.n);
     while (ln_iter_next(&it));
@@ -135,6 +140,28 @@ static int shape3(const char *who, const ln_tensor *a, const ln_tensor *b, const
   return c ? ln_broadcast_shape(who, *nd, shape, c->ndim, c->size, nd, shape) : LN_OK;
 }
 
+/* One run of where, o[i] = c[i] != 0 ? a[i] : b[i] through the strides,
+ * with the contiguous case and masked_fill's (a a number) written out so
+ * that GCC vectorizes them. */
+static void where_run(float *o, ptrdiff_t so, const float *c, ptrdiff_t sc, const float *a,
+                      ptrdiff_t sa, const float *b, ptrdiff_t sb, size_t n) {
+  if (so == 1 && sc == 1 && sb == 1 && (sa == 1 || sa == 0)) {
+    if (sa == 0) {
+      const float v = *a;
+#pragma omp simd
+      for (size_t i = 0; i < n; i++) o[i] = c[i] != 0 ? v : b[i];
+    } else {
+#pragma omp simd
+      for (size_t i = 0; i < n; i++) o[i] = c[i] != 0 ? a[i] : b[i];
+    }
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ptrdiff_t j = (ptrdiff_t)i;
+    o[j * so] = c[j * sc] != 0 ? a[j * sa] : b[j * sb];
+  }
+}
+
 int ln_tensor_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a,
                     const ln_tensor *b) {
   int nd;
@@ -147,14 +174,9 @@ int ln_tensor_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a,
   for (int i = 0; i < 3 && rc == LN_OK; i++) rc = keep(&k[i], out);
   ln_iter it;
   if (rc == LN_OK)
-    rc = ln_iter_init(&it, 4, (const ln_tensor *[]){out, &k[0], &k[1], &k[2]}, nd, shape);
+    rc = ln_iter_init_any(&it, 4, (const ln_tensor *[]){out, &k[0], &k[1], &k[2]}, nd, shape);
   if (rc == LN_OK) {
-    do
-      for (size_t i = 0; i < it.n; i++) {
-        ptrdiff_t j = (ptrdiff_t)i;
-        it.p[0][j * it.s[0]] = it.p[1][j * it.s[1]] != 0 ? it.p[2][j * it.s[2]]
-                                                         : it.p[3][j * it.s[3]];
-      }
+    do where_run(it.p[0], it.s[0], it.p[1], it.s[1], it.p[2], it.s[2], it.p[3], it.s[3], it.n);
     while (ln_iter_next(&it));
   }
   for (int i = 0; i < 3; i++) ln_tensor_free(&k[i]);

@@ -33,9 +33,10 @@ int ln_broadcast_shape(const char *who, int na, const size_t *a, int nb, const s
   return LN_OK;
 }
 
-int ln_iter_init(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
-                 const size_t *size) {
-  ptrdiff_t st[LN_ITER_MAXOP][LN_MAXDIM];
+/* st[k][d] = tensor k's stride along dimension d of the (ndim, size) loop
+ * it broadcasts to: 0 where it repeats. */
+static int loop_strides(int nop, const ln_tensor *const *t, int ndim, const size_t *size,
+                        ptrdiff_t st[][LN_MAXDIM]) {
   for (int k = 0; k < nop; k++) {
     int lead = ndim - t[k]->ndim;
     if (lead < 0) return ln_fail("iterate: a %d-D tensor in a %d-D loop", t[k]->ndim, ndim);
@@ -49,14 +50,49 @@ int ln_iter_init(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
                        ln_shape_str(t[k], a, sizeof a), shape_str(ndim, size, b, sizeof b));
       }
     }
-    it->p[k] = ln_data(t[k]);
   }
-  /* Keep dimensions of size > 1, merging each into the one before it when
-   * every operand steps over it as one longer dimension. */
+  return LN_OK;
+}
+
+/* The dimensions of size > 1 (m of them) into dims, outermost first: in
+ * row-major order, or, when by_stride, sorted so that strides shrink
+ * inwards, as PyTorch's TensorIterator does: operand 0 decides, a later one
+ * where it has equal or zero (broadcast) strides, and dimensions that no
+ * operand orders keep their row-major order. */
+static int order_dims(int nop, ptrdiff_t st[][LN_MAXDIM], int ndim, const size_t *size,
+                      int by_stride, int *dims) {
   int m = 0;
-  for (int d = 0; d < ndim; d++) {
-    if (size[d] == 1) continue;
-    int merge = m > 0;
+  for (int d = 0; d < ndim; d++)
+    if (size[d] > 1) dims[m++] = d;
+  if (!by_stride) return m;
+  for (int i = 1; i < m; i++)  /* insertion sort: stable, at most 8 dimensions */
+    for (int j = i; j > 0; j--) {
+      int outer = dims[j - 1], inner = dims[j], swap = 0;
+      for (int k = 0; k < nop; k++) {
+        ptrdiff_t so = st[k][outer], si = st[k][inner];
+        if (so == 0 || si == 0 || so == si) continue;
+        swap = so < si;
+        break;
+      }
+      if (!swap) break;
+      dims[j - 1] = inner;
+      dims[j] = outer;
+    }
+  return m;
+}
+
+static int iter_init(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
+                     const size_t *size, int any_order) {
+  ptrdiff_t st[LN_ITER_MAXOP][LN_MAXDIM];
+  int dims[LN_MAXDIM];
+  if (loop_strides(nop, t, ndim, size, st)) return LN_ERR;
+  for (int k = 0; k < nop; k++) it->p[k] = ln_data(t[k]);
+  int nd = order_dims(nop, st, ndim, size, any_order, dims);
+  /* Merge each dimension into the one before it when every operand steps
+   * over the two as one longer dimension. */
+  int m = 0;
+  for (int i = 0; i < nd; i++) {
+    int d = dims[i], merge = m > 0;
     for (int k = 0; k < nop && merge; k++)
       merge = it->stride[k][m - 1] == st[k][d] * (ptrdiff_t)size[d];
     if (merge) {
@@ -78,6 +114,46 @@ int ln_iter_init(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
   memset(it->idx, 0, sizeof it->idx);
   it->n = it->size[m - 1];
   for (int k = 0; k < nop; k++) it->s[k] = it->stride[k][m - 1];
+  return LN_OK;
+}
+
+int ln_iter_init(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
+                 const size_t *size) {
+  return iter_init(it, nop, t, ndim, size, 0);
+}
+
+int ln_iter_init_any(ln_iter *it, int nop, const ln_tensor *const *t, int ndim,
+                     const size_t *size) {
+  return iter_init(it, nop, t, ndim, size, 1);
+}
+
+int ln_tensor_resize_layout(ln_tensor *out, int nin, const ln_tensor *const *in, int ndim,
+                            const size_t *size) {
+  ptrdiff_t st[LN_ITER_MAXOP][LN_MAXDIM], want[LN_MAXDIM] = {0};
+  int dims[LN_MAXDIM];
+  if (ln_check_shape("tensor", ndim, size) || loop_strides(nin, in, ndim, size, st))
+    return LN_ERR;
+  int m = order_dims(nin, st, ndim, size, 1, dims), row_major = 1;
+  for (int i = 1; i < m; i++) row_major &= dims[i - 1] < dims[i];
+  if (row_major) return ln_tensor_resize(out, ndim, size);
+  /* Dense strides in that order; a dimension of size 1 takes stride 1. */
+  ptrdiff_t s = 1;
+  for (int i = m - 1; i >= 0; i--) {
+    want[dims[i]] = s;
+    s *= (ptrdiff_t)size[dims[i]];
+  }
+  for (int d = 0; d < ndim; d++) want[d] += size[d] == 1;
+  int same = out->st && out->ndim == ndim && out->st->cap - out->off >= (size_t)s;
+  for (int d = 0; d < ndim && same; d++)
+    same = out->size[d] == size[d] && out->stride[d] == want[d];
+  if (same) return LN_OK;
+  size_t n = (size_t)s;
+  if (ln_tensor_resize(out, 1, &n)) return LN_ERR;
+  out->ndim = ndim;
+  for (int d = 0; d < LN_MAXDIM; d++) {
+    out->size[d] = d < ndim ? size[d] : 0;
+    out->stride[d] = want[d];
+  }
   return LN_OK;
 }
 

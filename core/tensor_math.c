@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "vmath.h"
 
 static const char *const unop_names[] = {
   "abs", "neg", "exp", "log", "log1p", "sqrt", "rsqrt", "sign", "floor", "ceil", "round",
@@ -15,33 +16,41 @@ static const char *const unop_names[] = {
 
 const char *ln_unop_name(ln_unop op) { return unop_names[op]; }
 
-#define RUN1(EXPR) \
-  do { for (size_t i = 0; i < n; i++) { float x = a[i]; o[i] = (EXPR); } } while (0)
+#define RUN1(EXPR)                                                     \
+  do {                                                                 \
+    _Pragma("omp simd") for (size_t i = 0; i < n; i++) {               \
+      float x = a[i];                                                  \
+      o[i] = (EXPR);                                                   \
+    }                                                                  \
+  } while (0)
 
 /* sign(NaN) is 0 in PyTorch's float sign: (x > 0) - (x < 0). */
 static void unary_run(ln_unop op, float *o, const float *a, size_t n, float lo, float hi) {
   switch (op) {
   case LN_U_ABS: RUN1(fabsf(x)); break;
   case LN_U_NEG: RUN1(-x); break;
-  case LN_U_EXP: RUN1(expf(x)); break;
-  case LN_U_LOG: RUN1(logf(x)); break;
-  case LN_U_LOG1P: RUN1(log1pf(x)); break;
+  /* vmath.c's vectorized kernels (libm's are scalar calls). */
+  case LN_U_EXP: ln_vexp(o, a, n); break;
+  case LN_U_LOG: ln_vlog(o, a, n); break;
+  case LN_U_LOG1P: ln_vlog1p(o, a, n); break;
   case LN_U_SQRT: RUN1(sqrtf(x)); break;
   case LN_U_RSQRT: RUN1(1.0f / sqrtf(x)); break;
   case LN_U_SIGN: RUN1((float)((x > 0) - (x < 0))); break;
   case LN_U_FLOOR: RUN1(floorf(x)); break;
   case LN_U_CEIL: RUN1(ceilf(x)); break;
   case LN_U_ROUND: RUN1(rintf(x)); break;  /* half to even, as torch.round */
-  case LN_U_SIN: RUN1(sinf(x)); break;
-  case LN_U_COS: RUN1(cosf(x)); break;
+  case LN_U_SIN: ln_vsin(o, a, n); break;
+  case LN_U_COS: ln_vcos(o, a, n); break;
   /* The layers' vectorized kernels: one definition of tanh, sigmoid and relu. */
   case LN_U_TANH: ln_tanh_forward(o, a, n); break;
   case LN_U_SIGMOID: ln_sigmoid_forward(o, a, n); break;
   case LN_U_RELU: ln_relu_forward(o, a, n); break;
   case LN_U_ISNAN: RUN1((float)(x != x)); break;
   case LN_U_ISINF: RUN1((float)(fabsf(x) == INFINITY)); break;
-  /* NaN stays NaN, as torch.clamp; a missing bound is +-inf. */
-  case LN_U_CLAMP: RUN1(x < lo ? lo : x > hi ? hi : x); break;
+  /* min(max(x, lo), hi), so hi wins when lo > hi (as torch.clamp), each
+   * written as one max/min instruction's select: NaN stays NaN. A missing
+   * bound is +-inf. */
+  case LN_U_CLAMP: RUN1(hi < (lo > x ? lo : x) ? hi : (lo > x ? lo : x)); break;
   }
 }
 
@@ -52,11 +61,12 @@ static void unary_run(ln_unop op, float *o, const float *a, size_t n, float lo, 
 int ln_tensor_unary(ln_tensor *out, const ln_tensor *a, ln_unop op, double lo, double hi) {
   ln_tensor ka = LN_TENSOR_EMPTY;
   ln_tensor_share(&ka, a);
-  int rc = out == a ? LN_OK : ln_tensor_resize(out, ka.ndim, ka.size);
+  int rc = out == a ? LN_OK
+           : ln_tensor_resize_layout(out, 1, (const ln_tensor *[]){&ka}, ka.ndim, ka.size);
   if (rc == LN_OK && ln_tensor_overlap(out, &ka)) rc = ln_tensor_clone(&ka, &ka);
   ln_iter it;
   if (rc == LN_OK)
-    rc = ln_iter_init(&it, 2, (const ln_tensor *[]){out, &ka}, ka.ndim, ka.size);
+    rc = ln_iter_init_any(&it, 2, (const ln_tensor *[]){out, &ka}, ka.ndim, ka.size);
   if (rc == LN_OK) {
     float flo = (float)lo, fhi = (float)hi, buf[CHUNK];
     do {

@@ -26,6 +26,16 @@ static int check_passed, check_failed;
     CHECK(d_ <= (tol) * s_, "got %.9g want %.9g (diff %.3g)", g_, w_, d_); \
   } while (0)
 
+/* Spacing of floats at |y| (y rounded to float first): the ulp float
+ * errors are counted in; subnormals all have 2^-149. */
+static inline double ulp_of(double y) {
+  y = fabs((double)(float)y);
+  if (y < 0x1p-126) return 0x1p-149;
+  int e;
+  frexp(y, &e); /* y in [2^(e-1), 2^e) */
+  return ldexp(1.0, e - 24);
+}
+
 static inline int check_summary(void) {
   printf("%d passed, %d failed\n", check_passed, check_failed);
   return check_failed ? 1 : 0;

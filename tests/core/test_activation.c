@@ -11,16 +11,6 @@
 
 typedef void (*kernel)(float *out, const float *inp, size_t n);
 
-/* Spacing of floats at |y| (y rounded to float first): the ulp the error is
- * counted in; subnormals all have 2^-149. */
-static double ulp_of(double y) {
-  y = fabs((double)(float)y);
-  if (y < 0x1p-126) return 0x1p-149;
-  int e;
-  frexp(y, &e); /* y in [2^(e-1), 2^e) */
-  return ldexp(1.0, e - 24);
-}
-
 static double tanh_d(double x) { return tanh(x); }
 static double sigmoid_d(double x) { return 1.0 / (1.0 + exp(-x)); }
 

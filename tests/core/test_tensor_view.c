@@ -256,8 +256,12 @@ static void test_strided_ops(void) {
         "%s", ln_error());
   ok = 1;
   for (size_t i = 0; i < 4; i++)
-    for (size_t j = 0; j < 3; j++) ok &= ln_data(&o)[i * 3 + j] == (float)(4 * j + i + 100 * i);
+    for (size_t j = 0; j < 3; j++)
+      ok &= *ln_at(&o, (size_t[]){i, j}) == (float)(4 * j + i + 100 * i);
   CHECK(ok, "transpose + column");
+  /* The result is laid out as the transposed operand, as in PyTorch. */
+  CHECK(o.stride[0] == 1 && o.stride[1] == 4, "result strides %td %td", o.stride[0],
+        o.stride[1]);
   /* In place through a transposed destination: a = a^T^T * 2. */
   CHECK(ln_tensor_scalar(&tr, &tr, 2, LN_MUL, 0) == LN_OK && tr.st == a.st &&
         ln_data(&a)[5] == 10, "in place through strides: %g", ln_data(&a)[5]);
