@@ -83,6 +83,10 @@ static inline float fast_sigmoid(float x) {
   return x != x ? x : y;
 }
 
+void ln_exp_nonpos(float *out, const float *t, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = expneg(t[i]);
+}
+
 void ln_tanh_forward(float *out, const float *inp, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = fast_tanh(inp[i]);
 }

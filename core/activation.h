@@ -33,6 +33,12 @@ void ln_sigmoid_backward(float *dinp,       /* (n) */
                          const float *dout, /* (n) */
                          size_t n);
 
+/* out = e^t for t <= 0 (NaN gives e^-104, not NaN): the vectorized exp of the
+ * kernels above, for callers that subtract a maximum first (logsumexp). */
+void ln_exp_nonpos(float *out,      /* (n) */
+                   const float *t,  /* (n), every element <= 0 */
+                   size_t n);
+
 /* The plain libm versions (tanhf, 1/(1+expf(-x))): several times slower, the
  * tests' reference for the vectorized tanh and sigmoid kernels above. */
 void ln_tanh_forward_ref(float *out /* (n) */, const float *inp /* (n) */, size_t n);
