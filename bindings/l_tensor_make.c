@@ -140,6 +140,7 @@ static int tensor_bernoulli(lua_State *L) {
 static int join(lua_State *L, const char *who, int stack) {
   l_checknargs(L, 2, who);
   luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);  /* the tensors go at 3.. */
   lua_Integer n = luaL_len(L, 1);
   if (n < 1 || n > 100000) luaL_error(L, "%s: expected 1 to 100000 tensors, got %I", who, n);
   luaL_checkstack(L, (int)n + 4, who);
@@ -171,6 +172,7 @@ static int pieces(lua_State *L, const char *method, int chunk) {
   snprintf(who, sizeof who, "Tensor:%s", method);
   ln_tensor *t = l_tensor_self(L, method);
   l_checknargs(L, 3, who);
+  lua_settop(L, 3);  /* the sizes' buffer goes at 4 */
   int list = !chunk && lua_type(L, 2) == LUA_TTABLE;
   lua_Integer k = 0, count = 0;
   size_t *sizes = NULL, total = 0;

@@ -75,9 +75,9 @@ int ln_tensor_bernoulli(ln_tensor *out, const ln_tensor *p, ln_rng *rng) {
   size_t n = ln_numel(&r);
   for (size_t i = 0; i < n; i++)
     if (!(q[i] >= 0 && q[i] <= 1)) {
+      ln_fail("bernoulli: probability %g at element %zu is not in [0, 1]", (double)q[i], i + 1);
       ln_tensor_free(&r);
-      return ln_fail("bernoulli: probability %g at element %zu is not in [0, 1]", (double)q[i],
-                     i + 1);
+      return LN_ERR;
     }
   for (size_t i = 0; i < n; i++) q[i] = ln_rng_uniform(rng) < q[i] ? 1.0f : 0.0f;
   install(out, &r);
