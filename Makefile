@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 LUA ?= lua5.4
 OPT ?= -O3 -march=native
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=c99 -Wall -Wextra -fPIC -fno-math-errno -fopenmp-simd -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS += -std=c99 -Wall -Wextra -fPIC -fno-math-errno -fno-trapping-math -fopenmp-simd -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 PKGS = openblas sdl2 SDL2_ttf SDL2_image lua5.4 readline zlib
 
 B = build

@@ -101,9 +101,9 @@ static int reduce(lua_State *L, const char *method, ln_reduce_op op, int want) {
   if (!has || (t->ndim == 1 && !keepdim)) {
     double v;
     size_t i;
-    if (ln_tensor_reduce_all(t, op, p, &v, &i)) l_raise(L, who);
     /* Without a dimension, max and min are the value alone. */
     if (!has && want == (VALUE | INDEX)) want = VALUE;
+    if (ln_tensor_reduce_all(t, op, p, &v, want & INDEX ? &i : NULL)) l_raise(L, who);
     if (want & VALUE) lua_pushnumber(L, v);
     if (want & INDEX) lua_pushinteger(L, (lua_Integer)i + 1);
     return want == (VALUE | INDEX) ? 2 : 1;

@@ -20,6 +20,7 @@
 #define PRAGMA(x) _Pragma(#x)
 #define CHUNK 256    /* scratch floats for the vectorized exp */
 #define BLOCK 1024   /* accumulators per job: they stay in the L1 cache */
+#define LANES 16     /* partial results of one line: four AVX vectors of doubles */
 
 typedef struct job {
   const float *x;  /* (n, m) at strides (sn, sm) */
@@ -30,7 +31,8 @@ typedef struct job {
   double *c;       /* (m) a center: the mean for var, the maximum for logsumexp */
   double *mx;      /* (m) scratch */
   size_t *ai;      /* (m) SETS for max/min: the index along n */
-  float *buf;      /* (CHUNK) scratch */
+  float *buf;      /* (2 CHUNK) scratch: the exp's input and output apart, as its
+                    * loop vectorizes only when they do not alias */
 } job;
 
 /* acc[j] = INIT RED EXPR(v = x[i, j], c = c[j]) over i, e.g. sum of v * v. */
@@ -44,8 +46,18 @@ typedef struct job {
       double s = INIT;                                                            \
       (void)c;                                                                    \
       if (k->sn == 1) {                                                           \
-        PRAGMA(omp simd reduction(RED:s))                                         \
-        for (size_t i = 0; i < k->n; i++) { double v = x[i]; s = s RED (EXPR); }  \
+        /* LANES independent sums: the adds pipeline instead of waiting on */    \
+        /* one another, and each lane's loop is plain vector arithmetic. */      \
+        double l[LANES];                                                          \
+        size_t i = 0;                                                             \
+        for (int j = 0; j < LANES; j++) l[j] = INIT;                              \
+        for (; i + LANES <= k->n; i += LANES)                                     \
+          for (int j = 0; j < LANES; j++) {                                       \
+            double v = x[i + (size_t)j];                                          \
+            l[j] = l[j] RED (EXPR);                                               \
+          }                                                                       \
+        for (; i < k->n; i++) { double v = x[i]; s = s RED (EXPR); }              \
+        for (int j = 0; j < LANES; j++) s = s RED l[j];                           \
       } else {                                                                    \
         for (size_t i = 0; i < k->n; i++) {                                       \
           double v = x[(ptrdiff_t)i * k->sn];                                     \
@@ -77,7 +89,29 @@ typedef struct job {
     }                                                                             \
   }
 
-ACC_KERNEL(k_sum, 0.0, +, v)
+ACC_KERNEL(k_sum_lines, 0.0, +, v)
+
+/* The sum of x[0..n): float-to-double conversion is the bottleneck of a
+ * double accumulation (one vector per cycle), so groups of four elements
+ * are added in float first (two roundings of at most 2^-24 of the group
+ * each) and the groups accumulated in double, in 16 lanes. */
+static double line_sum(const float *x, size_t n) {
+  double l[LANES] = {0}, s = 0;
+  size_t i = 0;
+  for (; i + 4 * LANES <= n; i += 4 * LANES)
+    for (int j = 0; j < LANES; j++) {
+      const float *p = x + i + (size_t)j;
+      l[j] += (double)((p[0] + p[LANES]) + (p[2 * LANES] + p[3 * LANES]));
+    }
+  for (; i < n; i++) s += x[i];
+  for (int j = 0; j < LANES; j++) s += l[j];
+  return s;
+}
+
+static void k_sum(const job *k) {
+  if (k->m == 1 && k->sn == 1) k->acc[0] = line_sum(k->x, k->n);
+  else k_sum_lines(k);
+}
 ACC_KERNEL(k_sumsq, 0.0, +, v * v)
 ACC_KERNEL(k_sumabs, 0.0, +, fabs(v))
 ACC_KERNEL(k_sumpow, 0.0, +, pow(fabs(v), p))
@@ -104,10 +138,27 @@ static void k_extreme(const job *k, size_t *ai, int want_max, int absolute) {
     const float *x = k->x;
     float b = absolute ? fabsf(x[0]) : x[0];
     int nan = 0;
-    if (k->sn == 1 && !absolute && want_max) {
-      for (size_t i = 0; i < k->n; i++) { float v = x[i]; nan |= v != v; b = v > b ? v : b; }
-    } else if (k->sn == 1 && !absolute) {
-      for (size_t i = 0; i < k->n; i++) { float v = x[i]; nan |= v != v; b = v < b ? v : b; }
+    if (k->sn == 1 && !absolute && k->n >= 2 * LANES) {
+      /* Lanes again: each is an elementwise select that vectorizes. */
+      float l[2 * LANES];
+      int ln[2 * LANES];
+      size_t i = 0;
+      for (int j = 0; j < 2 * LANES; j++) l[j] = x[j], ln[j] = 0;
+      for (; i + 2 * LANES <= k->n; i += 2 * LANES)
+        for (int j = 0; j < 2 * LANES; j++) {
+          float v = x[i + (size_t)j];
+          ln[j] |= v != v;
+          l[j] = (want_max ? v > l[j] : v < l[j]) ? v : l[j];
+        }
+      for (; i < k->n; i++) {
+        float v = x[i];
+        nan |= v != v;
+        b = (want_max ? v > b : v < b) ? v : b;
+      }
+      for (int j = 0; j < 2 * LANES; j++) {
+        nan |= ln[j];
+        b = (want_max ? l[j] > b : l[j] < b) ? l[j] : b;
+      }
     } else {
       for (size_t i = 0; i < k->n; i++) {
         float v = x[(ptrdiff_t)i * k->sn];
@@ -141,7 +192,7 @@ static void k_extreme(const job *k, size_t *ai, int want_max, int absolute) {
 
 /* acc[j] = sum over i of e^(x[i, j] - c[j]), c[j] >= every x[i, j]. */
 static void k_sumexp(const job *k) {
-  float *b = k->buf;
+  float *b = k->buf, *e = k->buf + CHUNK;
   for (size_t j = 0; j < k->m; j++) k->acc[j] = 0;
   if (k->m == 1) {
     float c = (float)k->c[0];
@@ -151,9 +202,9 @@ static void k_sumexp(const job *k) {
       const float *x = k->x + (ptrdiff_t)i0 * k->sn;
       if (k->sn == 1) for (size_t i = 0; i < len; i++) b[i] = x[i] - c;
       else for (size_t i = 0; i < len; i++) b[i] = x[(ptrdiff_t)i * k->sn] - c;
-      ln_exp_nonpos(b, b, len);
+      ln_exp_nonpos(e, b, len);
       PRAGMA(omp simd reduction(+:s))
-      for (size_t i = 0; i < len; i++) s += b[i];
+      for (size_t i = 0; i < len; i++) s += e[i];
     }
     k->acc[0] = s;
     return;
@@ -164,8 +215,8 @@ static void k_sumexp(const job *k) {
       size_t len = k->m - j0 < CHUNK ? k->m - j0 : CHUNK;
       for (size_t j = 0; j < len; j++)
         b[j] = r[(ptrdiff_t)(j0 + j) * k->sm] - (float)k->c[j0 + j];
-      ln_exp_nonpos(b, b, len);
-      for (size_t j = 0; j < len; j++) k->acc[j0 + j] += b[j];
+      ln_exp_nonpos(e, b, len);
+      for (size_t j = 0; j < len; j++) k->acc[j0 + j] += e[j];
     }
   }
 }
@@ -261,7 +312,7 @@ typedef struct reduce_ctx {
   float *o, *oi;  /* results and indices (oi may be NULL) */
   double acc[BLOCK], c[BLOCK], mx[BLOCK];
   size_t ai[BLOCK];
-  float buf[CHUNK];
+  float buf[2 * CHUNK];
 } reduce_ctx;
 
 static void reduce_block(void *ctx, const float *x, size_t m, ptrdiff_t sm, size_t oof,
@@ -294,7 +345,7 @@ static reduce_ctx *reduce_new(const ln_tensor *t, int dim, ln_reduce_op op, doub
   r->k.acc = r->acc;
   r->k.c = r->c;
   r->k.mx = r->mx;
-  r->k.ai = r->ai;
+  r->k.ai = NULL;  /* set by callers that want the index of max and min */
   r->k.buf = r->buf;
   return r;
 }
@@ -317,6 +368,7 @@ int ln_tensor_reduce_all(const ln_tensor *t, ln_reduce_op op, double p, double *
   if (r) {
     r->k.x = ln_data(&c);
     r->k.m = 1;
+    r->k.ai = idx ? r->ai : NULL;  /* max and min scan for the index only when asked */
     run(&r->k, op, p);
     *val = r->acc[0];
     if (idx) *idx = op == LN_R_MAX || op == LN_R_MIN ? r->ai[0] : 0;
@@ -369,6 +421,7 @@ int ln_tensor_reduce_dim(ln_tensor *out, ln_tensor *idx, const ln_tensor *t, int
   if (rc == LN_OK) {
     r->o = ln_data(out);
     r->oi = idx ? ln_data(idx) : NULL;
+    r->k.ai = idx ? r->ai : NULL;
     ptrdiff_t os[LN_MAXDIM];
     ln_contiguous_strides(out->ndim, out->size, os);
     each_block(&kt, dim, os, reduce_block, r);

@@ -3,7 +3,8 @@
  * by index tensors (tensor_gather.c).
  *
  * Every function takes strided input as it is (no copy) and accumulates in
- * double. Dimensions and indices are 0-based here; index tensors are float
+ * double (a contiguous sum adds groups of four elements in float first:
+ * see line_sum). Dimensions and indices are 0-based here; index tensors are float
  * tensors holding integers (exact up to 2^24). Results are new contiguous
  * tensors written into the out headers (which are released first). */
 #ifndef LN_TENSOR_REDUCE_H
