@@ -8,7 +8,9 @@
  * smallest stride, and the kernel adds whole rows into m accumulators, a
  * loop over unit-stride memory that vectorizes too (a column sum of a
  * matrix reads it row by row, never down a column). The other dimensions
- * are walked. Strided input is read in place, never copied. */
+ * are walked. Strided input is read in place, never copied (but for a
+ * reduction over all elements of a non-contiguous tensor, which is copied
+ * once into a contiguous one). */
 #include "tensor_reduce.h"
 
 #include <math.h>
