@@ -5,8 +5,8 @@
  * Every function takes strided input as it is (along a dimension without
  * a copy; over all elements a non-contiguous tensor is copied once) and
  * accumulates in double (a contiguous sum adds groups of four elements in
- * float first: see line_sum). Dimensions and indices are 0-based here; index tensors are float
- * tensors holding integers (exact up to 2^24). Results are new contiguous
+ * float first: see line_sum). Dimensions and indices are 0-based here;
+ * index tensors are float tensors holding integers (exact up to 2^24). Results are new contiguous
  * tensors written into the out headers (which are released first). */
 #ifndef LN_TENSOR_REDUCE_H
 #define LN_TENSOR_REDUCE_H
