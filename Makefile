@@ -6,7 +6,10 @@ LUA ?= lua5.4
 OPT ?= -O3 -march=native
 CFLAGS ?= $(OPT) -g
 # override: `make CFLAGS=-O0` replaces the optimisation, never what the build needs.
-override CFLAGS += -std=c99 -Wall -Wextra -fPIC -fno-math-errno -fopenmp-simd \
+# -fno-trapping-math: GCC if-converts, and so vectorizes, float selects (floor,
+# ceil, clamps in tanh) only when float operations may not trap; lunet never
+# reads the floating-point exception flags.
+override CFLAGS += -std=c99 -Wall -Wextra -fPIC -fno-math-errno -fno-trapping-math -fopenmp-simd \
   -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -MMD -MP
 
 # The packages of each layer (docs/architecture.md): core/ is compiled with
@@ -63,13 +66,8 @@ $(VIEWER_OBJ): LAYER_CFLAGS = $(VIEWER_CFLAGS)
 $(BIND_OBJ): LAYER_CFLAGS = $(BIND_CFLAGS)
 $(EXE_OBJ): LAYER_CFLAGS = $(EXE_CFLAGS)
 
-# Elementwise loops select between float results and round (floor, ceil);
-# GCC if-converts and so vectorizes them only when float operations may not
-# trap (lunet never reads the floating-point exception flags).
-$(B)/core/vmath.o $(B)/core/tensor_math.o $(B)/core/tensor_ew.o $(B)/core/tensor.o: \
-  KERNEL_CFLAGS = -fno-trapping-math
 # Its polynomials contract into FMAs where the target has them.
-$(B)/core/vmath.o: KERNEL_CFLAGS += -ffp-contract=fast
+$(B)/core/vmath.o: KERNEL_CFLAGS = -ffp-contract=fast
 
 # Header dependencies come from -MMD (the .d files included above).
 $(B)/%.o: %.c $(B)/config.mk

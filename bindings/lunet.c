@@ -108,6 +108,7 @@ int luaopen_lunet(lua_State *L) {
   lua_pushliteral(L, LUNET_VERSION);
   lua_setfield(L, -2, "_VERSION");
   l_open_tensor(L);
+  l_open_tensor_ops(L);
   l_open_module(L);
   l_open_loss(L);
   l_open_optim(L);

@@ -33,6 +33,7 @@ void ln_sigmoid_backward(float *dinp,       /* (n) */
                          const float *dout, /* (n) */
                          size_t n);
 
+
 /* The plain libm versions (tanhf, 1/(1+expf(-x))): several times slower, the
  * tests' reference for the vectorized tanh and sigmoid kernels above. */
 void ln_tanh_forward_ref(float *out /* (n) */, const float *inp /* (n) */, size_t n);
