@@ -56,21 +56,6 @@ int l_raise(lua_State *L, const char *who) {
   return luaL_error(L, "%s: %s", who, msg);
 }
 
-double l_optnumber(lua_State *L, int arg, const char *who, const char *field, double def) {
-  if (lua_isnoneornil(L, arg)) return def;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  int type = lua_getfield(L, arg, field);
-  double v = def;
-  if (type != LUA_TNIL) {
-    int ok;
-    v = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "%s: option '%s' must be a number, got %s", who, field,
-                        luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
 int l_tensor_sizes(lua_State *L, int first, size_t *size, const char *who, int keep) {
   int n, fromtable = lua_type(L, first) == LUA_TTABLE;
   if (fromtable) l_checknargs(L, first, who);

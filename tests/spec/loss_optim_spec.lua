@@ -298,7 +298,7 @@ describe("optimizer fields and errors", function()
     ok, err = pcall(function() opt.lr = 1 end)
     assert.is_false(ok)
     assert.matches("SGD.lr: optimizer has been closed", err, 1, true)
-    assert.equals("optimizer (closed)", tostring(opt))
+    assert.equals("SGD optimizer (closed)", tostring(opt))
     assert.is_function(opt.zero_grad)  -- methods are still found, and say it is closed
     ok, err = pcall(opt.zero_grad, opt)
     assert.matches("SGD:zero_grad: optimizer has been closed", err, 1, true)
