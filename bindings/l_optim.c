@@ -101,7 +101,7 @@ static void readgroup(lua_State *L, const ln_optim_kind *k, const char *who, int
   int t = lua_getfield(L, idx, "module");
   if (t == LUA_TNIL) luaL_error(L, "%s: option 'module' is required", gwho);
   if (!luaL_testudata(L, -1, L_MODULE))
-    luaL_error(L, "%s: option 'module' must be a module, got %s", gwho, luaL_typename(L, -1));
+    luaL_error(L, "%s: option 'module' must be a module, got %s", gwho, l_typename(L, -1));
   lua_remove(L, idx);
 }
 

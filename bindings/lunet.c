@@ -50,11 +50,7 @@ void l_newclass(lua_State *L, const char *name, const luaL_Reg *meta,
 
 void *l_checkself(lua_State *L, const char *tname, const char *expected, const char *method) {
   void *u = luaL_testudata(L, 1, tname);
-  if (!u) {
-    const char *got = luaL_typename(L, 1);
-    if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
-    luaL_argerror(L, 1, lua_pushfstring(L, expected, got, method));
-  }
+  if (!u) luaL_argerror(L, 1, lua_pushfstring(L, expected, l_typename(L, 1), method));
   return u;
 }
 
@@ -108,11 +104,19 @@ static int optfield(lua_State *L, int arg, const char *field) {
   return lua_getfield(L, arg, field);
 }
 
-/* "<who>: option 'f' must be <what>, got <type>" for the value on top; a
- * number is shown as itself ("got 1.5"), anything else by its type. */
+const char *l_typename(lua_State *L, int idx) {
+  int t = luaL_getmetafield(L, idx, "__name");  /* pushes nothing when absent */
+  if (t == LUA_TSTRING) return lua_tostring(L, -1);
+  if (t != LUA_TNIL) lua_pop(L, 1);
+  return luaL_typename(L, idx);
+}
+
+/* "<who>: option 'f' must be <what>, got <type>" for the value on top; for
+ * an integer, a number is shown as itself ("got 1.5"). */
 static int badoption(lua_State *L, const char *who, const char *field, const char *what) {
-  const char *got = lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL)
-                                                    : luaL_typename(L, -1);
+  int top = lua_gettop(L);
+  const char *got = lua_type(L, top) == LUA_TNUMBER && !strcmp(what, "an integer")
+                    ? luaL_tolstring(L, top, NULL) : l_typename(L, top);
   return luaL_error(L, "%s: option '%s' must be %s, got %s", who, field, what, got);
 }
 

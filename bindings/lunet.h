@@ -95,6 +95,10 @@ const char *l_pushlist(lua_State *L, const char *const *names, int quoted);
  * misspelt option never goes unnoticed. No table (none or nil) is fine. */
 void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *known);
 
+/* The type of the value at idx as a message names it: its metatable's
+ * __name ("lunet.Tensor", which is then pushed) or Lua's type name. */
+const char *l_typename(lua_State *L, int idx);
+
 /* Raises "<who>: unexpected argument #k (expected at most max, got n)" when
  * more than max arguments were given (self counts as argument 1), so an
  * extra argument is refused in one message format, never ignored. */
