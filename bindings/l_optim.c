@@ -50,9 +50,7 @@ unsigned l_optim_readhp(lua_State *L, int arg, const char *who, const ln_optim_k
   if (lua_isnoneornil(L, arg)) return 0;
   for (int i = 0; k->options[i].name; i++) {
     const ln_optim_option *op = &k->options[i];
-    int present = lua_getfield(L, arg, op->name) != LUA_TNIL;
-    lua_pop(L, 1);
-    if (!present) continue;
+    if (!l_optgiven(L, arg, op->name)) continue;
     given |= 1u << i;
     if (op->type == LN_HP_BOOL) hp[op->slot] = l_optboolean(L, arg, who, op->name, 0);
     else if (op->type == LN_HP_PAIR) l_optnumbers(L, arg, who, op->name, 2, hp + op->slot);

@@ -345,15 +345,10 @@ static int tensor_zero(lua_State *L) {
   return 1;
 }
 
-/* Over all elements only: Torch7's t:sum(1) (per column) would otherwise
- * quietly return the total. */
+/* Over all elements only: Torch7's t:sum(1) (per column) is refused as an
+ * extra argument rather than quietly returning the total. */
 static int reduce(lua_State *L, double (*f)(const ln_tensor *), const char *method) {
-  ln_tensor *t = l_tensor_self(L, method);
-  luaL_argcheck(L, lua_isnoneornil(L, 2), 2, "takes no argument (it reduces over all elements)");
-  char who[32];
-  snprintf(who, sizeof who, "Tensor:%s", method);
-  l_checknargs(L, 2, who);
-  lua_pushnumber(L, f(t));
+  lua_pushnumber(L, f(self0(L, method, 1)));
   return 1;
 }
 

@@ -120,6 +120,12 @@ static int badoption(lua_State *L, const char *who, const char *field, const cha
   return luaL_error(L, "%s: option '%s' must be %s, got %s", who, field, what, got);
 }
 
+int l_optgiven(lua_State *L, int arg, const char *field) {
+  int given = optfield(L, arg, field) != LUA_TNIL;
+  lua_pop(L, 1);
+  return given;
+}
+
 double l_optnumber(lua_State *L, int arg, const char *who, const char *field, double def) {
   double v = def;
   if (optfield(L, arg, field) != LUA_TNIL) {

@@ -62,6 +62,8 @@ int l_raise(lua_State *L, const char *who);
  * __index metamethod), which may close a C object: read every option
  * before fetching the objects a function works on. */
 double l_optnumber(lua_State *L, int arg, const char *who, const char *field, double def);
+/* Whether the option is given (not nil). */
+int l_optgiven(lua_State *L, int arg, const char *field);
 /* An integer in lo..hi ("<who>: option 'bins' must be in 2..512, got 1"). */
 lua_Integer l_optinteger(lua_State *L, int arg, const char *who, const char *field,
                          lua_Integer def, lua_Integer lo, lua_Integer hi);
