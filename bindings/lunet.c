@@ -186,12 +186,13 @@ void l_optnumbers(lua_State *L, int arg, const char *who, const char *field, int
                   double *out) {
   int t = optfield(L, arg, field), ok = 1;
   if (t != LUA_TNIL) {
-    /* {a, b}: a table of exactly n numbers (lua_geti may run __index). */
-    ok = t == LUA_TTABLE && luaL_len(L, -1) == n;
-    for (int i = 0; ok && i < n; i++) {
+    /* {a, b}: numbers at 1..n and nothing at n + 1, read through lua_geti
+     * (which may run __index: a proxy table is fine). */
+    ok = t == LUA_TTABLE;
+    for (int i = 0; ok && i <= n; i++) {
       lua_geti(L, -1, i + 1);
-      ok = lua_type(L, -1) == LUA_TNUMBER;
-      out[i] = lua_tonumber(L, -1);
+      ok = i < n ? lua_type(L, -1) == LUA_TNUMBER : lua_isnil(L, -1);
+      if (i < n) out[i] = lua_tonumber(L, -1);
       lua_pop(L, 1);
     }
     if (!ok)

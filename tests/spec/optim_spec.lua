@@ -85,13 +85,15 @@ describe("parameter groups", function()
     assert.same({0.9, 0.999}, opt.betas)
     fails("Adam: invalid learning rate -1", function() opt.lr = -1 end)
     assert.equals(0.05, opt.param_groups[2].lr)  -- refused: no group changed
-    fails("Adam.param_groups[2]: invalid beta1 2", function() opt.param_groups[2].betas = {2, 0.5} end)
+    fails("Adam.param_groups[2]: invalid beta1 2",
+      function() opt.param_groups[2].betas = {2, 0.5} end)
     fails("Adam.param_groups[1]: option 'betas' must be a table of 2 numbers",
       function() opt.param_groups[1].betas = 0.5 end)
     fails("Adam.param_groups[1]: no settable field 'params'",
       function() opt.param_groups[1].params = {} end)
     fails("Adam.param_groups[1]: no field 'lrr'", function() return opt.param_groups[1].lrr end)
-    assert.matches("^Adam param group 1 %(lr=0.05, betas={0.9, 0.999}", tostring(opt.param_groups[1]))
+    assert.matches("^Adam param group 1 %(lr=0.05, betas={0.9, 0.999}",
+      tostring(opt.param_groups[1]))
     assert.matches("^Adam%({lr=0.05", tostring(opt))
   end)
 
@@ -285,7 +287,8 @@ describe("the RNG state", function()
       s:sub(1, 8) .. ("\0"):rep(32) .. s:sub(41))
     fails("lunet.set_rng_state: a bad RNG state (has_spare 2)", lunet.set_rng_state,
       s:sub(1, 40) .. "\2" .. s:sub(42))
-    fails("bad argument #1 to 'lunet.set_rng_state' (string from lunet.get_rng_state expected, got number)",
+    fails("bad argument #1 to 'lunet.set_rng_state' (string from lunet.get_rng_state "
+      .. "expected, got number)",
       lunet.set_rng_state, 5)
     fails("lunet.set_rng_state: unexpected argument #2", lunet.set_rng_state, s, 1)
     fails("lunet.get_rng_state: unexpected argument #1", lunet.get_rng_state, 1)
