@@ -203,7 +203,10 @@ void l_optnumbers(lua_State *L, int arg, const char *who, const char *field, int
 }
 
 int l_opttensor(lua_State *L, int arg, const char *who, const char *field) {
-  if (optfield(L, arg, field) == LUA_TNIL) return 0;
+  if (optfield(L, arg, field) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
   if (!l_testtensor(L, -1)) badoption(L, who, field, "a lunet.Tensor");
   return lua_gettop(L);
 }

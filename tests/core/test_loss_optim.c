@@ -390,6 +390,37 @@ static void test_resume(void) {
   resume(ADAM, group_of(ADAM, NULL, "lr", 0.01, "weight_decay", 0.1, NULL), "Adam");
 }
 
+/* The RNG's state: the stream continues exactly; a bad state is refused
+ * and leaves the generator as it was. */
+static void test_rng_state(void) {
+  ln_rng r, r2;
+  unsigned char s[LN_RNG_STATE_BYTES], bad[LN_RNG_STATE_BYTES];
+  ln_rng_seed(&r, 5);
+  ln_rng_normal(&r);  /* a spare is pending */
+  ln_rng_get_state(&r, s);
+  ln_rng_seed(&r2, 6);
+  CHECK(ln_rng_set_state(&r2, s, sizeof s) == LN_OK, "%s", ln_error());
+  int same = 1;
+  for (int i = 0; i < 100; i++) same &= ln_rng_normal(&r) == ln_rng_normal(&r2);
+  CHECK(same, "the streams differ after set_state");
+  ln_rng_get_state(&r2, s);
+  memcpy(bad, s, sizeof s);
+  memset(bad + 8, 0, 32);
+  CHECK(ln_rng_set_state(&r2, bad, sizeof bad) == LN_ERR && has(ln_error(), "all-zero"),
+        "%s", ln_error());
+  CHECK(ln_rng_set_state(&r2, s, sizeof s - 1) == LN_ERR && has(ln_error(), "56 bytes"),
+        "%s", ln_error());
+  memcpy(bad, s, sizeof s);
+  bad[0] = 'X';
+  CHECK(ln_rng_set_state(&r2, bad, sizeof bad) == LN_ERR, "a bad tag accepted");
+  memcpy(bad, s, sizeof s);
+  memset(bad + 48, 0xff, 8);  /* a NaN spare */
+  CHECK(ln_rng_set_state(&r2, bad, sizeof bad) == LN_ERR, "a NaN spare accepted");
+  unsigned char now[LN_RNG_STATE_BYTES];
+  ln_rng_get_state(&r2, now);
+  CHECK(!memcmp(now, s, sizeof s), "a refused state changed the generator");
+}
+
 static void test_init(void) {
   size_t fi = 0, fo = 0, s4[4] = {8, 3, 5, 5}, s2[2] = {400, 300};
   ln_tensor w = LN_TENSOR_EMPTY, c = LN_TENSOR_EMPTY, v = make(10, 0, 0, 1);
@@ -444,6 +475,7 @@ int main(void) {
   test_optim_errors();
   test_groups();
   test_resume();
+  test_rng_state();
   test_init();
   return check_summary();
 }
