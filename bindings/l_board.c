@@ -55,77 +55,6 @@ static const char *check_tag(lua_State *L, int arg) {
   return tag;
 }
 
-/* Reads an optional field of the options table at arg; leaves it on top and
- * returns its type (LUA_TNIL when absent or when there is no table). */
-static int opt_field(lua_State *L, int arg, const char *name) {
-  if (lua_isnoneornil(L, arg)) { lua_pushnil(L); return LUA_TNIL; }
-  luaL_checktype(L, arg, LUA_TTABLE);
-  return lua_getfield(L, arg, name);
-}
-
-static lua_Integer opt_int(lua_State *L, int arg, const char *who, const char *name,
-                           lua_Integer def, lua_Integer lo, lua_Integer hi) {
-  lua_Integer v = def;
-  if (opt_field(L, arg, name) != LUA_TNIL) {
-    int ok;
-    v = lua_tointegerx(L, -1, &ok);
-    if (!ok) luaL_error(L, "%s: option '%s' must be an integer, got %s", who, name,
-                        luaL_typename(L, -1));
-    if (v < lo || v > hi) luaL_error(L, "%s: option '%s' must be in %I..%I, got %I",
-                                     who, name, lo, hi, v);
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
-static double opt_num(lua_State *L, int arg, const char *who, const char *name, double def) {
-  double v = def;
-  if (opt_field(L, arg, name) != LUA_TNIL) {
-    int ok;
-    v = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "%s: option '%s' must be a number, got %s", who, name,
-                        luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
-static int opt_bool(lua_State *L, int arg, const char *who, const char *name, int def) {
-  int v = def, t = opt_field(L, arg, name);
-  if (t != LUA_TNIL) {
-    if (t != LUA_TBOOLEAN) luaL_error(L, "%s: option '%s' must be a boolean, got %s",
-                                      who, name, luaL_typename(L, -1));
-    v = lua_toboolean(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
-/* A string option: NULL when absent. The value is left on the stack (nil
- * when absent): a string that an __index metamethod made, held by no table,
- * lives as long as the caller leaves it there. */
-static const char *opt_str(lua_State *L, int arg, const char *who, const char *name) {
-  if (opt_field(L, arg, name) == LUA_TNIL) return NULL;
-  if (lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "%s: option '%s' must be a string, got %s", who, name, luaL_typename(L, -1));
-  return lua_tostring(L, -1);
-}
-
-/* A string option among choices: its index, or 0 when absent. */
-static int opt_choice(lua_State *L, int arg, const char *who, const char *name,
-                      const char *const *choices) {
-  const char *v = opt_str(L, arg, who, name);
-  int i = 0;
-  if (v) {
-    while (choices[i] && strcmp(v, choices[i]) != 0) i++;
-    if (!choices[i])
-      luaL_error(L, "%s: option '%s' must be %s, got \"%s\"", who, name,
-                 l_pushlist(L, choices, 1), v);
-  }
-  lua_pop(L, 1);
-  return i;
-}
-
 static const char *const view_keys[] = {
   "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", NULL
 };
@@ -141,21 +70,18 @@ static const char *const panel_choices[] = {"all", "histograms", "scalars", NULL
  * height left out is 0 (vw_render picks one). */
 static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
   vw_view_defaults(v);
-  v->width = (int)opt_int(L, arg, who, "width", 0, 64, 16384);
-  v->height = (int)opt_int(L, arg, who, "height", 0, 64, 16384);
-  v->panels = opt_choice(L, arg, who, "panels", panel_choices);
-  v->bins = (int)opt_int(L, arg, who, "bins", v->bins, 2, 512);
-  v->logy = opt_bool(L, arg, who, "log", 0);
-  v->time_mode = opt_bool(L, arg, who, "time", 0);
-  v->smoothing = opt_num(L, arg, who, "smoothing", 0);
+  v->width = (int)l_optinteger(L, arg, who, "width", 0, 64, 16384);
+  v->height = (int)l_optinteger(L, arg, who, "height", 0, 64, 16384);
+  v->panels = l_optchoice(L, arg, who, "panels", panel_choices, 0);
+  v->bins = (int)l_optinteger(L, arg, who, "bins", v->bins, 2, 512);
+  v->logy = l_optboolean(L, arg, who, "log", 0);
+  v->time_mode = l_optboolean(L, arg, who, "time", 0);
+  v->smoothing = l_optnumber(L, arg, who, "smoothing", 0);
   if (!(v->smoothing >= 0 && v->smoothing < 1))
     luaL_error(L, "%s: option 'smoothing' must be in [0, 1), got %f", who, v->smoothing);
-  if (opt_field(L, arg, "step") != LUA_TNIL) {
-    v->at_step = 1;
-    v->step = opt_num(L, arg, who, "step", 0);
-  }
-  lua_pop(L, 1);
-  v->tag_axis = opt_choice(L, arg, who, "axis", axis_choices);
+  v->at_step = l_optgiven(L, arg, "step");
+  v->step = l_optnumber(L, arg, who, "step", 0);
+  v->tag_axis = l_optchoice(L, arg, who, "axis", axis_choices, 0);
 }
 
 static const char *const board_keys[] = {"scalar_cap", "histogram_cap", NULL};
@@ -168,8 +94,8 @@ static int board_new(lua_State *L) {
   l_board *u;
   l_checknargs(L, 1, who);
   l_checkoptions(L, 1, who, board_keys);
-  sc = opt_int(L, 1, who, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
-  hc = opt_int(L, 1, who, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
+  sc = l_optinteger(L, 1, who, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
+  hc = l_optinteger(L, 1, who, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
   u = lua_newuserdatauv(L, sizeof *u, 0);
   u->b = NULL;
   luaL_setmetatable(L, L_BOARD);
@@ -201,7 +127,7 @@ static int board_histogram(lua_State *L) {
   step = check_step(L, 3);
   luaL_checkudata(L, 4, L_TENSOR);  /* its type now, whether it is freed below */
   l_checkoptions(L, 5, who, hist_keys);
-  sat = opt_num(L, 5, who, "saturation", VW_SAT);
+  sat = l_optnumber(L, 5, who, "saturation", VW_SAT);
   if (!(sat >= 0)) luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, sat);
   t = l_checktensor(L, 4);
   vw_board *b = live_board(L, u);
@@ -221,8 +147,8 @@ static int board_axis(lua_State *L) {
   group = luaL_checkstring(L, 2);
   luaL_checktype(L, 3, LUA_TTABLE);
   l_checkoptions(L, 3, who, axis_keys);
-  x = opt_str(L, 3, who, "xlabel");  /* both stay on the stack until used */
-  y = opt_str(L, 3, who, "ylabel");
+  x = l_optstring(L, 3, who, "xlabel", NULL);  /* both stay on the stack until used */
+  y = l_optstring(L, 3, who, "ylabel", NULL);
   if (vw_board_axis(live_board(L, u), group, x, y) < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
@@ -329,7 +255,7 @@ static int viewer_show(lua_State *L) {
   vw_view_defaults(&d);
   if (!v.width) v.width = d.width;
   if (!v.height) v.height = d.height;
-  title = opt_str(L, 2, who, "title");  /* stays on the stack */
+  title = l_optstring(L, 2, who, "title", NULL);  /* stays on the stack */
   live_board(L, b);  /* closed is an error before any display is looked for */
   u = lua_newuserdatauv(L, sizeof *u, 0);
   u->w = NULL;

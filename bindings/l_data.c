@@ -20,26 +20,9 @@ typedef struct l_bytes {
   float scale;   /* value of element i: b.data[i] * scale */
 } l_bytes;
 
-static int opt_bool(lua_State *L, int arg, const char *who, const char *field, int def) {
-  if (lua_isnoneornil(L, arg)) return def;
-  int type = lua_getfield(L, arg, field), v = def;
-  if (type == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
-  else if (type != LUA_TNIL)
-    luaL_error(L, "%s: option '%s' must be a boolean, got %s", who, field,
-               luaL_typename(L, -1));
-  lua_pop(L, 1);
-  return v;
-}
-
+/* A row count option: 0 (the default) for all. */
 static size_t opt_count(lua_State *L, int arg, const char *who, const char *field) {
-  if (lua_isnoneornil(L, arg)) return 0;
-  int type = lua_getfield(L, arg, field), ok = 1;
-  lua_Integer v = type == LUA_TNIL ? 0 : lua_tointegerx(L, -1, &ok);
-  if (!ok || v < 0)
-    luaL_error(L, "%s: option '%s' must be a whole number >= 0 (0: all), got %s", who, field,
-               luaL_tolstring(L, -1, NULL));
-  lua_pop(L, 1);
-  return (size_t)v;
+  return (size_t)l_optinteger(L, arg, who, field, 0, 0, (lua_Integer)LN_MAXNUMEL);
 }
 
 /* ---- Bytes ---- */
@@ -133,7 +116,7 @@ static int data_idx(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   l_checkoptions(L, 2, "lunet.data.idx", idx_options);
   size_t limit = opt_count(L, 2, "lunet.data.idx", "limit");
-  if (opt_bool(L, 2, "lunet.data.idx", "bytes", 0)) {
+  if (l_optboolean(L, 2, "lunet.data.idx", "bytes", 0)) {
     if (ln_idx_read_bytes(&bytes_new(L)->b, path, limit)) l_raise(L, "lunet.data.idx");
   } else if (ln_idx_read(l_newtensor(L), path, limit)) {
     l_raise(L, "lunet.data.idx");
@@ -213,7 +196,7 @@ static int data_fashion_mnist(lua_State *L) {
   lua_settop(L, 2);
   l_checkoptions(L, 2, who, fmnist_options);
   size_t limit = opt_count(L, 2, who, "limit"), test_limit = opt_count(L, 2, who, "test_limit");
-  int as_bytes = opt_bool(L, 2, who, "bytes", 0);
+  int as_bytes = l_optboolean(L, 2, who, "bytes", 0);
   static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
   for (int i = 0; i < 4; i++) find_file(L, dir, names[i]);   /* stack 3..6: the paths */
@@ -343,8 +326,8 @@ static int data_batches(lua_State *L) {
   lua_Integer bs = luaL_checkinteger(L, 3);
   luaL_argcheck(L, bs >= 1, 3, "batch size must be >= 1");
   l_checkoptions(L, 4, who, batches_options);
-  int shuffle = opt_bool(L, 4, who, "shuffle", 1);
-  int drop_last = opt_bool(L, 4, who, "drop_last", 0);
+  int shuffle = l_optboolean(L, 4, who, "shuffle", 1);
+  int drop_last = l_optboolean(L, 4, who, "drop_last", 0);
   for (int i = 1; i <= 2; i++) {  /* a strided tensor is copied once, here */
     ln_tensor *t = l_testtensor(L, i);
     if (t && t->st && !ln_is_contiguous(t)) {

@@ -9,8 +9,6 @@
  *   lunet.init.calculate_gain(nonlinearity [, param])
  * Each filler fills t in place and returns it; draws come from the generator
  * lunet.manual_seed seeds. */
-#include <string.h>
-
 #include "lunet.h"
 #include "../core/init.h"
 
@@ -62,35 +60,25 @@ static int xavier(lua_State *L, int normal) {
 static int init_xavier_uniform(lua_State *L) { return xavier(L, 0); }
 static int init_xavier_normal(lua_State *L) { return xavier(L, 1); }
 
-/* The string option `field` of the table at arg (kept on the stack), or def. */
-static const char *optstring(lua_State *L, int arg, const char *who, const char *field,
-                             const char *def) {
-  if (lua_getfield(L, arg, field) == LUA_TNIL) return def;
-  if (lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "%s: option '%s' must be a string", who, field);
-  return lua_tostring(L, -1);
-}
-
 /* Options: a number (the negative slope a) or a table {a, mode, nonlinearity}. */
 static int kaiming(lua_State *L, int normal) {
   const char *who = normal ? "lunet.init.kaiming_normal" : "lunet.init.kaiming_uniform";
   l_checktensor(L, 1);
   l_checknargs(L, 2, who);
+  static const char *const keys[] = {"a", "mode", "nonlinearity", NULL};
+  static const char *const modes[] = {"fan_in", "fan_out", NULL};
   double a = 0;
-  const char *nl = "leaky_relu", *mode = "fan_in";
+  const char *nl = "leaky_relu";
+  int fan_out = 0;
   if (lua_type(L, 2) == LUA_TNUMBER) {
     a = lua_tonumber(L, 2);
   } else if (!lua_isnoneornil(L, 2)) {
-    static const char *const keys[] = {"a", "mode", "nonlinearity", NULL};
     luaL_argexpected(L, lua_istable(L, 2), 2, "table of options or number");
     l_checkoptions(L, 2, who, keys);
     a = l_optnumber(L, 2, who, "a", 0);
-    nl = optstring(L, 2, who, "nonlinearity", nl);  /* the strings stay on the stack */
-    mode = optstring(L, 2, who, "mode", mode);
+    nl = l_optstring(L, 2, who, "nonlinearity", nl);  /* stays on the stack */
+    fan_out = l_optchoice(L, 2, who, "mode", modes, 0);
   }
-  if (strcmp(mode, "fan_in") && strcmp(mode, "fan_out"))
-    luaL_error(L, "%s: mode must be 'fan_in' or 'fan_out', got '%s'", who, mode);
-  int fan_out = !strcmp(mode, "fan_out");
   ln_tensor *t = l_checktensor(L, 1);
   int err = normal ? ln_init_kaiming_normal(t, ln_rng_default(), a, nl, fan_out)
                    : ln_init_kaiming_uniform(t, ln_rng_default(), a, nl, fan_out);

@@ -41,8 +41,8 @@ static l_loss *checkloss(lua_State *L, const char *method, int nargs) {
 }
 
 static int newloss(lua_State *L, ln_loss_kind kind, const char *who) {
-  /* No options: a PyTorch-style {reduction = "sum"} must not pass unnoticed. */
-  if (!lua_isnone(L, 1)) luaL_argerror(L, 1, lua_pushfstring(L, "%s takes no arguments", who));
+  /* No options yet: a PyTorch-style {reduction = "sum"} must not pass unnoticed. */
+  l_checknargs(L, 0, who);
   l_loss *l = lua_newuserdatauv(L, sizeof *l, 0);
   ln_loss_init(&l->loss, kind);
   l->live = 1;
@@ -50,9 +50,9 @@ static int newloss(lua_State *L, ln_loss_kind kind, const char *who) {
   return 1;
 }
 
-static int lunet_MSELoss(lua_State *L) { return newloss(L, LN_MSE, "MSELoss"); }
+static int lunet_MSELoss(lua_State *L) { return newloss(L, LN_MSE, "lunet.MSELoss"); }
 static int lunet_CrossEntropyLoss(lua_State *L) {
-  return newloss(L, LN_CROSS_ENTROPY, "CrossEntropyLoss");
+  return newloss(L, LN_CROSS_ENTROPY, "lunet.CrossEntropyLoss");
 }
 
 /* luaL_error with C's printf formats (%zu, %g), which lua_pushfstring lacks. */

@@ -56,21 +56,6 @@ int l_raise(lua_State *L, const char *who) {
   return luaL_error(L, "%s: %s", who, msg);
 }
 
-double l_optnumber(lua_State *L, int arg, const char *who, const char *field, double def) {
-  if (lua_isnoneornil(L, arg)) return def;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  int type = lua_getfield(L, arg, field);
-  double v = def;
-  if (type != LUA_TNIL) {
-    int ok;
-    v = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "%s: option '%s' must be a number, got %s", who, field,
-                        luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
 int l_tensor_sizes(lua_State *L, int first, size_t *size, const char *who, int keep) {
   int n, fromtable = lua_type(L, first) == LUA_TTABLE;
   if (fromtable) l_checknargs(L, first, who);
@@ -360,15 +345,10 @@ static int tensor_zero(lua_State *L) {
   return 1;
 }
 
-/* Over all elements only: Torch7's t:sum(1) (per column) would otherwise
- * quietly return the total. */
+/* Over all elements only: Torch7's t:sum(1) (per column) is refused as an
+ * extra argument rather than quietly returning the total. */
 static int reduce(lua_State *L, double (*f)(const ln_tensor *), const char *method) {
-  ln_tensor *t = l_tensor_self(L, method);
-  luaL_argcheck(L, lua_isnoneornil(L, 2), 2, "takes no argument (it reduces over all elements)");
-  char who[32];
-  snprintf(who, sizeof who, "Tensor:%s", method);
-  l_checknargs(L, 2, who);
-  lua_pushnumber(L, f(t));
+  lua_pushnumber(L, f(self0(L, method, 1)));
   return 1;
 }
 

@@ -128,8 +128,8 @@ int l_tensor_index(lua_State *L) {
   int type = lua_type(L, 2);
   if (type == LUA_TSTRING) {
     lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
-    return 1;  /* a method, or nil */
+    if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL) l_nofield(L, "Tensor", 2, NULL);
+    return 1;  /* a method; t.foo is an error, never a silent nil */
   }
   if (type != LUA_TNUMBER && type != LUA_TTABLE)
     return luaL_error(L, "Tensor index: expected a number, a table or a method name, got %s",

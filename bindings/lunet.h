@@ -55,9 +55,39 @@ void *l_checkself(lua_State *L, const char *tname, const char *expected, const c
  * method, "Tensor +" for an operator. A core prefix naming who or a part of
  * it ("Linear: ...", "SGD: ...", "view: ...") is dropped, not repeated. */
 int l_raise(lua_State *L, const char *who);
-/* Reads an optional number field of an options table at index arg;
- * raises "<who>: option 'field' must be a number, ..." otherwise. */
+/* Option readers. Each reads field `field` of the options table at arg (none
+ * or nil: no table, the default), after l_checkoptions has refused unknown
+ * keys; a value of the wrong type raises one message format:
+ * "<who>: option 'lr' must be a number, got string". Each may run Lua (an
+ * __index metamethod), which may close a C object: read every option
+ * before fetching the objects a function works on. */
 double l_optnumber(lua_State *L, int arg, const char *who, const char *field, double def);
+/* Whether the option is given (not nil). */
+int l_optgiven(lua_State *L, int arg, const char *field);
+/* An integer in lo..hi ("<who>: option 'bins' must be in 2..512, got 1"). */
+lua_Integer l_optinteger(lua_State *L, int arg, const char *who, const char *field,
+                         lua_Integer def, lua_Integer lo, lua_Integer hi);
+int l_optboolean(lua_State *L, int arg, const char *who, const char *field, int def);
+/* Pushes the value (the string, or nil when absent) and returns the string
+ * or def: it lives as long as the caller leaves it on the stack. */
+const char *l_optstring(lua_State *L, int arg, const char *who, const char *field,
+                        const char *def);
+/* The index in the NULL-terminated choices of a string option, def when
+ * absent ("<who>: option 'mode' must be "fan_in" or "fan_out", got "x""). */
+int l_optchoice(lua_State *L, int arg, const char *who, const char *field,
+                const char *const *choices, int def);
+/* A table of n numbers ({0.9, 0.999}) into out[0..n-1], untouched when absent. */
+void l_optnumbers(lua_State *L, int arg, const char *who, const char *field, int n,
+                  double *out);
+/* A tensor option: pushes it and returns its stack index, or 0 (nothing
+ * pushed) when absent. Fetch it with l_optlive once every option is read. */
+int l_opttensor(lua_State *L, int arg, const char *who, const char *field);
+ln_tensor *l_optlive(lua_State *L, int idx, const char *who, const char *field);
+
+/* Raises "<type>: no field 'k'" for the key at index key, listing fields
+ * (NULL-terminated) when given: reading a field a lunet object does not
+ * have is an error, never a silent nil. */
+int l_nofield(lua_State *L, const char *type, int key, const char *const *fields);
 
 /* Pushes "a, b or c" (each in double quotes when quoted) from a
  * NULL-terminated list, and returns it. */
@@ -66,6 +96,10 @@ const char *l_pushlist(lua_State *L, const char *const *names, int quoted);
  * options table at arg that is not in the NULL-terminated known list, so a
  * misspelt option never goes unnoticed. No table (none or nil) is fine. */
 void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *known);
+
+/* The type of the value at idx as a message names it: its metatable's
+ * __name ("lunet.Tensor", which is then pushed) or Lua's type name. */
+const char *l_typename(lua_State *L, int idx);
 
 /* Raises "<who>: unexpected argument #k (expected at most max, got n)" when
  * more than max arguments were given (self counts as argument 1), so an

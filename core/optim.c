@@ -1,143 +1,195 @@
-/* optim.c: SGD and Adam (formulas in optim.h). */
+/* optim.c: the registry of optimizer kinds and what every kind shares:
+ * groups, parameters, state, the step loop (see optim.h). */
 #include "optim.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-const char *ln_optim_name(ln_optim_kind kind) { return kind == LN_SGD ? "SGD" : "Adam"; }
+/* The registry: one line per kind, whose file defines ln_optim_<name>. */
+extern const ln_optim_kind ln_optim_sgd, ln_optim_adam;
+static const ln_optim_kind *const registry[] = {&ln_optim_sgd, &ln_optim_adam};
 
-ln_optim_config ln_optim_defaults(ln_optim_kind kind) {
-  ln_optim_config c;
-  memset(&c, 0, sizeof c);
-  c.lr = kind == LN_ADAM ? 1e-3 : 0;
-  c.beta1 = 0.9;
-  c.beta2 = 0.999;
-  c.eps = 1e-8;
-  return c;
+#define NKINDS (sizeof registry / sizeof *registry)
+
+const ln_optim_kind *ln_optim_kind_at(size_t i) { return i < NKINDS ? registry[i] : NULL; }
+
+const ln_optim_kind *ln_optim_find(const char *name) {
+  char list[256] = "";
+  for (size_t i = 0; i < NKINDS; i++) {
+    if (!strcmp(registry[i]->name, name)) return registry[i];
+    size_t len = strlen(list);
+    snprintf(list + len, sizeof list - len, "%s%s", i == 0 ? "" : i + 1 < NKINDS ? ", " : " or ",
+             registry[i]->name);
+  }
+  ln_fail("unknown optimizer '%s' (expected %s)", name, list);
+  return NULL;
 }
 
-/* !(x >= 0) also catches NaN. */
-int ln_optim_check(ln_optim_kind kind, const ln_optim_config *c) {
-  const char *name = ln_optim_name(kind);
-  if (!(c->lr >= 0) || isinf(c->lr))
-    return ln_fail("%s: invalid learning rate %g (must be >= 0)", name, c->lr);
-  if (!(c->weight_decay >= 0) || isinf(c->weight_decay))
-    return ln_fail("%s: invalid weight_decay %g (must be >= 0)", name, c->weight_decay);
-  if (kind == LN_SGD) {
-    if (!(c->momentum >= 0) || isinf(c->momentum))
-      return ln_fail("SGD: invalid momentum %g (must be >= 0)", c->momentum);
-    if (!(c->dampening >= 0) || !(c->dampening <= 1))
-      return ln_fail("SGD: invalid dampening %g (must be in [0, 1])", c->dampening);
-    if (c->nesterov && (c->momentum <= 0 || c->dampening != 0))
-      return ln_fail("SGD: nesterov momentum requires a momentum > 0 and zero dampening");
-  } else {
-    if (!(c->beta1 >= 0 && c->beta1 < 1))
-      return ln_fail("Adam: invalid beta1 %g (must be in [0, 1))", c->beta1);
-    if (!(c->beta2 >= 0 && c->beta2 < 1))
-      return ln_fail("Adam: invalid beta2 %g (must be in [0, 1))", c->beta2);
-    if (!(c->eps >= 0) || isinf(c->eps))
-      return ln_fail("Adam: invalid eps %g (must be >= 0)", c->eps);
+const ln_optim_option *ln_optim_option_find(const ln_optim_kind *k, const char *name) {
+  for (const ln_optim_option *p = k->options; p->name; p++)
+    if (!strcmp(p->name, name)) return p;
+  return NULL;
+}
+
+void ln_optim_defaults(const ln_optim_kind *k, double *hp) {
+  memset(hp, 0, LN_OPTIM_MAXHP * sizeof *hp);
+  for (const ln_optim_option *p = k->options; p->name; p++) {
+    hp[p->slot] = p->def[0];
+    if (p->type == LN_HP_PAIR) hp[p->slot + 1] = p->def[1];
   }
+}
+
+/* !(v >= 0) also catches NaN. */
+int ln_optim_nonneg(const char *what, double v) {
+  if (!(v >= 0) || isinf(v)) return ln_fail("invalid %s %g (must be >= 0)", what, v);
   return LN_OK;
 }
 
-ln_optim *ln_optim_new(ln_optim_kind kind, ln_module *net, const ln_optim_config *cfg) {
-  if (ln_optim_check(kind, cfg)) return NULL;
-  const char *name = ln_optim_name(kind);
+int ln_optim_check_lr_wd(const double *hp, int lr, int wd) {
+  return ln_optim_nonneg("learning rate", hp[lr]) || ln_optim_nonneg("weight_decay", hp[wd])
+         ? LN_ERR : LN_OK;
+}
+
+/* The kind's check, its message prefixed with the kind's name and, when g
+ * is not 0, the group: "SGD: group 2: invalid momentum -1 ...". */
+static int check_group(const ln_optim_kind *k, const double *hp, size_t g) {
+  if (!k->check(hp)) return LN_OK;
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s", ln_error());
+  if (g) return ln_fail("%s: group %zu: %s", k->name, g, msg);
+  return ln_fail("%s: %s", k->name, msg);
+}
+
+int ln_optim_check(const ln_optim_kind *k, const double *hp) { return check_group(k, hp, 0); }
+
+/* Whether p is among the first n parameters of o. */
+static int claimed(const ln_optim *o, size_t n, const ln_tensor *p) {
+  for (size_t i = 0; i < n; i++)
+    if (o->param[i] == p) return 1;
+  return 0;
+}
+
+/* Appends the parameters of group g's module that no earlier group has. */
+static int claim(ln_optim *o, size_t g, ln_tensor **p, ln_tensor **grad, size_t count) {
+  ln_optim_group *gr = &o->group[g];
+  gr->first = o->n;
+  for (size_t j = 0; j < count; j++) {
+    if (claimed(o, o->n, p[j])) continue;
+    o->param[o->n] = p[j];
+    o->grad[o->n++] = grad[j];
+  }
+  gr->n = o->n - gr->first;
+  if (gr->n) return LN_OK;
+  if (o->ngroups == 1) return ln_fail("%s: the module has no parameters to optimize",
+                                      o->kind->name);
+  if (count == 0) return ln_fail("%s: group %zu: the module has no parameters", o->kind->name,
+                                 g + 1);
+  return ln_fail("%s: group %zu: every parameter of its module is already in an earlier "
+                 "group (give the more specific group first)", o->kind->name, g + 1);
+}
+
+/* Sizes the arrays for every parameter of every group's module (counting a
+ * shared one once per group: an upper bound), then claims them. */
+static int gather(ln_optim *o) {
   ln_tensor *probe[1];  /* not NULL: ln_module_parameters offsets into it */
-  size_t n = ln_module_parameters(net, probe, probe, 0);
-  if (n == 0) {
-    ln_fail("%s: the module has no parameters to optimize", name);
+  size_t bound = 0, most = 0;
+  for (size_t g = 0; g < o->ngroups; g++) {
+    size_t k = ln_module_parameters(o->group[g].module, probe, probe, 0);
+    bound += k;
+    if (k > most) most = k;
+  }
+  ln_tensor **p = ln_calloc(most + 1, sizeof *p), **gr = ln_calloc(most + 1, sizeof *gr);
+  o->param = ln_calloc(bound + 1, sizeof *o->param);
+  o->grad = ln_calloc(bound + 1, sizeof *o->grad);
+  int rc = LN_ERR;
+  if (!p || !gr || !o->param || !o->grad) {
+    ln_fail("%s: out of memory for the optimizer's parameters", o->kind->name);
+    goto done;
+  }
+  for (size_t g = 0; g < o->ngroups; g++) {
+    size_t k = ln_module_parameters(o->group[g].module, p, gr, most);
+    if (claim(o, g, p, gr, k)) goto done;
+  }
+  rc = LN_OK;
+done:
+  ln_free(p);
+  ln_free(gr);
+  return rc;
+}
+
+ln_optim *ln_optim_new(const ln_optim_kind *kind, const ln_optim_group *groups,
+                       size_t ngroups) {
+  if (!kind) {
+    ln_fail("optimizer: no kind given");
     return NULL;
   }
+  if (ngroups == 0) {
+    ln_fail("%s: no parameter groups given", kind->name);
+    return NULL;
+  }
+  for (size_t g = 0; g < ngroups; g++)
+    if (check_group(kind, groups[g].hp, ngroups > 1 ? g + 1 : 0)) return NULL;
   ln_optim *o = ln_calloc(1, sizeof *o);
   if (!o) goto oom;
   o->kind = kind;
-  o->cfg = *cfg;
-  o->n = n;
-  o->param = ln_calloc(n, sizeof *o->param);
-  o->grad = ln_calloc(n, sizeof *o->grad);
-  o->numel = ln_calloc(n, sizeof *o->numel);
-  if (!o->param || !o->grad || !o->numel) goto oom;
-  ln_module_parameters(net, o->param, o->grad, n);
-  for (size_t i = 0; i < n; i++) {
+  o->group = ln_calloc(ngroups, sizeof *o->group);
+  if (!o->group) goto oom;
+  for (size_t g = 0; g < ngroups; g++) {
+    o->group[g] = groups[g];
+    ln_module_retain(groups[g].module);
+    o->ngroups++;  /* now freed with o */
+  }
+  if (gather(o)) {
+    ln_optim_free(o);
+    return NULL;
+  }
+  o->numel = ln_calloc(o->n, sizeof *o->numel);
+  o->off = ln_calloc(o->n, sizeof *o->off);
+  o->ps = ln_calloc(o->n, sizeof *o->ps);
+  if (!o->numel || !o->off || !o->ps) goto oom;
+  for (size_t i = 0; i < o->n; i++) {
     o->numel[i] = ln_numel(o->param[i]);
+    o->off[i] = o->total;
     o->total += o->numel[i];
   }
-  size_t count = kind == LN_ADAM ? 2 * o->total : o->total;
-  o->state = ln_calloc(count, sizeof *o->state);
+  size_t count;
+  if (ln_mul_size(o->total, (size_t)kind->nslot, &count)) goto oom;
+  o->state = ln_calloc(count + 1, sizeof *o->state);
   if (!o->state) goto oom;
-  o->net = net;
-  ln_module_retain(net);
   return o;
 oom:
   ln_optim_free(o);
-  ln_fail("%s: out of memory for the optimizer state", name);
+  ln_fail("%s: out of memory for the optimizer state", kind->name);
   return NULL;
 }
 
 void ln_optim_free(ln_optim *o) {
   if (!o) return;
-  ln_module_release(o->net);
+  for (size_t g = 0; g < o->ngroups; g++) ln_module_release(o->group[g].module);
+  ln_free(o->group);
   ln_free(o->param);
   ln_free(o->grad);
   ln_free(o->numel);
+  ln_free(o->off);
+  ln_free(o->ps);
   ln_free(o->state);
   ln_free(o);
 }
 
-int ln_optim_set(ln_optim *o, const ln_optim_config *cfg) {
-  if (ln_optim_check(o->kind, cfg)) return LN_ERR;
-  o->cfg = *cfg;
+int ln_optim_set(ln_optim *o, size_t g, const double *hp) {
+  if (g >= o->ngroups) return ln_fail("%s: no group %zu", o->kind->name, g + 1);
+  if (check_group(o->kind, hp, o->ngroups > 1 ? g + 1 : 0)) return LN_ERR;
+  memcpy(o->group[g].hp, hp, sizeof o->group[g].hp);
   return LN_OK;
 }
 
-/* One loop per case with restrict pointers, so each vectorizes. The first
- * momentum step sets buf = d: the buffers are still zero then (calloc, and
- * only momentum steps write them), so keep = 0, take = 1 gives that. */
-static void sgd_update(const ln_optim *o, float *restrict p, const float *restrict g,
-                       float *restrict buf, size_t n) {
-  const ln_optim_config *c = &o->cfg;
-  double lr = c->lr, wd = c->weight_decay, mom = c->momentum;
-  double keep = o->has_buf ? mom : 0, take = o->has_buf ? 1 - c->dampening : 1;
-  if (mom == 0) {
-    for (size_t i = 0; i < n; i++) p[i] = (float)(p[i] - lr * ((double)g[i] + wd * p[i]));
-  } else if (!c->nesterov) {
-    for (size_t i = 0; i < n; i++) {
-      double b = keep * buf[i] + take * ((double)g[i] + wd * p[i]);
-      buf[i] = (float)b;
-      p[i] = (float)(p[i] - lr * b);
-    }
-  } else {
-    for (size_t i = 0; i < n; i++) {
-      double d = (double)g[i] + wd * p[i], b = keep * buf[i] + take * d;
-      buf[i] = (float)b;
-      p[i] = (float)(p[i] - lr * (d + mom * b));
-    }
-  }
-}
-
-/* In float as PyTorch's: the per-step scalars are computed once in double,
- * the loop is branch-free with restrict pointers so it vectorizes. */
-static void adam_update(const ln_optim *o, float *restrict p, const float *restrict g,
-                        float *restrict m, float *restrict v, size_t n) {
-  const ln_optim_config *c = &o->cfg;
-  double bc1 = 1 - pow(c->beta1, (double)o->steps), bc2 = 1 - pow(c->beta2, (double)o->steps);
-  float b1 = (float)c->beta1, b2 = (float)c->beta2, wd = (float)c->weight_decay;
-  float a1 = (float)(1 - c->beta1), a2 = (float)(1 - c->beta2), eps = (float)c->eps;
-  float step = (float)(c->lr / bc1), rsbc2 = (float)(1 / sqrt(bc2));
-  for (size_t i = 0; i < n; i++) {
-    float gi = g[i] + wd * p[i];
-    float mi = b1 * m[i] + a1 * gi;
-    float vi = b2 * v[i] + a2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] -= step * mi / (sqrtf(vi) * rsbc2 + eps);
-  }
+float *ln_optim_slot(const ln_optim *o, size_t i, int k) {
+  return o->state + (size_t)k * o->total + o->off[i];
 }
 
 int ln_optim_step(ln_optim *o) {
-  const char *name = ln_optim_name(o->kind);
+  const char *name = o->kind->name;
   /* A parameter reshaped behind our back would overrun the state. */
   for (size_t i = 0; i < o->n; i++) {
     if (!o->param[i]->st || ln_numel(o->param[i]) != o->numel[i] ||
@@ -146,17 +198,20 @@ int ln_optim_step(ln_optim *o) {
                      name, i + 1);
   }
   o->steps++;
-  float *s = o->state;
-  for (size_t i = 0; i < o->n; i++) {
-    float *p = ln_data(o->param[i]);
-    const float *g = ln_data(o->grad[i]);
-    size_t k = o->numel[i];
-    if (o->kind == LN_SGD) sgd_update(o, p, g, s, k);
-    else adam_update(o, p, g, s, s + o->total, k);
-    s += k;
+  for (size_t g = 0; g < o->ngroups; g++) {
+    const ln_optim_group *gr = &o->group[g];
+    for (size_t i = gr->first; i < gr->first + gr->n; i++) {
+      float *s[LN_OPTIM_MAXSLOT];
+      for (int k = 0; k < o->kind->nslot; k++) s[k] = ln_optim_slot(o, i, k);
+      o->ps[i].step++;
+      o->kind->update(gr->hp, &o->ps[i], ln_data(o->param[i]), ln_data(o->grad[i]), s,
+                      o->numel[i]);
+    }
   }
-  if (o->kind == LN_SGD && o->cfg.momentum != 0) o->has_buf = 1;
   return LN_OK;
 }
 
-void ln_optim_zero_grad(ln_optim *o) { ln_module_zero_grad(o->net); }
+void ln_optim_zero_grad(ln_optim *o) {
+  for (size_t i = 0; i < o->n; i++)
+    if (o->grad[i]->st) ln_tensor_fill(o->grad[i], 0);
+}

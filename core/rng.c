@@ -2,6 +2,9 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "base.h"
 
 static uint64_t splitmix64(uint64_t *x) {
   uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -55,6 +58,47 @@ uint64_t ln_rng_below(ln_rng *r, uint64_t n) {
   uint64_t x;
   do x = ln_rng_next(r); while (x >= limit);
   return x % n;
+}
+
+static const char tag[8] = "xoshiro1";
+
+static void put64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
+void ln_rng_get_state(const ln_rng *r, unsigned char *out) {
+  uint64_t spare;
+  memset(out, 0, LN_RNG_STATE_BYTES);
+  memcpy(out, tag, 8);
+  for (int i = 0; i < 4; i++) put64(out + 8 + 8 * i, r->s[i]);
+  out[40] = r->has_spare ? 1 : 0;
+  memcpy(&spare, &r->spare, sizeof spare);
+  put64(out + 48, spare);
+}
+
+int ln_rng_set_state(ln_rng *r, const unsigned char *in, size_t n) {
+  if (n != LN_RNG_STATE_BYTES)
+    return ln_fail("an RNG state is %d bytes, got %zu", LN_RNG_STATE_BYTES, n);
+  if (memcmp(in, tag, 8)) return ln_fail("not an RNG state (no \"xoshiro1\" tag)");
+  ln_rng next;
+  uint64_t any = 0, spare;
+  for (int i = 0; i < 4; i++) any |= next.s[i] = get64(in + 8 + 8 * i);
+  if (!any) return ln_fail("an all-zero RNG state is invalid");
+  for (int i = 41; i < 48; i++)
+    if (in[i]) return ln_fail("a bad RNG state (byte %d)", i + 1);
+  if (in[40] > 1) return ln_fail("a bad RNG state (has_spare %d)", in[40]);
+  next.has_spare = in[40];
+  spare = get64(in + 48);
+  memcpy(&next.spare, &spare, sizeof spare);
+  if (!isfinite(next.spare)) return ln_fail("a bad RNG state (the spare normal is not finite)");
+  *r = next;
+  return LN_OK;
 }
 
 static ln_rng default_rng;

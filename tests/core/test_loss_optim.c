@@ -2,6 +2,7 @@
  * optimizers (PyTorch's formulas worked by hand on one scalar, bad
  * hyper-parameters, no allocation in step) and initialisers (fans, bounds,
  * spreads). PyTorch's own numbers are checked in tests/spec/loss_optim_spec.lua. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "check.h"
@@ -9,6 +10,8 @@
 #include "linear.h"
 #include "loss.h"
 #include "optim.h"
+#include "activation.h"
+#include "sequential.h"
 
 static ln_rng rng;
 
@@ -170,11 +173,36 @@ static void steps(ln_optim *o, ln_module *m, int n) {
   }
 }
 
+/* One group of module m: the kind's defaults, then the named settings
+ * ("lr", 0.1, "momentum", 0.9, NULL); "beta2" is the second slot of betas. */
+static ln_optim_group group_of(const ln_optim_kind *k, ln_module *m, ...) {
+  ln_optim_group g;
+  memset(&g, 0, sizeof g);
+  g.module = m;
+  ln_optim_defaults(k, g.hp);
+  va_list ap;
+  va_start(ap, m);
+  for (const char *name; (name = va_arg(ap, const char *));) {
+    double v = va_arg(ap, double);
+    int second = !strcmp(name, "beta2");
+    const ln_optim_option *o =
+        ln_optim_option_find(k, second || !strcmp(name, "beta1") ? "betas" : name);
+    CHECK(o != NULL, "no option %s", name);
+    if (o) g.hp[o->slot + second] = v;
+  }
+  va_end(ap);
+  return g;
+}
+
+#define SGD (ln_optim_find("SGD"))
+#define ADAM (ln_optim_find("Adam"))
+
+static ln_optim *one(const ln_optim_kind *k, ln_optim_group g) { return ln_optim_new(k, &g, 1); }
+
 static void test_sgd(void) {
   ln_module *m = scalar_net(1, 0);
-  ln_optim_config c = ln_optim_defaults(LN_SGD);
-  c.lr = 0.1, c.momentum = 0.9, c.weight_decay = 0.1;
-  ln_optim *o = ln_optim_new(LN_SGD, m, &c);
+  ln_optim *o = one(SGD, group_of(SGD, m, "lr", 0.1, "momentum", 0.9, "weight_decay", 0.1,
+                                  NULL));
   CHECK(o != NULL, "%s", ln_error());
   CHECK(m->refs == 2, "optimizer holds a reference: %d", m->refs);
   /* d = 0.5 + 0.1 p; buf1 = d1; buf2 = 0.9 buf1 + d2. By hand:
@@ -192,18 +220,14 @@ static void test_sgd(void) {
   /* Nesterov: d = g + 0.9 buf. p1 = 1 - 0.1*(0.5 + 0.45) = 0.905;
    * buf2 = 0.45 + 0.5 = 0.95, p2 = 0.905 - 0.1*(0.5 + 0.855) = 0.7695. */
   ln_data(&m->param[0])[0] = 1;
-  c = ln_optim_defaults(LN_SGD);
-  c.lr = 0.1, c.momentum = 0.9, c.nesterov = 1;
-  o = ln_optim_new(LN_SGD, m, &c);
+  o = one(SGD, group_of(SGD, m, "lr", 0.1, "momentum", 0.9, "nesterov", 1.0, NULL));
   steps(o, m, 2);
   CHECK_CLOSE(ln_data(&m->param[0])[0], 0.7695, 1e-6);
   ln_optim_free(o);
 
   /* Dampening 0.5: buf2 = 0.9*0.5 + 0.5*0.5 = 0.7; p2 = 1 - 0.05 - 0.07 = 0.88. */
   ln_data(&m->param[0])[0] = 1;
-  c = ln_optim_defaults(LN_SGD);
-  c.lr = 0.1, c.momentum = 0.9, c.dampening = 0.5;
-  o = ln_optim_new(LN_SGD, m, &c);
+  o = one(SGD, group_of(SGD, m, "lr", 0.1, "momentum", 0.9, "dampening", 0.5, NULL));
   steps(o, m, 2);
   CHECK_CLOSE(ln_data(&m->param[0])[0], 0.88, 1e-6);
   ln_optim_free(o);
@@ -214,9 +238,7 @@ static void test_adam(void) {
   /* A constant gradient moves Adam by exactly lr per step (m/sqrt(v) = 1
    * after bias correction, eps aside). */
   ln_module *m = scalar_net(1, 0);
-  ln_optim_config c = ln_optim_defaults(LN_ADAM);
-  c.lr = 0.1;
-  ln_optim *o = ln_optim_new(LN_ADAM, m, &c);
+  ln_optim *o = one(ADAM, group_of(ADAM, m, "lr", 0.1, NULL));
   CHECK(o != NULL, "%s", ln_error());
   steps(o, m, 1);
   CHECK_CLOSE(ln_data(&m->param[0])[0], 0.9, 1e-6);
@@ -224,14 +246,14 @@ static void test_adam(void) {
   steps(o, m, 2);
   CHECK(ln_alloc_count() == before, "Adam step allocated");
   CHECK_CLOSE(ln_data(&m->param[0])[0], 0.7, 1e-6);
+  CHECK(o->ps[0].step == 3 && o->ps[1].step == 3 && o->steps == 3, "step counts");
   ln_optim_free(o);
 
   /* Weight decay adds wd*p to g: g1 = 0.5 + 0.5*1 = 1, step 1 still moves
    * lr; g2 = 0.5 + 0.45 = 0.95: m = 0.09 + 0.095 = 0.185 (bc1 0.19 -> 0.97368),
    * v = 0.000999 + 0.0009025 = 0.0019015 (bc2 0.001999 -> 0.951225...). */
   ln_data(&m->param[0])[0] = 1;
-  c.weight_decay = 0.5;
-  o = ln_optim_new(LN_ADAM, m, &c);
+  o = one(ADAM, group_of(ADAM, m, "lr", 0.1, "weight_decay", 0.5, NULL));
   steps(o, m, 2);
   double mh = 0.185 / 0.19, vh = 0.0019015 / 0.001999;
   CHECK_CLOSE(ln_data(&m->param[0])[0], 0.9 - 0.1 * mh / (sqrt(vh) + 1e-8), 1e-6);
@@ -241,34 +263,162 @@ static void test_adam(void) {
 
 static void test_optim_errors(void) {
   ln_module *m = scalar_net(1, 0);
-  ln_optim_config c = ln_optim_defaults(LN_SGD);
-  c.lr = -0.1;
-  CHECK(ln_optim_new(LN_SGD, m, &c) == NULL, "negative lr accepted");
+  CHECK(one(SGD, group_of(SGD, m, "lr", -0.1, NULL)) == NULL, "negative lr accepted");
   CHECK(has(ln_error(), "SGD: invalid learning rate -0.1"), "%s", ln_error());
-  c.lr = NAN;
-  CHECK(ln_optim_new(LN_SGD, m, &c) == NULL, "NaN lr accepted");
-  c.lr = 0.1, c.momentum = -0.5;
-  CHECK(ln_optim_new(LN_SGD, m, &c) == NULL, "negative momentum accepted");
+  CHECK(one(SGD, group_of(SGD, m, "lr", NAN, NULL)) == NULL, "NaN lr accepted");
+  CHECK(one(SGD, group_of(SGD, m, "lr", 0.1, "momentum", -0.5, NULL)) == NULL,
+        "negative momentum accepted");
   CHECK(has(ln_error(), "momentum"), "%s", ln_error());
-  c.momentum = 0, c.nesterov = 1;
-  CHECK(ln_optim_new(LN_SGD, m, &c) == NULL, "nesterov without momentum accepted");
-  c = ln_optim_defaults(LN_ADAM);
-  c.beta1 = 1;
-  CHECK(ln_optim_new(LN_ADAM, m, &c) == NULL, "beta1 = 1 accepted");
+  CHECK(one(SGD, group_of(SGD, m, "lr", 0.1, "nesterov", 1.0, NULL)) == NULL,
+        "nesterov without momentum accepted");
+  CHECK(one(ADAM, group_of(ADAM, m, "beta1", 1.0, NULL)) == NULL, "beta1 = 1 accepted");
   CHECK(has(ln_error(), "Adam: invalid beta1 1"), "%s", ln_error());
-  c.beta1 = 0.9, c.beta2 = -0.1;
-  CHECK(ln_optim_new(LN_ADAM, m, &c) == NULL, "beta2 < 0 accepted");
-  c.beta2 = 0.999, c.weight_decay = -1;
-  CHECK(ln_optim_new(LN_ADAM, m, &c) == NULL, "negative weight decay accepted");
-  c.weight_decay = 0;
-  ln_optim *o = ln_optim_new(LN_ADAM, m, &c);
-  c.lr = -1;
-  CHECK(ln_optim_set(o, &c) == LN_ERR && o->cfg.lr == 1e-3, "set kept a bad lr");
-  c.lr = 0.5;
-  CHECK(ln_optim_set(o, &c) == LN_OK && o->cfg.lr == 0.5, "set refused a good lr");
+  CHECK(one(ADAM, group_of(ADAM, m, "beta2", -0.1, NULL)) == NULL, "beta2 < 0 accepted");
+  CHECK(one(ADAM, group_of(ADAM, m, "weight_decay", -1.0, NULL)) == NULL,
+        "negative weight decay accepted");
+  ln_optim *o = one(ADAM, group_of(ADAM, m, NULL));
+  ln_optim_group g = group_of(ADAM, m, "lr", -1.0, NULL);
+  CHECK(ln_optim_set(o, 0, g.hp) == LN_ERR && o->group[0].hp[0] == 1e-3, "set kept a bad lr");
+  g = group_of(ADAM, m, "lr", 0.5, NULL);
+  CHECK(ln_optim_set(o, 0, g.hp) == LN_OK && o->group[0].hp[0] == 0.5, "set refused a good lr");
+  CHECK(ln_optim_set(o, 1, g.hp) == LN_ERR && has(ln_error(), "Adam: no group 2"), "%s",
+        ln_error());
   ln_optim_free(o);
   CHECK(m->refs == 1, "failed constructors left references: %d", m->refs);
+
+  /* The registry: an unknown kind is an error, never a default. */
+  CHECK(ln_optim_find("Adamax") == NULL, "an unknown kind was found");
+  CHECK(has(ln_error(), "unknown optimizer 'Adamax' (expected SGD or Adam)"), "%s",
+        ln_error());
+  CHECK(ln_optim_new(NULL, &g, 1) == NULL, "no kind accepted");
+  size_t nk = 0;
+  while (ln_optim_kind_at(nk)) nk++;
+  CHECK(nk == 2, "%zu kinds registered", nk);
+  for (size_t i = 0; i < nk; i++) {
+    const ln_optim_kind *k = ln_optim_kind_at(i);
+    CHECK(ln_optim_find(k->name) == k, "%s not found by name", k->name);
+    CHECK(k->nhp <= LN_OPTIM_MAXHP && k->nslot <= LN_OPTIM_MAXSLOT, "%s too big", k->name);
+  }
+  ln_module *relu = ln_relu_new();
+  g.module = relu;
+  CHECK(ln_optim_new(ADAM, &g, 1) == NULL && has(ln_error(), "no parameters to optimize"),
+        "%s", ln_error());
+  ln_module_release(relu);
   ln_module_release(m);
+}
+
+/* Groups: each its own hyper-parameters; a later group gets the rest of
+ * its module; a group left with nothing is an error. */
+static void test_groups(void) {
+  ln_module *net = ln_sequential_new(), *a = scalar_net(1, 1), *b = scalar_net(1, 1);
+  CHECK(ln_sequential_add(net, a) == LN_OK && ln_sequential_add(net, b) == LN_OK, "%s",
+        ln_error());
+  ln_optim_group gs[2] = {group_of(SGD, a, "lr", 0.1, NULL), group_of(SGD, net, "lr", 0.01,
+                                                                      NULL)};
+  ln_optim *o = ln_optim_new(SGD, gs, 2);
+  CHECK(o && o->n == 4 && o->group[0].n == 2 && o->group[1].first == 2 && o->group[1].n == 2,
+        "the second group holds the rest");
+  if (o) {
+    CHECK(o->param[0] == &a->param[0] && o->param[2] == &b->param[0], "order");
+    set_grads(a, 1);
+    set_grads(b, 1);
+    CHECK(ln_optim_step(o) == LN_OK, "%s", ln_error());
+    CHECK_CLOSE(ln_data(&a->param[0])[0], 0.9, 1e-6);
+    CHECK_CLOSE(ln_data(&b->param[0])[0], 0.99, 1e-6);
+    ln_optim_zero_grad(o);
+    CHECK(ln_data(&a->grad[0])[0] == 0 && ln_data(&b->grad[1])[0] == 0, "zero_grad");
+    CHECK(a->refs == 3 && net->refs == 2, "a reference per group: %d %d", a->refs, net->refs);
+  }
+  ln_optim_free(o);
+  CHECK(a->refs == 2 && net->refs == 1, "references released: %d %d", a->refs, net->refs);
+  gs[0].module = net, gs[1].module = a;
+  CHECK(ln_optim_new(SGD, gs, 2) == NULL, "a group without parameters of its own");
+  CHECK(has(ln_error(), "SGD: group 2: every parameter of its module is already in an "
+            "earlier group"), "%s", ln_error());
+  gs[1] = group_of(SGD, b, "lr", 0.1, "momentum", -1.0, NULL);
+  CHECK(ln_optim_new(SGD, gs, 2) == NULL && has(ln_error(), "SGD: group 2: invalid momentum"),
+        "%s", ln_error());
+  CHECK(a->refs == 2 && net->refs == 1, "failed constructors left references");
+  ln_module_release(a);
+  ln_module_release(b);
+  ln_module_release(net);
+}
+
+/* The state of a run: k steps, the state copied out, k more steps; a fresh
+ * optimizer over a copy of the weights given the copied state does the same
+ * k more steps bit for bit. */
+static void resume(const ln_optim_kind *k, ln_optim_group g, const char *what) {
+  ln_module *m = ln_linear_new(3, 2, &rng), *m2 = ln_linear_new(3, 2, &rng);
+  ln_optim_group g2 = g;
+  g.module = m, g2.module = m2;
+  ln_optim *o = one(k, g), *o2 = NULL;
+  CHECK(o != NULL, "%s", ln_error());
+  if (!o) goto done;
+  for (int step = 0; step < 6; step++) {
+    for (int i = 0; i < 2; i++) {
+      ln_tensor_rand(&m->grad[i], &rng, -1, 1);
+      ln_tensor_copy(&m2->grad[i], &m->grad[i]);
+    }
+    if (step == 3) {  /* the copy: weights, then state */
+      for (int i = 0; i < 2; i++) ln_tensor_copy(&m2->param[i], &m->param[i]);
+      o2 = one(k, g2);
+      CHECK(o2 != NULL, "%s", ln_error());
+      if (!o2) goto done;
+      memcpy(o2->ps, o->ps, o->n * sizeof *o->ps);
+      for (size_t i = 0; i < o->n; i++)
+        for (int s = 0; s < k->nslot; s++)
+          memcpy(ln_optim_slot(o2, i, s), ln_optim_slot(o, i, s), o->numel[i] * sizeof(float));
+    }
+    CHECK(ln_optim_step(o) == LN_OK, "%s", ln_error());
+    if (o2) CHECK(ln_optim_step(o2) == LN_OK, "%s", ln_error());
+  }
+  for (int i = 0; i < 2; i++)
+    CHECK(!memcmp(ln_data(&m->param[i]), ln_data(&m2->param[i]),
+                  ln_numel(&m->param[i]) * sizeof(float)), "%s: parameter %d differs", what,
+          i + 1);
+done:
+  ln_optim_free(o);
+  ln_optim_free(o2);
+  ln_module_release(m);
+  ln_module_release(m2);
+}
+
+static void test_resume(void) {
+  resume(SGD, group_of(SGD, NULL, "lr", 0.1, "momentum", 0.9, NULL), "SGD momentum");
+  resume(SGD, group_of(SGD, NULL, "lr", 0.1, "momentum", 0.9, "nesterov", 1.0,
+                       "weight_decay", 0.01, NULL), "SGD nesterov");
+  resume(ADAM, group_of(ADAM, NULL, "lr", 0.01, "weight_decay", 0.1, NULL), "Adam");
+}
+
+/* The RNG's state: the stream continues exactly; a bad state is refused
+ * and leaves the generator as it was. */
+static void test_rng_state(void) {
+  ln_rng r, r2;
+  unsigned char s[LN_RNG_STATE_BYTES], bad[LN_RNG_STATE_BYTES];
+  ln_rng_seed(&r, 5);
+  ln_rng_normal(&r);  /* a spare is pending */
+  ln_rng_get_state(&r, s);
+  ln_rng_seed(&r2, 6);
+  CHECK(ln_rng_set_state(&r2, s, sizeof s) == LN_OK, "%s", ln_error());
+  int same = 1;
+  for (int i = 0; i < 100; i++) same &= ln_rng_normal(&r) == ln_rng_normal(&r2);
+  CHECK(same, "the streams differ after set_state");
+  ln_rng_get_state(&r2, s);
+  memcpy(bad, s, sizeof s);
+  memset(bad + 8, 0, 32);
+  CHECK(ln_rng_set_state(&r2, bad, sizeof bad) == LN_ERR && has(ln_error(), "all-zero"),
+        "%s", ln_error());
+  CHECK(ln_rng_set_state(&r2, s, sizeof s - 1) == LN_ERR && has(ln_error(), "56 bytes"),
+        "%s", ln_error());
+  memcpy(bad, s, sizeof s);
+  bad[0] = 'X';
+  CHECK(ln_rng_set_state(&r2, bad, sizeof bad) == LN_ERR, "a bad tag accepted");
+  memcpy(bad, s, sizeof s);
+  memset(bad + 48, 0xff, 8);  /* a NaN spare */
+  CHECK(ln_rng_set_state(&r2, bad, sizeof bad) == LN_ERR, "a NaN spare accepted");
+  unsigned char now[LN_RNG_STATE_BYTES];
+  ln_rng_get_state(&r2, now);
+  CHECK(!memcmp(now, s, sizeof s), "a refused state changed the generator");
 }
 
 static void test_init(void) {
@@ -323,6 +473,9 @@ int main(void) {
   test_sgd();
   test_adam();
   test_optim_errors();
+  test_groups();
+  test_resume();
+  test_rng_state();
   test_init();
   return check_summary();
 }

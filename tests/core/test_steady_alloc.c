@@ -61,11 +61,13 @@ int main(void) {
   }
   ln_loss mse;
   ln_loss_init(&mse, LN_MSE);
-  ln_optim_config cfg = ln_optim_defaults(LN_SGD);
-  cfg.lr = 0.01;
-  cfg.momentum = 0.9;
-  cfg.weight_decay = 1e-4;
-  ln_optim *opt = ln_optim_new(LN_SGD, net, &cfg);
+  const ln_optim_kind *sgd = ln_optim_find("SGD");
+  ln_optim_group g = {net, {0}, 0, 0};
+  ln_optim_defaults(sgd, g.hp);
+  g.hp[ln_optim_option_find(sgd, "lr")->slot] = 0.01;
+  g.hp[ln_optim_option_find(sgd, "momentum")->slot] = 0.9;
+  g.hp[ln_optim_option_find(sgd, "weight_decay")->slot] = 1e-4;
+  ln_optim *opt = ln_optim_new(sgd, &g, 1);
   CHECK(opt != NULL, "%s", ln_error());
   if (!opt) return check_summary();
 

@@ -79,7 +79,10 @@ describe("tensor indexing", function()
     local t = m23()
     assert.are.equal(21, t:sum())
     assert.is_function(t.sum)
-    assert.is_nil(t.no_such_method)
+    -- a name that is neither a method nor an index is an error naming both
+    local ok, err = pcall(function() return t.no_such_method end)
+    assert.is_false(ok)
+    assert.matches("Tensor: no field 'no_such_method'", err, 1, true)
   end)
 
   it("bad indices and values are clear errors", function()
