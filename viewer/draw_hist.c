@@ -8,23 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXGRID 64
 #define MAXBINS 512
-
-typedef struct grid {
-  const char *rows[MAXGRID], *cols[MAXGRID];
-  int nrows, ncols;
-  double lo[MAXGRID], hi[MAXGRID];   /* each column's shared axis */
-} grid;
-
-static int name_slot(const char **names, int *n, const char *name) {
-  int i;
-  for (i = 0; i < *n; i++)
-    if (strcmp(names[i], name) == 0) return i;
-  if (*n == MAXGRID) return -1;
-  names[*n] = name;
-  return (*n)++;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -78,32 +62,6 @@ static void tag_span(const vw_shist *t, double *a, double *b) {
   }
   if (*a > *b) { *a = -1; *b = 1; }
   else if (*a == *b) widen_point(a, b, 0.5);
-}
-
-static void make_grid(frame *f, grid *g) {
-  const vw_snap *s = f->s;
-  size_t i, j;
-  int k;
-  memset(g, 0, sizeof *g);
-  for (k = 0; k < MAXGRID; k++) { g->lo[k] = INFINITY; g->hi[k] = -INFINITY; }
-  /* tags are stored in creation order, which is the order rows and
-   * columns first appear in */
-  for (i = 0; i < s->nh; i++) {
-    int c;
-    name_slot(g->rows, &g->nrows, s->h[i].run);
-    c = name_slot(g->cols, &g->ncols, s->h[i].layer);
-    if (c < 0) continue;
-    for (j = 0; j < s->h[i].n; j++) {
-      double lo, hi;
-      if (!vw_hist_span(&s->h[i].h[j], &lo, &hi)) continue;
-      if (lo < g->lo[c]) g->lo[c] = lo;
-      if (hi > g->hi[c]) g->hi[c] = hi;
-    }
-  }
-  for (k = 0; k < g->ncols; k++) {
-    if (g->lo[k] > g->hi[k]) { g->lo[k] = -1; g->hi[k] = 1; }
-    else if (g->lo[k] == g->hi[k]) widen_point(&g->lo[k], &g->hi[k], 0.5);
-  }
 }
 
 static void pct(char *buf, size_t n, uint64_t part, uint64_t whole) {
@@ -209,16 +167,20 @@ static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, double a, doubl
   }
 }
 
-static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int col,
-                       SDL_Rect cell) {
+static void draw_panel(frame *f, int tag, SDL_Rect cell) {
+  const grid *g = &f->g;
+  const vw_shist *t = &f->s->h[tag];
+  int row = g->row[tag], col = g->col[tag];
   vw_panel tmp, *pp = add_panel(f);
   const vw_hist *h;
-  SDL_Color rc = vw_run_color(run_index(f, t->run));
+  SDL_Color rc = vw_run_color(f->hrun[tag]);
   int lh = vw_font_height(f->c, VW_SMALL), th = vw_font_height(f->c, VW_NORMAL);
   char title[96], buf[160], z[16], sat[16], num[32], fit[160];
   int tw = cell.w - 9 - 4;   /* text inside the cell, clear of the next one */
   if (!pp) pp = &tmp;
   pp->kind = VW_HISTOGRAM;
+  pp->tag = tag;
+  pp->group = -1;
   pp->row = row;
   pp->col = col;
   pp->bins = f->v->bins < 2 ? 2 : f->v->bins > MAXBINS ? MAXBINS : f->v->bins;
@@ -233,18 +195,21 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
   if (*t->run) snprintf(title, sizeof title, "%s \xc2\xb7 %s", t->run, t->layer);
   else snprintf(title, sizeof title, "%s", t->layer);
   snprintf(pp->title, sizeof pp->title, "%s", title);
-  /* too long: the layer alone, which tells the columns apart (the colour
-   * and the row tell the run) */
-  if (vw_text_width(f->c, VW_NORMAL, title) > tw) snprintf(title, sizeof title, "%s", t->layer);
+  buf[0] = 0;   /* the step of an older snapshot, kept whole */
   if (pp->snap >= 0 && t->h[pp->snap].step != f->out->step) {
     fmt_num(num, sizeof num, t->h[pp->snap].step);
-    snprintf(buf, sizeof buf, "%s @%s", title, num);
-    snprintf(title, sizeof title, "%.95s", buf);
+    snprintf(buf, sizeof buf, " @%s", num);
   }
+  tw -= vw_text_width(f->c, VW_NORMAL, buf);
+  /* too long: the layer alone, which tells the columns apart (the colour
+   * and the row tell the run), cut in the middle if need be */
+  if (vw_text_width(f->c, VW_NORMAL, title) > tw)
+    fit_keep(f, VW_NORMAL, t->layer, tw, g->pre, g->suf, title, sizeof title);
+  snprintf(fit, sizeof fit, "%s%s", title, buf);
   set_color(f->r, rc);
   fill_rect(f->r, cell.x + 2, cell.y + 3, 4, th - 4);
-  vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0,
-          fit_text(f, VW_NORMAL, title, tw, fit, sizeof fit));
+  vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0, fit);
+  tw = cell.w - 9 - 4;
   if (pp->plot.w < 8 || pp->plot.h < 8) return;
   set_color(f->r, light);
   SDL_RenderDrawRect(f->r, &pp->plot);
@@ -288,26 +253,19 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
 }
 
 void draw_histograms(frame *f, SDL_Rect area) {
-  grid g;
+  const grid *g = &f->g;
   size_t i;
-  int cw, ch;
   pick_step(f);
-  make_grid(f, &g);
-  if (!g.nrows || !g.ncols) return;
   area.x += 6;
-  area.w -= 12;
-  cw = area.w / g.ncols;
-  ch = area.h / g.nrows;
   for (i = 0; i < f->s->nh; i++) {
     const vw_shist *t = &f->s->h[i];
-    int r = name_slot(g.rows, &g.nrows, t->run);
-    int c = name_slot(g.cols, &g.ncols, t->layer);
+    int band = g->col[i] / g->cpb, u = band * g->nrows + g->row[i];
     SDL_Rect cell;
-    if (r < 0 || c < 0 || !t->n) continue;
-    cell.x = area.x + c * cw;
-    cell.y = area.y + r * ch;
-    cell.w = cw;
-    cell.h = ch;
-    draw_panel(f, &g, t, r, c, cell);
+    if (u < g->unit0 || u >= g->unit1 || !t->n) continue;
+    cell.x = area.x + (g->col[i] - band * g->cpb) * g->cell_w;
+    cell.y = area.y + (u - g->unit0) * g->cell_h;
+    cell.w = g->cell_w;
+    cell.h = g->cell_h;
+    draw_panel(f, (int)i, cell);
   }
 }

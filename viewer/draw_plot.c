@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXGROUPS 16
 #define RIGHT 24   /* the margin right of a plot, where its last x label may reach */
 
 typedef struct axes {
@@ -335,8 +334,8 @@ static void draw_legend(frame *f, const axes *a, const char *group) {
   }
 }
 
-static void draw_group(frame *f, const char *group, SDL_Rect cell,
-                       SDL_Point *buf, int cap) {
+static void draw_group(frame *f, int gi, SDL_Rect cell, SDL_Point *buf, int cap) {
+  const char *group = f->gr.name[gi];
   axes a;
   vw_panel *pp;
   size_t i;
@@ -390,6 +389,8 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
   pp = add_panel(f);
   if (pp) {
     pp->kind = VW_SCALAR;
+    pp->group = gi;
+    pp->tag = -1;
     pp->plot = a.p;
     pp->x0 = a.x0;
     pp->x1 = a.x1;
@@ -401,28 +402,20 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
 }
 
 void draw_scalars(frame *f, SDL_Rect area) {
-  const char *groups[MAXGROUPS];
-  int ng = 0, g, j, per, rows, cap;
-  size_t i;
+  const groups *gr = &f->gr;
+  int g, cap;
   SDL_Point *buf;
-  for (i = 0; i < f->s->ns; i++) {
-    for (j = 0; j < ng; j++)
-      if (strcmp(groups[j], f->s->s[i].group) == 0) break;
-    if (j == ng && ng < MAXGROUPS) groups[ng++] = f->s->s[i].group;
-  }
-  if (!ng) return;
-  per = ng < 3 ? ng : 3;
-  rows = (ng + per - 1) / per;
   cap = 8 * area.w + 128;   /* two polylines, four vertices a column */
   buf = malloc((size_t)cap * sizeof *buf);
   if (!buf) return;
-  for (g = 0; g < ng; g++) {
+  for (g = gr->g0; g < gr->g1; g++) {
     SDL_Rect cell;
-    cell.w = area.w / per;
-    cell.h = area.h / rows;
-    cell.x = area.x + (g % per) * cell.w;
-    cell.y = area.y + (g / per) * cell.h;
-    draw_group(f, groups[g], cell, buf, cap);
+    int k = g - gr->g0;
+    cell.w = area.w / gr->per;
+    cell.h = area.h / gr->rows;
+    cell.x = area.x + (k % gr->per) * cell.w;
+    cell.y = area.y + (k / gr->per) * cell.h;
+    draw_group(f, g, cell, buf, cap);
   }
   free(buf);
 }
