@@ -53,7 +53,7 @@ typedef struct vw_view {
 void vw_view_defaults(vw_view *v);
 
 #define VW_MAXPANELS 128   /* a page holds at most this many */
-#define VW_MAXLEGEND 64
+#define VW_MAXLEGEND 256
 
 typedef struct vw_panel {
   int kind;              /* VW_SCALAR or VW_HISTOGRAM */

@@ -127,6 +127,21 @@ void draw_tick_labels(frame *f, const tick_axis *ax, const ticks *t, int at, SDL
 int plan_pages(frame *f, SDL_Rect area, SDL_Rect *hist, SDL_Rect *scal);
 void free_plan(frame *f);
 
+/* A scalar panel's legend (draw_legend.c). */
+#define LEGEND_MAX 64
+typedef struct legend_entry {
+  int series, run, hidden, w, x, line;
+  SDL_Color col;
+  char text[128], warn[128];   /* warn: drawn after text, in red */
+} legend_entry;
+typedef struct legend {
+  int n, more, shown, lines, width;   /* width: all entries on one line */
+  legend_entry e[LEGEND_MAX];
+} legend;
+void legend_measure(frame *f, int group, legend *lg);
+int legend_layout(frame *f, legend *lg, int w, int max_lines);
+void legend_draw(frame *f, const legend *lg, int x, int y, int w, int right, int panel);
+
 void draw_histograms(frame *f, SDL_Rect area);
 void draw_scalars(frame *f, SDL_Rect area);
 
