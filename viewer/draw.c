@@ -220,13 +220,30 @@ static void draw_header(frame *f, int h, int hist) {
     const char *w;
     fmt_num(num, sizeof num, o->step);
     snprintf(buf, sizeof buf, "histograms at %s %s (%ld of %ld%s)%s", step_word(f), num,
-             o->cursor + 1, o->nsteps, f->v->cursor < 0 ? ", newest" : "",
+             o->cursor + 1, o->nsteps, o->cursor + 1 == o->nsteps ? ", newest" : "",
              f->v->time_mode ? ", over time" : "");
     snprintf(shortb, sizeof shortb, "%s %s (%ld/%ld)", step_word(f), num, o->cursor + 1,
              o->nsteps);
     w = x - vw_text_width(f->c, VW_NORMAL, buf) >= left ? buf
       : x - vw_text_width(f->c, VW_NORMAL, shortb) >= left ? shortb : NULL;
     if (w) x -= vw_text(f->c, VW_NORMAL, ink, x, h / 2, VW_RIGHT | VW_MIDDLE, w) + 16;
+    /* heat maps: what their colours mean */
+    if (w && f->v->time_mode) {
+      const char *lo = "count 0", *hi = "step's max";
+      int wl = vw_text_width(f->c, VW_SMALL, lo), wh = vw_text_width(f->c, VW_SMALL, hi);
+      SDL_Rect r;
+      r.w = 48;
+      r.h = 8;
+      if (x - wh - r.w - wl - 8 >= left) {
+        x -= vw_text(f->c, VW_SMALL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, hi) + 4;
+        r.x = x - r.w;
+        r.y = h / 2 - r.h / 2;
+        draw_heat_scale(f, r, vw_run_color(0));
+        f->out->scale_box = r;
+        x = r.x - 4;
+        x -= vw_text(f->c, VW_SMALL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, lo) + 16;
+      }
+    }
   }
   if (f->v->smoothing > 0) {
     snprintf(buf, sizeof buf, "smoothing %.2f", f->v->smoothing);

@@ -108,6 +108,7 @@ typedef struct vw_layout {
   int nruns;
   char notice[192];      /* what is not drawn ("" when everything is) */
   SDL_Rect notice_box;
+  SDL_Rect scale_box;    /* heat maps: the colour scale's gradient */
 } vw_layout;
 
 extern const SDL_Color vw_background;

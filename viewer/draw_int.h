@@ -13,6 +13,7 @@ typedef struct grid {
   const char **rows, **cols;
   int nrows, ncols;
   double *lo, *hi;     /* each column's shared axis */
+  int *point;          /* ... widened from one value */
   int *row, *col;      /* of each tag of s->h */
   int cpb, nbands;     /* columns per band, bands */
   size_t pre, suf;     /* what every column's name shares (common_ends) */
@@ -142,6 +143,9 @@ void legend_measure(frame *f, int group, legend *lg);
 int legend_layout(frame *f, legend *lg, int w, int max_lines);
 void legend_draw(frame *f, const legend *lg, int x, int y, int w, int right, int panel);
 
+/* A heat map's colour scale in colour col over r, 0 to the step's
+ * tallest bin from left to right. */
+void draw_heat_scale(frame *f, SDL_Rect r, SDL_Color col);
 void draw_histograms(frame *f, SDL_Rect area);
 void draw_scalars(frame *f, SDL_Rect area);
 

@@ -66,7 +66,8 @@ static int make_grid(frame *f) {
   g->hi = malloc(n * sizeof *g->hi);
   g->row = malloc(n * sizeof *g->row);
   g->col = malloc(n * sizeof *g->col);
-  if (!g->rows || !g->cols || !g->lo || !g->hi || !g->row || !g->col) return -1;
+  g->point = calloc(n, sizeof *g->point);
+  if (!g->rows || !g->cols || !g->lo || !g->hi || !g->row || !g->col || !g->point) return -1;
   for (i = 0; i < n; i++) { g->lo[i] = INFINITY; g->hi[i] = -INFINITY; }
   /* tags are stored in creation order, which is the order rows and
    * columns first appear in */
@@ -84,7 +85,7 @@ static int make_grid(frame *f) {
   common_ends(g->cols, g->ncols, &g->pre, &g->suf);
   for (k = 0; k < g->ncols; k++) {
     if (g->lo[k] > g->hi[k]) { g->lo[k] = -1; g->hi[k] = 1; }
-    else if (g->lo[k] == g->hi[k]) widen_point(&g->lo[k], &g->hi[k], 0.5);
+    else if (g->lo[k] == g->hi[k]) { widen_point(&g->lo[k], &g->hi[k], 0.5); g->point[k] = 1; }
   }
   return 0;
 }
@@ -110,6 +111,7 @@ void free_plan(frame *f) {
   free(f->g.hi);
   free(f->g.row);
   free(f->g.col);
+  free(f->g.point);
   free(f->gr.name);
   free(f->gr.of);
 }
