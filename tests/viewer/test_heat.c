@@ -7,6 +7,7 @@
 #include "draw.h"
 #include "check.h"
 #include "pixels.h"
+#include "render.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,12 +17,8 @@
 static vw_layout lay;
 
 static SDL_Surface *draw(vw_board *b, vw_view *v) {
-  vw_snap *s = vw_snap_new();
-  SDL_Surface *surf;
-  vw_snap_sync(s, b);
-  surf = vw_render(s, v, &lay);
+  SDL_Surface *surf = render_board(b, v, &lay);
   CHECK(surf != NULL, "render: %s", vw_error());
-  vw_snap_free(s);
   return surf;
 }
 

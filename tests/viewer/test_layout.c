@@ -16,13 +16,6 @@
 
 static vw_layout lay;
 
-static int count_color(SDL_Surface *s, SDL_Rect r, Uint32 c) {
-  int x, y, n = 0;
-  for (y = r.y; y < r.y + r.h && y < s->h; y++)
-    for (x = r.x; x < r.x + r.w && x < s->w; x++) n += pixel(s, x, y) == c;
-  return n;
-}
-
 static int overlap(SDL_Rect a, SDL_Rect b) {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
@@ -52,7 +45,7 @@ static void check_pages(vw_snap *s, int width, int height) {
         if (p->tag >= 0 && p->tag < 100) seen_h[p->tag]++;
         /* a plot big enough to read, with bars in it */
         if (p->plot.w < 100 || p->plot.h < 40 ||
-            count_color(surf, p->plot, rgb(vw_run_color(0))) < 50) bad++;
+            count_in(surf, p->plot, rgb(vw_run_color(0))) < 50) bad++;
       } else {
         ng++;
         if (p->group >= 0 && p->group < 20) seen_g[p->group]++;
@@ -79,7 +72,7 @@ static void check_pages(vw_snap *s, int width, int height) {
             width, height, page, lay.notice, want);
     }
     /* the notice is on the picture, in the warning colour */
-    CHECK(count_color(surf, lay.notice_box, rgb(vw_warn)) > 50 &&
+    CHECK(count_in(surf, lay.notice_box, rgb(vw_warn)) > 50 &&
           lay.notice_box.y + lay.notice_box.h <= height,
           "%dx%d page %d: notice not drawn", width, height, page);
     SDL_FreeSurface(surf);
@@ -197,9 +190,9 @@ static void test_run_names(void) {
   if (surf && hist >= 0 && leg >= 0) {
     SDL_Color c = vw_run_color(1);
     CHECK(rgb(lay.legend[leg].color) == rgb(c) &&
-          count_color(surf, lay.panel[hist].plot, rgb(c)) > 50,
+          count_in(surf, lay.panel[hist].plot, rgb(c)) > 50,
           "R1's legend %06x, bars %d px of %06x", rgb(lay.legend[leg].color),
-          count_color(surf, lay.panel[hist].plot, rgb(c)), rgb(c));
+          count_in(surf, lay.panel[hist].plot, rgb(c)), rgb(c));
   }
   if (surf) SDL_FreeSurface(surf);
   vw_snap_free(s);

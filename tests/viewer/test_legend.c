@@ -8,6 +8,7 @@
 #include "draw.h"
 #include "check.h"
 #include "pixels.h"
+#include "render.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,25 +16,13 @@
 
 static vw_layout lay;
 
-static int count_color(SDL_Surface *s, SDL_Rect r, Uint32 c) {
-  int x, y, n = 0;
-  for (y = r.y; y < r.y + r.h && y < s->h; y++)
-    for (x = r.x; x < r.x + r.w && x < s->w; x++)
-      if (x >= 0 && y >= 0) n += pixel(s, x, y) == c;
-  return n;
-}
-
 static int overlap(SDL_Rect a, SDL_Rect b) {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
 static SDL_Surface *draw(vw_board *b, vw_view *v) {
-  vw_snap *s = vw_snap_new();
-  SDL_Surface *surf;
-  vw_snap_sync(s, b);
-  surf = vw_render(s, v, &lay);
+  SDL_Surface *surf = render_board(b, v, &lay);
   CHECK(surf != NULL, "render: %s", vw_error());
-  vw_snap_free(s);
   return surf;
 }
 
@@ -83,7 +72,7 @@ static void test_outside(void) {
       at.y = p->plot.y + p->plot.h - 8;
       at.w = 5;
       at.h = 8;
-      CHECK(count_color(surf, at, rgb(vw_warn)) >= 10, "no NaN mark at step 41");
+      CHECK(count_in(surf, at, rgb(vw_warn)) >= 10, "no NaN mark at step 41");
     }
     SDL_FreeSurface(surf);
   }
@@ -106,7 +95,7 @@ static void test_hide(void) {
   v.height = 400;
   surf = draw(b, &v);
   CHECK(surf && lay.panel[0].y1 > 1e8, "y1 %g", lay.panel[0].y1);
-  CHECK(surf && count_color(surf, lay.panel[0].plot, rgb(vw_run_color(1))) > 50,
+  CHECK(surf && count_in(surf, lay.panel[0].plot, rgb(vw_run_color(1))) > 50,
         "big not drawn");
   if (surf) SDL_FreeSurface(surf);
   v.hide[1] = 1;
@@ -114,8 +103,8 @@ static void test_hide(void) {
   big = entry("big ");
   CHECK(surf && lay.panel[0].y1 < 10 && lay.panel[0].y0 > 0, "hidden: y %g..%g",
         lay.panel[0].y0, lay.panel[0].y1);
-  CHECK(surf && count_color(surf, lay.panel[0].plot, rgb(vw_run_color(1))) == 0 &&
-        count_color(surf, lay.panel[0].plot, rgb(vw_run_color(0))) > 50,
+  CHECK(surf && count_in(surf, lay.panel[0].plot, rgb(vw_run_color(1))) == 0 &&
+        count_in(surf, lay.panel[0].plot, rgb(vw_run_color(0))) > 50,
         "hidden: big still drawn, or small not");
   CHECK(big && big->hidden && big->run == 1, "big's entry: %s hidden %d",
         big ? big->name : "", big ? big->hidden : -1);
@@ -173,8 +162,8 @@ static void test_log(void) {
   surf = draw(b, &v);
   CHECK(surf && lay.panel[0].clipped && !lay.panel[1].clipped, "clipped: %d %d",
         lay.panel[0].clipped, lay.panel[1].clipped);
-  CHECK(surf && count_color(surf, lay.panel[0].plot, rgb(vw_warn)) > 40 &&
-        count_color(surf, lay.panel[1].plot, rgb(vw_warn)) == 0, "the note is not drawn");
+  CHECK(surf && count_in(surf, lay.panel[0].plot, rgb(vw_warn)) > 40 &&
+        count_in(surf, lay.panel[1].plot, rgb(vw_warn)) == 0, "the note is not drawn");
   if (surf) SDL_FreeSurface(surf);
   v.logy = 0;
   v.flip_log[1] = 1;
@@ -209,7 +198,7 @@ static void test_more(void) {
         lay.panel[0].plot.h);
   {   /* "+N more" in red, above the plot */
     SDL_Rect above = {0, 26, 640, lay.panel[0].plot.y - 26};
-    CHECK(surf && count_color(surf, above, rgb(vw_warn)) > 5, "no +N more");
+    CHECK(surf && count_in(surf, above, rgb(vw_warn)) > 5, "no +N more");
   }
   if (surf) SDL_FreeSurface(surf);
   vw_board_release(b);
