@@ -53,6 +53,7 @@ void vw_view_defaults(vw_view *v) {
   v->height = 800;
   v->cursor = -1;
   v->bins = 30;
+  v->hover_x = v->hover_y = -1;
 }
 
 void set_color(SDL_Renderer *r, SDL_Color c) {
@@ -309,6 +310,7 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
     if (sarea.h) draw_scalars(&f, sarea);
   }
   draw_header(&f, head, harea.h > 0);
+  if (rc == 0) draw_hover(&f);
   if (f.out->notice[0]) {
     const SDL_Rect *b = &f.out->notice_box;
     char fit[192];
@@ -410,4 +412,33 @@ SDL_Surface *vw_render(vw_snap *s, const vw_view *view, vw_layout *out) {
   vw_canvas_free(c);
   SDL_DestroyRenderer(r);
   return surf;
+}
+
+void vw_key_help(const vw_layout *o, char *buf, size_t sz) {
+  int hist = 0, scal = 0, i;
+  size_t n = 0;
+  for (i = 0; i < o->npanels; i++) {
+    hist |= o->panel[i].kind == VW_HISTOGRAM;
+    scal |= o->panel[i].kind == VW_SCALAR;
+  }
+#define KEY(s) do {                                                              \
+    if (n < sz) n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? "  \xc2\xb7  " : "", s); \
+  } while (0)
+  buf[0] = 0;
+  if (o->npanels) KEY("s save PNG");
+  if (o->npages > 1) KEY("PgUp/PgDn page");
+  if (scal) {
+    KEY("l/L log (all/panel)");
+    KEY("o/O robust y");
+    KEY("m smooth");
+    KEY("drag/wheel zoom, double-click back");
+    KEY("click legend: hide");
+  }
+  if (hist && o->nsteps > 1) {
+    KEY("\xe2\x86\x90/\xe2\x86\x92 step  \xc2\xb7  space newest");
+    KEY("t over time");
+  }
+  if (hist) KEY("x own axes");
+  KEY("q close");
+#undef KEY
 }

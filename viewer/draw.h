@@ -24,6 +24,14 @@ enum { VW_PANELS_ALL, VW_PANELS_HISTOGRAMS, VW_PANELS_SCALARS };
 
 #define VW_MAXGROUPS 256   /* scalar panels that can be set apart in a view */
 #define VW_MAXRUNS 256     /* runs that can be hidden */
+#define VW_MAXZOOM 64      /* scalar panels that can be zoomed */
+
+/* A scalar panel's zoomed ranges (drag, wheel); y in the axis's own
+ * coordinates (log10 in log scale), kept only while logy is the same. */
+typedef struct vw_zoom {
+  int on, logy;
+  double x0, x1, y0, y1;
+} vw_zoom;
 
 typedef struct vw_view {
   int width, height;   /* of the picture (vw_render: 0 picks a size that fits
@@ -48,6 +56,9 @@ typedef struct vw_view {
    * global logy / robust; per run (in order of first tag): hidden */
   unsigned char flip_log[VW_MAXGROUPS], flip_robust[VW_MAXGROUPS];
   unsigned char hide[VW_MAXRUNS];
+  vw_zoom zoom[VW_MAXZOOM];   /* by group number */
+  int hover_x, hover_y;       /* the mouse, for the hover read-out; < 0: none */
+  SDL_Rect select;            /* a drag being made, drawn as a box; w 0: none */
 } vw_view;
 
 void vw_view_defaults(vw_view *v);
@@ -109,6 +120,9 @@ typedef struct vw_layout {
   char notice[192];      /* what is not drawn ("" when everything is) */
   SDL_Rect notice_box;
   SDL_Rect scale_box;    /* heat maps: the colour scale's gradient */
+  int hover_panel;       /* the panel under the mouse, -1 none */
+  char hover[512];       /* its read-out, lines split by '\n' */
+  SDL_Rect hover_box;
 } vw_layout;
 
 extern const SDL_Color vw_background;
@@ -121,6 +135,10 @@ SDL_Color vw_run_color(int i);
  * date first, so keep one snapshot across frames. Returns 0, or -1 with
  * vw_error(). */
 int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out);
+/* The window's key help for a frame laid out as o: only the keys that do
+ * something there (no step keys without histogram steps, no page keys on
+ * one page), into buf. */
+void vw_key_help(const vw_layout *o, char *buf, size_t n);
 /* The same drawing on a new ARGB8888 surface, no display needed. A width
  * or height of 0 is chosen from what is drawn: 1280x800 for everything, a
  * histogram grid by its rows and columns, scalar panels by their number. */

@@ -146,6 +146,8 @@ void legend_draw(frame *f, const legend *lg, int x, int y, int w, int right, int
 /* A heat map's colour scale in colour col over r, 0 to the step's
  * tallest bin from left to right. */
 void draw_heat_scale(frame *f, SDL_Rect r, SDL_Color col);
+/* The hover read-out and the drag box (draw_hover.c), over the rest. */
+void draw_hover(frame *f);
 void draw_histograms(frame *f, SDL_Rect area);
 void draw_scalars(frame *f, SDL_Rect area);
 

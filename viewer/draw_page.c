@@ -125,6 +125,7 @@ typedef struct pagecut { int u0, u1, g0, g1, split; } pagecut;
 
 typedef struct capacity {
   int units, ugroups;   /* all units, all groups to place */
+  int split;            /* whether both kinds may share a page */
   int hs, hf, ss, sf;   /* units / groups a page: split, full */
 } capacity;
 
@@ -137,7 +138,7 @@ static int cut_pages(const capacity *c, int want, pagecut *cut) {
     pagecut p;
     p.u0 = u;
     p.g0 = g;
-    p.split = u < c->units && g < c->ugroups;
+    p.split = c->split && u < c->units && g < c->ugroups;
     if (p.split) { u += c->hs; g += c->ss; }
     else if (u < c->units) u += c->hf;
     else g += c->sf;
@@ -159,9 +160,13 @@ static int layout(frame *f, SDL_Rect area, int hist, int scal, pagecut *cut,
   SDL_Rect top = area, bottom = area;
   int npages, per_page, rows_need;
   memset(&c, 0, sizeof c);
-  top.h = hist && scal ? area.h * SPLIT / 100 : area.h;
-  bottom.y = area.y + (hist && scal ? top.h : 0);
-  bottom.h = area.h - (hist && scal ? top.h : 0);
+  /* both kinds on a page when each keeps a panel worth reading; in a
+   * small picture they take pages of their own */
+  c.split = hist && scal && area.h * SPLIT / 100 >= HMIN_H * 4 / 5 &&
+            area.h - area.h * SPLIT / 100 >= 100;
+  top.h = c.split ? area.h * SPLIT / 100 : area.h;
+  bottom.y = area.y + (c.split ? top.h : 0);
+  bottom.h = area.h - (c.split ? top.h : 0);
   if (hist) {
     int fit = imin(imax(1, (area.w - 12) / HMIN_W), VW_MAXPANELS / 2);
     g->cpb = imin(g->ncols, fit);
@@ -169,7 +174,7 @@ static int layout(frame *f, SDL_Rect area, int hist, int scal, pagecut *cut,
     g->cpb = (g->ncols + g->nbands - 1) / g->nbands;   /* bands of equal width */
     c.units = g->nrows * g->nbands;
     /* room for the scalar panels of a page in the layout's records */
-    per_page = imax(1, (VW_MAXPANELS - 3 * (scal ? imax(1, bottom.h / SMIN_H) : 0)) / g->cpb);
+    per_page = imax(1, (VW_MAXPANELS - 3 * (c.split ? imax(1, bottom.h / SMIN_H) : 0)) / g->cpb);
     c.hs = imin(imax(1, top.h / HMIN_H), per_page);
     c.hf = imin(imax(1, area.h / HMIN_H), per_page);
   }

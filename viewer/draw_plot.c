@@ -253,6 +253,11 @@ static void axes_range(frame *f, axes *a, int gi, int robust, int *clipped) {
   pad = (ymax * 0.5 - ymin * 0.5) * 0.1;   /* 5% each way; halves cannot overflow */
   a->y0 = fmax(ymin - pad, -DBL_MAX);
   a->y1 = fmin(ymax + pad, DBL_MAX);
+  if (gi < VW_MAXZOOM && f->v->zoom[gi].on) {
+    const vw_zoom *z = &f->v->zoom[gi];
+    if (z->x0 < z->x1) { a->x0 = z->x0; a->x1 = z->x1; }
+    if (z->logy == a->logy && z->y0 < z->y1) { a->y0 = z->y0; a->y1 = z->y1; }
+  }
 }
 
 /* The y ticks first: their widest label sets the left margin, and the y

@@ -234,7 +234,88 @@ static void test_fit_middle(void) {
   SDL_FreeSurface(surf);
 }
 
+/* The key help names only keys that do something on the board drawn. */
+static void test_key_help(void) {
+  vw_board *b = vw_board_new(0, 0);
+  vw_snap *s = vw_snap_new();
+  float x[4] = {1, 2, 3, 4};
+  char help[512];
+  vw_view v;
+  SDL_Surface *surf;
+  vw_board_scalar(b, "cost/A", 0, 1);
+  vw_snap_sync(s, b);
+  vw_view_defaults(&v);
+  surf = vw_render(s, &v, &lay);
+  vw_key_help(&lay, help, sizeof help);
+  CHECK(surf && strstr(help, "log") && strstr(help, "zoom") && !strstr(help, "step") &&
+        !strstr(help, "over time") && !strstr(help, "page") && strstr(help, "q close"),
+        "scalars only: '%s'", help);
+  if (surf) SDL_FreeSurface(surf);
+  vw_board_histogram(b, "A/L1", 0, x, 4, VW_SAT);
+  vw_board_histogram(b, "A/L1", 5, x, 4, VW_SAT);
+  vw_snap_sync(s, b);
+  v.panels = VW_PANELS_HISTOGRAMS;
+  surf = vw_render(s, &v, &lay);
+  vw_key_help(&lay, help, sizeof help);
+  CHECK(surf && !strstr(help, "log") && !strstr(help, "smooth") && strstr(help, "step") &&
+        strstr(help, "over time"), "histograms: '%s'", help);
+  if (surf) SDL_FreeSurface(surf);
+  vw_snap_free(s);
+  vw_board_release(b);
+}
+
+/* Small pictures: every panel keeps a plot, and the header's parts keep
+ * apart (at 400x300 they ran into each other). */
+static void test_small(void) {
+  static const int sizes[][2] = {{480, 320}, {400, 300}, {200, 150}};
+  vw_board *b = vw_board_new(0, 0);
+  vw_snap *s = vw_snap_new();
+  float x[64];
+  int i, k;
+  for (i = 0; i < 64; i++) x[i] = (float)(i - 32);
+  vw_board_histogram(b, "no BN/L1", 10, x, 64, VW_SAT);
+  vw_board_histogram(b, "BN/L1", 10, x, 64, VW_SAT);
+  for (i = 0; i < 100; i++) {
+    vw_board_scalar(b, "cost/no BN", i, 100.0 / (i + 1));
+    vw_board_scalar(b, "cost/BN", i, 50.0 / (i + 1));
+  }
+  vw_snap_sync(s, b);
+  for (k = 0; k < 3; k++) {
+    vw_view v;
+    SDL_Surface *surf;
+    int xx, y, end = -1, gap = 0, bad = 0;
+    vw_view_defaults(&v);
+    v.width = sizes[k][0];
+    v.height = sizes[k][1];
+    v.smoothing = 0.6;
+    v.logy = 1;
+    surf = vw_render(s, &v, &lay);
+    if (!surf) continue;
+    for (i = 0; i < lay.npanels; i++)
+      bad += lay.panel[i].plot.w < 20 || lay.panel[i].plot.h < 12;
+    CHECK(lay.npanels >= 1 && bad == 0, "%dx%d: %d panels, %d without a plot", v.width,
+          v.height, lay.npanels, bad);
+    CHECK(lay.hist_drawn + lay.groups_drawn == 0 || lay.npages == 1 || lay.notice[0],
+          "%dx%d: off-page panels without a notice", v.width, v.height);
+    /* the header: the title ("lunet board", ~85 px from x = 10), then 12
+     * blank columns: what is right of it keeps clear */
+    for (xx = 10; xx < v.width && gap < 12; xx++) {
+      int ink = 0;
+      for (y = 0; y < 26; y++) ink |= pixel(surf, xx, y) != rgb(vw_background);
+      gap = ink ? 0 : gap + 1;
+      end = xx;
+    }
+    gap = end - 12 > 110 ? end - 12 : 0;
+    CHECK(gap == 0, "%dx%d: the header is inked up to x = %d", v.width, v.height, gap);
+    SDL_FreeSurface(surf);
+  }
+  vw_snap_free(s);
+  vw_board_release(b);
+}
+
 int main(void) {
+  test_key_help();
+  test_small();
   test_fit_middle();
   test_colors();
   test_run_names();
