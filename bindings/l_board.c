@@ -127,10 +127,10 @@ static int opt_choice(lua_State *L, int arg, const char *who, const char *name,
 }
 
 static const char *const view_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", NULL
+  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", NULL
 };
 static const char *const show_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "title",
+  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", "title",
   NULL
 };
 static const char *const axis_choices[] = {"layer", "panel", NULL};
@@ -145,6 +145,7 @@ static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
   v->height = (int)opt_int(L, arg, who, "height", 0, 64, 16384);
   v->panels = opt_choice(L, arg, who, "panels", panel_choices);
   v->bins = (int)opt_int(L, arg, who, "bins", v->bins, 2, 512);
+  v->page = (int)opt_int(L, arg, who, "page", 1, 1, 1 << 20) - 1;
   v->logy = opt_bool(L, arg, who, "log", 0);
   v->time_mode = opt_bool(L, arg, who, "time", 0);
   v->smoothing = opt_num(L, arg, who, "smoothing", 0);
