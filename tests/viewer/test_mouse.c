@@ -135,7 +135,18 @@ int main(int argc, char **argv) {
   float x[200];
   char dir[] = "/tmp/lunet-mouse-XXXXXX";
   int i, sp, hp;
+  const char *asan = getenv("ASAN_OPTIONS");
   (void)argc;
+  /* As for the window scripts under --asan (tests/run.sh): SDL's shutdown
+   * unloads X11 libraries whose leftovers LeakSanitizer cannot name, so
+   * leaks are checked by every other test, not this one. The last
+   * detect_leaks given wins. */
+  if (asan && !strstr(asan, "detect_leaks=0")) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s:detect_leaks=0", asan);
+    setenv("ASAN_OPTIONS", buf, 1);
+    execv("/proc/self/exe", argv);
+  }
   if (!getenv("DISPLAY")) {
     if (system("command -v xvfb-run >/dev/null && command -v xdotool >/dev/null "
                "&& command -v import >/dev/null") != 0) {
