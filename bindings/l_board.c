@@ -56,10 +56,10 @@ static const char *check_tag(lua_State *L, int arg) {
 }
 
 static const char *const view_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", NULL
+  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", NULL
 };
 static const char *const show_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "title",
+  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", "title",
   NULL
 };
 static const char *const axis_choices[] = {"layer", "panel", NULL};
@@ -74,6 +74,7 @@ static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
   v->height = (int)l_optinteger(L, arg, who, "height", 0, 64, 16384);
   v->panels = l_optchoice(L, arg, who, "panels", panel_choices, 0);
   v->bins = (int)l_optinteger(L, arg, who, "bins", v->bins, 2, 512);
+  v->page = (int)l_optinteger(L, arg, who, "page", 1, 1, 1 << 20) - 1;
   v->logy = l_optboolean(L, arg, who, "log", 0);
   v->time_mode = l_optboolean(L, arg, who, "time", 0);
   v->smoothing = l_optnumber(L, arg, who, "smoothing", 0);

@@ -352,14 +352,17 @@ void vw_snap_free(vw_snap *s) {
 }
 
 /* "run/layer" -> two strings in one buffer: tag\0first\0second. No '/'
- * gives first = "" (scalars: group; histograms: run) and second = tag. */
-static char *split_tag(const char *tag, char **first, char **second) {
+ * gives first = "" (scalars: group; histograms: run) and second = tag.
+ * One rule for the run's name: it has no '/'. A histogram tag is
+ * run/layer, cut at its first '/'; a scalar tag is group/run, cut at its
+ * last (last: "train/loss/BN" is run "BN" of group "train/loss"). */
+static char *split_tag(const char *tag, int last, char **first, char **second) {
   size_t len = strlen(tag);
   char *buf = malloc(3 * len + 4), *slash;
   if (!buf) return NULL;
   memcpy(buf, tag, len + 1);
   *first = buf + len + 1;
-  slash = strchr(tag, '/');
+  slash = last ? strrchr(tag, '/') : strchr(tag, '/');
   if (slash) {
     size_t a = (size_t)(slash - tag);
     memcpy(*first, tag, a);
@@ -430,7 +433,7 @@ static int sync_series(vw_snap *s, vw_board *b) {
     vw_sseries *r = &s->s[i];
     size_t from = r->nperm;
     if (!r->tag) {
-      r->tag = split_tag(t->tag, &r->group, &r->run);
+      r->tag = split_tag(t->tag, 1, &r->group, &r->run);
       if (!r->tag) return -1;
       r->seq = t->seq;
       s->ns = i + 1;
@@ -456,7 +459,7 @@ static int sync_hists(vw_snap *s, vw_board *b) {
     vw_shist *r = &s->h[i];
     size_t from = r->nperm;
     if (!r->tag) {
-      r->tag = split_tag(t->tag, &r->run, &r->layer);
+      r->tag = split_tag(t->tag, 0, &r->run, &r->layer);
       if (!r->tag) return -1;
       r->seq = t->seq;
       s->nh = i + 1;

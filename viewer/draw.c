@@ -22,7 +22,30 @@ static const SDL_Color tab10[10] = {
   {23, 190, 207, 255},
 };
 
-SDL_Color vw_run_color(int i) { return tab10[(i < 0 ? 0 : i) % 10]; }
+/* Past tab10: hues a golden angle apart, at five lightnesses in turn
+ * (hues come back within 8 degrees after 21 and 34 steps, which five
+ * lightnesses tell apart), so that no two runs share a colour. */
+SDL_Color vw_run_color(int i) {
+  SDL_Color c = {0, 0, 0, 255};
+  static const double lightness[5] = {0.42, 0.30, 0.55, 0.36, 0.49};
+  double h, l, s = 0.7, q, p, t[3];
+  int k;
+  if (i < 10) return tab10[i < 0 ? 0 : i];
+  h = fmod(20 + (i - 10) * 137.50776, 360) / 360;
+  l = lightness[(i - 10) % 5];
+  q = l < 0.5 ? l * (1 + s) : l + s - l * s;
+  p = 2 * l - q;
+  t[0] = h + 1.0 / 3;
+  t[1] = h;
+  t[2] = h - 1.0 / 3;
+  for (k = 0; k < 3; k++) {
+    double x = t[k] - floor(t[k]), v;
+    v = x < 1.0 / 6 ? p + (q - p) * 6 * x : x < 0.5 ? q
+      : x < 2.0 / 3 ? p + (q - p) * (2.0 / 3 - x) * 6 : p;
+    (&c.r)[k] = (Uint8)lround(v * 255);
+  }
+  return c;
+}
 
 void vw_view_defaults(vw_view *v) {
   memset(v, 0, sizeof *v);
@@ -30,6 +53,7 @@ void vw_view_defaults(vw_view *v) {
   v->height = 800;
   v->cursor = -1;
   v->bins = 30;
+  v->hover_x = v->hover_y = -1;
 }
 
 void set_color(SDL_Renderer *r, SDL_Color c) {
@@ -52,6 +76,8 @@ int run_index(const frame *f, const char *run) {
     if (strcmp(f->runs[i], run) == 0) return i;
   return 0;
 }
+
+int run_hidden(const frame *f, int i) { return i >= 0 && i < VW_MAXRUNS && f->v->hide[i]; }
 
 int to_px(double v) {
   if (!(v > -1e6)) return -1000000;
@@ -108,6 +134,72 @@ const char *fit_text(frame *f, int font, const char *s, int w, char *buf, size_t
   return buf;
 }
 
+static int cont(char c) { return ((unsigned char)c & 0xc0) == 0x80; }
+
+/* s with the middle of s[lo, hi) replaced by an ellipsis, as little of it
+ * as makes s fit in w pixels, into buf. Returns 1 when it fits. */
+static int cut_span(frame *f, int font, const char *s, size_t lo, size_t hi, int w, char *buf,
+                    size_t n) {
+  size_t len = strlen(s), cut;
+  for (cut = 1; cut <= hi - lo; cut++) {
+    size_t a = lo + (hi - lo - cut) / 2, b = a + cut;
+    while (a > lo && cont(s[a])) a--;
+    while (b < hi && cont(s[b])) b++;
+    if (a + 3 + (len - b) + 1 > n) continue;
+    memcpy(buf, s, a);
+    memcpy(buf + a, "\xe2\x80\xa6", 3);   /* U+2026 */
+    memcpy(buf + a + 3, s + b, len - b + 1);
+    if (vw_text_width(f->c, font, buf) <= w) return 1;
+  }
+  return 0;
+}
+
+const char *fit_middle(frame *f, int font, const char *s, int w, char *buf, size_t n) {
+  return fit_keep(f, font, s, w, 0, 0, buf, n);
+}
+
+const char *fit_keep(frame *f, int font, const char *s, int w, size_t pre, size_t suf,
+                     char *buf, size_t n) {
+  size_t len = strlen(s);
+  char tmp[256];
+  snprintf(buf, n, "%s", s);
+  if (vw_text_width(f->c, font, buf) <= w) return buf;
+  if (pre + suf > len) pre = suf = 0;
+  if (pre > 1 && cut_span(f, font, s, 0, pre, w, buf, n)) return buf;
+  if (suf > 1 && len + 4 < sizeof tmp) {
+    /* the shared start gone, then part of the shared end */
+    size_t k = 0;
+    if (pre > 1) { memcpy(tmp, "\xe2\x80\xa6", 3); k = 3; }
+    else pre = 0;
+    memcpy(tmp + k, s + pre, len - pre + 1);
+    if (cut_span(f, font, tmp, k + len - pre - suf, k + len - pre, w, buf, n)) return buf;
+  }
+  if (cut_span(f, font, s, 0, len, w, buf, n)) return buf;
+  buf[0] = 0;
+  return buf;
+}
+
+void common_ends(const char *const *names, int n, size_t *pre, size_t *suf) {
+  size_t p = 0, q = 0, len, m;
+  int i;
+  *pre = *suf = 0;
+  if (n < 2) return;
+  len = strlen(names[0]);
+  for (p = len, i = 1; i < n; i++) {
+    for (m = 0; m < p && names[i][m] == names[0][m]; m++) {}
+    p = m;
+  }
+  while (p > 0 && cont(names[0][p])) p--;
+  for (q = len - p, i = 1; i < n; i++) {
+    size_t li = strlen(names[i]), room = li - (li < p ? li : p);   /* clear of the start */
+    for (m = 0; m < q && m < room && names[i][li - 1 - m] == names[0][len - 1 - m]; m++) {}
+    q = m;
+  }
+  while (q > 0 && cont(names[0][len - q])) q--;
+  *pre = p;
+  *suf = q;
+}
+
 vw_panel *add_panel(frame *f) {
   vw_panel *p;
   if (f->out->npanels >= VW_MAXPANELS) return NULL;
@@ -117,52 +209,71 @@ vw_panel *add_panel(frame *f) {
   return p;
 }
 
-/* Runs ordered by the creation of their first tag, either kind. */
-static void collect_runs(frame *f) {
-  const vw_snap *s = f->s;
-  size_t i, j, total = s->ns + s->nh;
-  f->nruns = 0;
-  for (i = 0; i < total; i++) {
-    /* pick the i-th tag in creation order: seq values are unique */
-    int best = -1;
-    const char *run = NULL;
-    for (j = 0; j < s->ns; j++)
-      if (s->s[j].seq == (int)i) { best = 1; run = s->s[j].run; }
-    for (j = 0; j < s->nh && best < 0; j++)
-      if (s->h[j].seq == (int)i) { best = 1; run = s->h[j].run; }
-    if (!run) continue;
-    for (j = 0; j < (size_t)f->nruns; j++)
-      if (strcmp(f->runs[j], run) == 0) break;
-    if (j == (size_t)f->nruns && f->nruns < MAXRUNS) f->runs[f->nruns++] = run;
-  }
-}
-
+/* Right to left: the step shown, smoothing, log scale; whatever would
+ * run into the title on the left is left out, shortest forms first. */
 static void draw_header(frame *f, int h, int hist) {
-  char buf[160], num[32];
+  char buf[160], num[32], shortb[96];
   const vw_layout *o = f->out;
-  int x = f->v->width - 10;
-  vw_text(f->c, VW_TITLE, ink, 10, h / 2, VW_MIDDLE, "lunet board");
+  const char *title = f->v->width < 360 ? "lunet" : "lunet board";
+  int x = f->v->width - 10, left = 10 + vw_text_width(f->c, VW_TITLE, title) + 16;
+  vw_text(f->c, VW_TITLE, ink, 10, h / 2, VW_MIDDLE, title);
   if (hist && o->nsteps) {
+    const char *w;
     fmt_num(num, sizeof num, o->step);
-    snprintf(buf, sizeof buf, "histograms at step %s (%ld of %ld%s)%s", num,
-             o->cursor + 1, o->nsteps, f->v->cursor < 0 ? ", newest" : "",
+    snprintf(buf, sizeof buf, "histograms at %s %s (%ld of %ld%s)%s", step_word(f), num,
+             o->cursor + 1, o->nsteps, o->cursor + 1 == o->nsteps ? ", newest" : "",
              f->v->time_mode ? ", over time" : "");
-    x -= vw_text(f->c, VW_NORMAL, ink, x, h / 2, VW_RIGHT | VW_MIDDLE, buf) + 16;
+    snprintf(shortb, sizeof shortb, "%s %s (%ld/%ld)", step_word(f), num, o->cursor + 1,
+             o->nsteps);
+    w = x - vw_text_width(f->c, VW_NORMAL, buf) >= left ? buf
+      : x - vw_text_width(f->c, VW_NORMAL, shortb) >= left ? shortb : NULL;
+    if (w) x -= vw_text(f->c, VW_NORMAL, ink, x, h / 2, VW_RIGHT | VW_MIDDLE, w) + 16;
+    /* heat maps: what their colours mean */
+    if (w && f->v->time_mode) {
+      const char *lo = "count 0", *hi = "step's max";
+      int wl = vw_text_width(f->c, VW_SMALL, lo), wh = vw_text_width(f->c, VW_SMALL, hi);
+      SDL_Rect r;
+      r.w = 48;
+      r.h = 8;
+      if (x - wh - r.w - wl - 8 >= left) {
+        x -= vw_text(f->c, VW_SMALL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, hi) + 4;
+        r.x = x - r.w;
+        r.y = h / 2 - r.h / 2;
+        draw_heat_scale(f, r, vw_run_color(0));
+        f->out->scale_box = r;
+        x = r.x - 4;
+        x -= vw_text(f->c, VW_SMALL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, lo) + 16;
+      }
+    }
   }
   if (f->v->smoothing > 0) {
     snprintf(buf, sizeof buf, "smoothing %.2f", f->v->smoothing);
-    x -= vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, buf) + 16;
+    if (x - vw_text_width(f->c, VW_NORMAL, buf) >= left)
+      x -= vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, buf) + 16;
   }
-  if (f->v->logy) vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, "log scale");
+  if (f->v->logy && x - vw_text_width(f->c, VW_NORMAL, "log scale") >= left)
+    x -= vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, "log scale") + 16;
+  if (f->v->robust && x - vw_text_width(f->c, VW_NORMAL, "robust y") >= left)
+    vw_text(f->c, VW_NORMAL, grey, x, h / 2, VW_RIGHT | VW_MIDDLE, "robust y");
+}
+
+const char *step_word(const frame *f) {
+  const char *w = NULL;
+  size_t i;
+  for (i = 0; i < f->s->nax; i++) {
+    const char *x = f->s->ax[i].x;
+    if (!x || !*x) continue;
+    if (w && strcmp(w, x) != 0) return "step";
+    w = x;
+  }
+  return w ? w : "step";
 }
 
 int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   frame f;
   vw_layout local;
-  SDL_Rect area;
-  int head = 26, foot = v->status ? 20 : 0;
-  int hist = s->nh && v->panels != VW_PANELS_SCALARS;
-  int scal = s->ns && v->panels != VW_PANELS_HISTOGRAMS;
+  SDL_Rect area, harea, sarea;
+  int head = 26, foot = v->status || v->flash ? 20 : 0, rc = 0;
   double w = v->smoothing > 0 && v->smoothing < 1 ? v->smoothing : 0;
   size_t i;
   for (i = 0; i < s->ns; i++)
@@ -175,7 +286,6 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   f.out = out ? out : &local;
   memset(f.out, 0, sizeof *f.out);
   f.out->cursor = -1;
-  collect_runs(&f);
   SDL_SetRenderDrawBlendMode(f.r, SDL_BLENDMODE_NONE);
   set_color(f.r, vw_background);
   SDL_RenderClear(f.r);
@@ -184,7 +294,9 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   area.y = head;
   area.w = v->width;
   area.h = v->height - head - foot;
-  if (!hist && !scal) {
+  if (plan_pages(&f, area, &harea, &sarea) < 0) {
+    rc = vw_fail("out of memory");
+  } else if (!harea.h && !sarea.h) {
     vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12, VW_CENTER | VW_MIDDLE,
             v->panels == VW_PANELS_HISTOGRAMS ? "The board has no histograms."
             : v->panels == VW_PANELS_SCALARS ? "The board has no scalars."
@@ -193,23 +305,40 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
             VW_CENTER | VW_MIDDLE,
             "Log with board:scalar(tag, step, value) or "
             "board:histogram(tag, step, tensor).");
-  } else if (hist && scal) {
-    SDL_Rect top = area, bottom = area;
-    top.h = area.h * 58 / 100;
-    bottom.y = area.y + top.h;
-    bottom.h = area.h - top.h;
-    draw_histograms(&f, top);
-    draw_scalars(&f, bottom);
-  } else if (hist) {
-    draw_histograms(&f, area);
   } else {
-    draw_scalars(&f, area);
+    if (harea.h) draw_histograms(&f, harea);
+    if (sarea.h) draw_scalars(&f, sarea);
   }
-  draw_header(&f, head, hist);
-  if (v->status)
-    vw_text(c, VW_SMALL, grey, 10, v->height - foot / 2, VW_MIDDLE, v->status);
+  draw_header(&f, head, harea.h > 0);
+  if (rc == 0) draw_hover(&f);
+  if (f.out->notice[0]) {
+    const SDL_Rect *b = &f.out->notice_box;
+    char fit[192];
+    SDL_Color band = {255, 240, 240, 255};
+    if (!b->h) {   /* one page, something left out: over the last line */
+      f.out->notice_box.x = 0;
+      f.out->notice_box.h = vw_font_height(c, VW_NORMAL) + 4;
+      f.out->notice_box.y = v->height - foot - b->h;
+      f.out->notice_box.w = v->width;
+    }
+    set_color(f.r, band);
+    fill_rect(f.r, b->x, b->y, b->w, b->h);
+    vw_text(c, VW_NORMAL, vw_warn, 10, b->y + b->h / 2, VW_MIDDLE,
+            fit_text(&f, VW_NORMAL, f.out->notice, b->w - 20, fit, sizeof fit));
+  }
+  if (v->flash) {
+    SDL_Color band = {255, 248, 200, 255};
+    set_color(f.r, band);
+    fill_rect(f.r, 0, v->height - foot, v->width, foot);
+    vw_text(c, VW_NORMAL, ink, 10, v->height - foot / 2, VW_MIDDLE, v->flash);
+  } else if (v->status) {
+    char fit[512];
+    vw_text(c, VW_SMALL, grey, 10, v->height - foot / 2, VW_MIDDLE,
+            fit_text(&f, VW_SMALL, v->status, v->width - 20, fit, sizeof fit));
+  }
+  free_plan(&f);
   vw_canvas_end_frame(c);
-  return 0;
+  return rc;
 }
 
 /* How many distinct names: the i-th at base + i * stride. */
@@ -283,4 +412,33 @@ SDL_Surface *vw_render(vw_snap *s, const vw_view *view, vw_layout *out) {
   vw_canvas_free(c);
   SDL_DestroyRenderer(r);
   return surf;
+}
+
+void vw_key_help(const vw_layout *o, char *buf, size_t sz) {
+  int hist = 0, scal = 0, i;
+  size_t n = 0;
+  for (i = 0; i < o->npanels; i++) {
+    hist |= o->panel[i].kind == VW_HISTOGRAM;
+    scal |= o->panel[i].kind == VW_SCALAR;
+  }
+#define KEY(s) do {                                                              \
+    if (n < sz) n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? "  \xc2\xb7  " : "", s); \
+  } while (0)
+  buf[0] = 0;
+  if (o->npanels) KEY("s save PNG");
+  if (o->npages > 1) KEY("PgUp/PgDn page");
+  if (scal) {
+    KEY("l/L log (all/panel)");
+    KEY("o/O robust y");
+    KEY("m smooth");
+    KEY("drag/wheel zoom, double-click back");
+    KEY("click legend: hide");
+  }
+  if (hist && o->nsteps > 1) {
+    KEY("\xe2\x86\x90/\xe2\x86\x92 step  \xc2\xb7  space newest");
+    KEY("t over time");
+  }
+  if (hist) KEY("x own axes");
+  KEY("q close");
+#undef KEY
 }

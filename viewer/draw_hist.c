@@ -8,23 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXGRID 64
 #define MAXBINS 512
-
-typedef struct grid {
-  const char *rows[MAXGRID], *cols[MAXGRID];
-  int nrows, ncols;
-  double lo[MAXGRID], hi[MAXGRID];   /* each column's shared axis */
-} grid;
-
-static int name_slot(const char **names, int *n, const char *name) {
-  int i;
-  for (i = 0; i < *n; i++)
-    if (strcmp(names[i], name) == 0) return i;
-  if (*n == MAXGRID) return -1;
-  names[*n] = name;
-  return (*n)++;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -65,8 +49,9 @@ static long snap_at(const vw_shist *t, double step) {
   return -1;
 }
 
-/* The span of every snapshot of t, widened when empty or a point. */
-static void tag_span(const vw_shist *t, double *a, double *b) {
+/* The span of every snapshot of t, widened when empty or a point;
+ * returns 1 for a point. */
+static int tag_span(const vw_shist *t, double *a, double *b) {
   size_t j;
   *a = INFINITY;
   *b = -INFINITY;
@@ -77,33 +62,8 @@ static void tag_span(const vw_shist *t, double *a, double *b) {
     if (hi > *b) *b = hi;
   }
   if (*a > *b) { *a = -1; *b = 1; }
-  else if (*a == *b) widen_point(a, b, 0.5);
-}
-
-static void make_grid(frame *f, grid *g) {
-  const vw_snap *s = f->s;
-  size_t i, j;
-  int k;
-  memset(g, 0, sizeof *g);
-  for (k = 0; k < MAXGRID; k++) { g->lo[k] = INFINITY; g->hi[k] = -INFINITY; }
-  /* tags are stored in creation order, which is the order rows and
-   * columns first appear in */
-  for (i = 0; i < s->nh; i++) {
-    int c;
-    name_slot(g->rows, &g->nrows, s->h[i].run);
-    c = name_slot(g->cols, &g->ncols, s->h[i].layer);
-    if (c < 0) continue;
-    for (j = 0; j < s->h[i].n; j++) {
-      double lo, hi;
-      if (!vw_hist_span(&s->h[i].h[j], &lo, &hi)) continue;
-      if (lo < g->lo[c]) g->lo[c] = lo;
-      if (hi > g->hi[c]) g->hi[c] = hi;
-    }
-  }
-  for (k = 0; k < g->ncols; k++) {
-    if (g->lo[k] > g->hi[k]) { g->lo[k] = -1; g->hi[k] = 1; }
-    else if (g->lo[k] == g->hi[k]) widen_point(&g->lo[k], &g->hi[k], 0.5);
-  }
+  else if (*a == *b) { widen_point(a, b, 0.5); return 1; }
+  return 0;
 }
 
 static void pct(char *buf, size_t n, uint64_t part, uint64_t whole) {
@@ -158,39 +118,103 @@ static void draw_bars(frame *f, vw_panel *pp, const vw_hist *h, double a, double
   }
 }
 
+/* How a heat map's intensity reads: q = sqrt(count / the step's tallest
+ * bin), from white to the run's colour. */
+static Uint32 heat_px(SDL_Color col, double q) {
+  Uint8 cr = (Uint8)lround(255 - q * (255 - col.r));
+  Uint8 cg = (Uint8)lround(255 - q * (255 - col.g));
+  Uint8 cb = (Uint8)lround(255 - q * (255 - col.b));
+  return 0xff000000u | (Uint32)cr << 16 | (Uint32)cg << 8 | cb;
+}
+
+void draw_heat_scale(frame *f, SDL_Rect r, SDL_Color col) {
+  int x;
+  for (x = 0; x < r.w; x++) {
+    Uint32 c = heat_px(col, r.w > 1 ? (double)x / (r.w - 1) : 1);
+    SDL_Color k = {(Uint8)(c >> 16), (Uint8)(c >> 8), (Uint8)c, 255};
+    set_color(f->r, k);
+    SDL_RenderDrawLine(f->r, r.x + x, r.y, r.x + x, r.y + r.h - 1);
+  }
+  set_color(f->r, light);
+  SDL_RenderDrawRect(f->r, &r);
+}
+
+/* Step labels at the left of a heat map, each on a white ground so that
+ * it reads on any colour (and the cursor line passes under it): as many
+ * as fit 28 px apart, at snapshots spread evenly, first and last among
+ * them; recorded as the panel's vertical tick labels. */
+static void heat_labels(frame *f, const vw_panel *pp, const vw_shist *t, int panel) {
+  const SDL_Rect *p = &pp->plot;
+  int fh = vw_font_height(f->c, VW_SMALL), k, n = p->h / 28 + 1;
+  SDL_Color box = {255, 255, 255, 215};
+  if (n > (int)t->n) n = (int)t->n;
+  if (n > 8) n = 8;
+  for (k = 0; k < n; k++) {
+    size_t i = n > 1 ? (size_t)k * (t->n - 1) / (size_t)(n - 1) : t->n - 1;
+    int y = p->y + (int)((i + 0.5) * p->h / (double)t->n), w;
+    char num[32], buf[48];
+    SDL_Rect r;
+    fmt_num(num, sizeof num, t->h[i].step);
+    snprintf(buf, sizeof buf, k == 0 ? "%.16s %s" : "%.0s%s", step_word(f), num);
+    w = vw_text_width(f->c, VW_SMALL, buf);
+    r.x = p->x + 1;
+    r.y = y - fh / 2;
+    if (r.y < p->y + 1) r.y = p->y + 1;
+    if (r.y + fh > p->y + p->h - 1) r.y = p->y + p->h - 1 - fh;
+    r.w = w + 4;
+    r.h = fh;
+    set_color(f->r, box);
+    fill_rect(f->r, r.x, r.y, r.w, r.h);
+    vw_text(f->c, VW_SMALL, ink, r.x + 2, r.y, 0, buf);
+    if (panel >= 0 && f->out->nticks < VW_MAXTICKS) {
+      vw_tick_label *l = &f->out->tick[f->out->nticks++];
+      l->panel = panel;
+      l->vertical = 1;
+      l->value = t->h[i].step;
+      l->box = r;
+      snprintf(l->text, sizeof l->text, "%.23s", buf);
+    }
+  }
+}
+
 /* One row per snapshot (oldest at the top), each normalized to its own
- * tallest bin so every step's shape is visible. */
+ * tallest bin so every step's shape is visible. A snapshot with no finite
+ * value is a pale red row, one with some NaN/Inf has a red mark at the
+ * right edge. */
 static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, double a, double b,
-                      SDL_Color col) {
+                      SDL_Color col, int panel) {
   const SDL_Rect *p = &pp->plot;
   int nb = pp->bins, rows = (int)t->n < p->h ? (int)t->n : p->h, r, j;
   double cnt[MAXBINS];
   SDL_Surface *img;
   SDL_Texture *tex;
   if (rows <= 0) return;
-  img = SDL_CreateRGBSurfaceWithFormat(0, nb, rows, 32, SDL_PIXELFORMAT_ARGB8888);
+  img = SDL_CreateRGBSurfaceWithFormat(0, nb + 1, rows, 32, SDL_PIXELFORMAT_ARGB8888);
   if (!img) return;
   for (r = 0; r < rows; r++) {
     size_t k = (size_t)r * t->n / (size_t)rows;
+    const vw_hist *h = &t->h[k];
     Uint32 *px = (Uint32 *)((char *)img->pixels + r * img->pitch);
     double maxc = 0;
-    vw_hist_rebin(&t->h[k], a, b, nb, cnt);
+    vw_hist_rebin(h, a, b, nb, cnt);
     for (j = 0; j < nb; j++)
       if (cnt[j] > maxc) maxc = cnt[j];
-    for (j = 0; j < nb; j++) {
-      double q = maxc > 0 ? sqrt(cnt[j] / maxc) : 0;
-      Uint8 cr = (Uint8)lround(255 - q * (255 - col.r));
-      Uint8 cg = (Uint8)lround(255 - q * (255 - col.g));
-      Uint8 cb = (Uint8)lround(255 - q * (255 - col.b));
-      px[j] = 0xff000000u | (Uint32)cr << 16 | (Uint32)cg << 8 | cb;
-    }
+    for (j = 0; j < nb; j++)
+      px[j] = maxc > 0 ? heat_px(col, sqrt(cnt[j] / maxc)) : 0xffffd0d8u;
+    /* the last column: the NaN/Inf mark, drawn apart below */
+    px[nb] = h->nan || h->pinf || h->ninf ? 0xff000000u | 0xb00020 : 0;
   }
   tex = SDL_CreateTextureFromSurface(f->r, img);
-  SDL_FreeSurface(img);
   if (tex) {
-    SDL_RenderCopy(f->r, tex, NULL, p);
+    SDL_Rect src = {0, 0, nb, rows}, mark = {nb, 0, 1, rows}, dst = *p;
+    SDL_RenderCopy(f->r, tex, &src, p);
+    SDL_SetTextureBlendMode(tex, SDL_BLENDMODE_BLEND);
+    dst.x = p->x + p->w - 3;
+    dst.w = 3;
+    SDL_RenderCopy(f->r, tex, &mark, &dst);
     SDL_DestroyTexture(tex);
   }
+  SDL_FreeSurface(img);
   pp->y0 = t->h[0].step;
   pp->y1 = t->h[t->n - 1].step;
   if (pp->snap >= 0 && t->n > 1) {
@@ -198,33 +222,34 @@ static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, double a, doubl
     set_color(f->r, ink);
     SDL_RenderDrawLine(f->r, p->x, y, p->x + p->w - 1, y);
   }
-  {
-    char buf[40], num[32];
-    fmt_num(num, sizeof num, pp->y0);
-    snprintf(buf, sizeof buf, "step %s", num);
-    vw_text(f->c, VW_SMALL, grey, p->x + 2, p->y + 1, 0, buf);
-    fmt_num(num, sizeof num, pp->y1);
-    snprintf(buf, sizeof buf, "step %s", num);
-    vw_text(f->c, VW_SMALL, grey, p->x + 2, p->y + p->h - 1, VW_BOTTOM, buf);
-  }
+  heat_labels(f, pp, t, panel);
 }
 
-static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int col,
-                       SDL_Rect cell) {
+static void draw_panel(frame *f, int tag, SDL_Rect cell) {
+  const grid *g = &f->g;
+  const vw_shist *t = &f->s->h[tag];
+  int row = g->row[tag], col = g->col[tag];
   vw_panel tmp, *pp = add_panel(f);
   const vw_hist *h;
-  SDL_Color rc = vw_run_color(run_index(f, t->run));
+  SDL_Color rc = vw_run_color(f->hrun[tag]);
   int lh = vw_font_height(f->c, VW_SMALL), th = vw_font_height(f->c, VW_NORMAL);
   char title[96], buf[160], z[16], sat[16], num[32], fit[160];
   int tw = cell.w - 9 - 4;   /* text inside the cell, clear of the next one */
+  int panel = pp ? (int)(pp - f->out->panel) : -1, point;
   if (!pp) pp = &tmp;
   pp->kind = VW_HISTOGRAM;
+  pp->tag = tag;
+  pp->group = -1;
   pp->row = row;
   pp->col = col;
   pp->bins = f->v->bins < 2 ? 2 : f->v->bins > MAXBINS ? MAXBINS : f->v->bins;
   pp->x0 = g->lo[col];
   pp->x1 = g->hi[col];
-  if (f->v->tag_axis) tag_span(t, &pp->x0, &pp->x1);
+  point = g->point[col];
+  if (f->v->tag_axis) point = tag_span(t, &pp->x0, &pp->x1);
+  /* an axis widened from one value: an odd number of bins puts that
+   * value at the middle of a bin, so its bar is centred on it */
+  if (point && !(pp->bins & 1)) pp->bins += pp->bins < MAXBINS ? 1 : -1;
   pp->snap = snap_at(t, f->out->step);
   pp->plot.x = cell.x + 6;
   pp->plot.y = cell.y + th + 2 * lh + 4;
@@ -233,22 +258,25 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
   if (*t->run) snprintf(title, sizeof title, "%s \xc2\xb7 %s", t->run, t->layer);
   else snprintf(title, sizeof title, "%s", t->layer);
   snprintf(pp->title, sizeof pp->title, "%s", title);
-  /* too long: the layer alone, which tells the columns apart (the colour
-   * and the row tell the run) */
-  if (vw_text_width(f->c, VW_NORMAL, title) > tw) snprintf(title, sizeof title, "%s", t->layer);
+  buf[0] = 0;   /* the step of an older snapshot, kept whole */
   if (pp->snap >= 0 && t->h[pp->snap].step != f->out->step) {
     fmt_num(num, sizeof num, t->h[pp->snap].step);
-    snprintf(buf, sizeof buf, "%s @%s", title, num);
-    snprintf(title, sizeof title, "%.95s", buf);
+    snprintf(buf, sizeof buf, " @%s", num);
   }
+  tw -= vw_text_width(f->c, VW_NORMAL, buf);
+  /* too long: the layer alone, which tells the columns apart (the colour
+   * and the row tell the run), cut in the middle if need be */
+  if (vw_text_width(f->c, VW_NORMAL, title) > tw)
+    fit_keep(f, VW_NORMAL, t->layer, tw, g->pre, g->suf, title, sizeof title);
+  snprintf(fit, sizeof fit, "%s%s", title, buf);
   set_color(f->r, rc);
   fill_rect(f->r, cell.x + 2, cell.y + 3, 4, th - 4);
-  vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0,
-          fit_text(f, VW_NORMAL, title, tw, fit, sizeof fit));
+  vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0, fit);
+  tw = cell.w - 9 - 4;
   if (pp->plot.w < 8 || pp->plot.h < 8) return;
   set_color(f->r, light);
   SDL_RenderDrawRect(f->r, &pp->plot);
-  draw_ticks(f, &pp->plot, pp->x0, pp->x1, pp == &tmp ? -1 : (int)(pp - f->out->panel));
+  draw_ticks(f, &pp->plot, pp->x0, pp->x1, panel);
   if (pp->snap < 0) {
     vw_text(f->c, VW_SMALL, grey, pp->plot.x + pp->plot.w / 2,
             pp->plot.y + pp->plot.h / 2, VW_CENTER | VW_MIDDLE, "no data yet");
@@ -270,7 +298,7 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
     vw_text(f->c, VW_SMALL, vw_warn, cell.x + 9, cell.y + th + lh, 0,
             fit_text(f, VW_SMALL, buf, tw, fit, sizeof fit));
   }
-  if (f->v->time_mode) draw_heat(f, pp, t, pp->x0, pp->x1, rc);
+  if (f->v->time_mode) draw_heat(f, pp, t, pp->x0, pp->x1, rc, panel);
   else draw_bars(f, pp, h, pp->x0, pp->x1, rc);
   /* the zero line, where dead units pile up */
   if (pp->x0 < 0 && pp->x1 > 0) {
@@ -288,26 +316,19 @@ static void draw_panel(frame *f, const grid *g, const vw_shist *t, int row, int 
 }
 
 void draw_histograms(frame *f, SDL_Rect area) {
-  grid g;
+  const grid *g = &f->g;
   size_t i;
-  int cw, ch;
   pick_step(f);
-  make_grid(f, &g);
-  if (!g.nrows || !g.ncols) return;
   area.x += 6;
-  area.w -= 12;
-  cw = area.w / g.ncols;
-  ch = area.h / g.nrows;
   for (i = 0; i < f->s->nh; i++) {
     const vw_shist *t = &f->s->h[i];
-    int r = name_slot(g.rows, &g.nrows, t->run);
-    int c = name_slot(g.cols, &g.ncols, t->layer);
+    int band = g->col[i] / g->cpb, u = band * g->nrows + g->row[i];
     SDL_Rect cell;
-    if (r < 0 || c < 0 || !t->n) continue;
-    cell.x = area.x + c * cw;
-    cell.y = area.y + r * ch;
-    cell.w = cw;
-    cell.h = ch;
-    draw_panel(f, &g, t, r, c, cell);
+    if (u < g->unit0 || u >= g->unit1 || !t->n) continue;
+    cell.x = area.x + (g->col[i] - band * g->cpb) * g->cell_w;
+    cell.y = area.y + (u - g->unit0) * g->cell_h;
+    cell.w = g->cell_w;
+    cell.h = g->cell_h;
+    draw_panel(f, (int)i, cell);
   }
 }

@@ -5,7 +5,30 @@
 #include <stddef.h>
 #include "draw.h"
 
-#define MAXRUNS 64
+/* The histogram grid: one row per run and one column per layer, each in
+ * order of first tag. Columns wrap into bands of `cpb` columns when they
+ * do not fit across; a grid row ("unit") is one run in one band, unit
+ * band * nrows + run, and pages take whole units. */
+typedef struct grid {
+  const char **rows, **cols;
+  int nrows, ncols;
+  double *lo, *hi;     /* each column's shared axis */
+  int *point;          /* ... widened from one value */
+  int *row, *col;      /* of each tag of s->h */
+  int cpb, nbands;     /* columns per band, bands */
+  size_t pre, suf;     /* what every column's name shares (common_ends) */
+  int unit0, unit1;    /* the units on this page */
+  int cell_w, cell_h;
+} grid;
+
+/* The scalar panels: one per group, in order of first tag. */
+typedef struct groups {
+  const char **name;
+  int n;
+  int *of;             /* the group of each series of s->s */
+  int per, rows;       /* panels a row, rows a page */
+  int g0, g1;          /* the groups on this page */
+} groups;
 
 typedef struct frame {
   vw_canvas *c;
@@ -13,13 +36,22 @@ typedef struct frame {
   const vw_snap *s;
   const vw_view *v;
   vw_layout *out;
-  const char *runs[MAXRUNS];   /* every run name, in order of first tag */
+  const char **runs;   /* every run name, in order of first tag */
   int nruns;
+  int *srun, *hrun;    /* the run of each series, of each histogram tag */
+  size_t run_pre, run_suf;   /* what every run's name shares */
+  grid g;
+  groups gr;
 } frame;
 
 extern const SDL_Color ink, grey, light;
 
 int run_index(const frame *f, const char *run);
+/* What the histograms' steps are called: the x title that every
+ * board:axis given agrees on ("epoch"), else "step". */
+const char *step_word(const frame *f);
+/* Is run number i hidden (a legend click)? */
+int run_hidden(const frame *f, int i);
 void set_color(SDL_Renderer *r, SDL_Color c);
 void fill_rect(SDL_Renderer *r, int x, int y, int w, int h);
 /* A pixel coordinate from a double: rounded, and clamped to +-1e6 first, so
@@ -46,6 +78,17 @@ void widen_point(double *a, double *b, double by);
 /* s, or as much of it as fits in w pixels with an ellipsis after it, in
  * buf (n bytes); cut between UTF-8 characters. Returns buf. */
 const char *fit_text(frame *f, int font, const char *s, int w, char *buf, size_t n);
+/* The same, cut in the middle: "encoder.bl\u2026attention.out", so that
+ * names that differ only at the end (or only at the start) still differ. */
+const char *fit_middle(frame *f, int font, const char *s, int w, char *buf, size_t n);
+/* The same, cutting first inside s[0, pre) and s[len - suf, len), the
+ * parts s shares with its neighbours (common_ends), so that what tells
+ * it apart stays: "enc\u2026ock1.attention.output". */
+const char *fit_keep(frame *f, int font, const char *s, int w, size_t pre, size_t suf,
+                     char *buf, size_t n);
+/* The bytes that all of names[0..n) share at the start and at the end
+ * (0 and 0 for fewer than two names), on character boundaries. */
+void common_ends(const char *const *names, int n, size_t *pre, size_t *suf);
 /* Adds a panel to f->out (when there is room) and returns it, or NULL. */
 vw_panel *add_panel(frame *f);
 
@@ -79,6 +122,32 @@ void fmt_tick(char *buf, size_t n, double v, double step, double maxabs);
 void draw_tick_labels(frame *f, const tick_axis *ax, const ticks *t, int at, SDL_Color col,
                       int panel);
 
+/* The grid and the groups of f->s (draw_page.c), and the pages: which
+ * units and groups page f->v->page holds, in which areas; fills the
+ * page records of f->out. Returns -1 when out of memory. */
+int plan_pages(frame *f, SDL_Rect area, SDL_Rect *hist, SDL_Rect *scal);
+void free_plan(frame *f);
+
+/* A scalar panel's legend (draw_legend.c). */
+#define LEGEND_MAX 64
+typedef struct legend_entry {
+  int series, run, hidden, w, x, line;
+  SDL_Color col;
+  char text[128], warn[128];   /* warn: drawn after text, in red */
+} legend_entry;
+typedef struct legend {
+  int n, more, shown, lines, width;   /* width: all entries on one line */
+  legend_entry e[LEGEND_MAX];
+} legend;
+void legend_measure(frame *f, int group, legend *lg);
+int legend_layout(frame *f, legend *lg, int w, int max_lines);
+void legend_draw(frame *f, const legend *lg, int x, int y, int w, int right, int panel);
+
+/* A heat map's colour scale in colour col over r, 0 to the step's
+ * tallest bin from left to right. */
+void draw_heat_scale(frame *f, SDL_Rect r, SDL_Color col);
+/* The hover read-out and the drag box (draw_hover.c), over the rest. */
+void draw_hover(frame *f);
 void draw_histograms(frame *f, SDL_Rect area);
 void draw_scalars(frame *f, SDL_Rect area);
 

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAXGROUPS 16
 #define RIGHT 24   /* the margin right of a plot, where its last x label may reach */
 
 typedef struct axes {
@@ -182,14 +181,47 @@ static void draw_curve(frame *f, const axes *a, const vw_sseries *s, int sm,
   if (sm) col_gap(&cv.qs, &cv.cs, a);
 }
 
-static void axes_range(frame *f, axes *a, const char *group) {
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The 1st and 99th percentiles of the visible values of group gi (log10
+ * of the positive ones in log scale), from up to 1024 points of each
+ * series spread evenly over it. Returns 0 when there are too few. */
+static int robust_range(frame *f, int gi, int logy, double *lo, double *hi) {
+  size_t i, j, n = 0, cap = 0;
+  double *v;
+  for (i = 0; i < f->s->ns; i++)
+    if (f->gr.of[i] == gi && !run_hidden(f, f->srun[i])) cap += 1025;
+  if (!cap || !(v = malloc(cap * sizeof *v))) return 0;
+  for (i = 0; i < f->s->ns; i++) {
+    const vw_sseries *s = &f->s->s[i];
+    size_t stride = s->n / 1024 + 1;
+    if (f->gr.of[i] != gi || run_hidden(f, f->srun[i])) continue;
+    for (j = 0; j < s->n; j += stride) {
+      double y = s->pts[j].value;
+      if (!isfinite(y) || (logy && y <= 0)) continue;
+      v[n++] = logy ? log10(y) : y;
+    }
+  }
+  if (n >= 8) {
+    qsort(v, n, sizeof *v, cmp_dbl);
+    *lo = v[n / 100];
+    *hi = v[n - 1 - n / 100];
+  }
+  free(v);
+  return n >= 8;
+}
+
+static void axes_range(frame *f, axes *a, int gi, int robust, int *clipped) {
   size_t i;
-  double ymin = INFINITY, ymax = -INFINITY, ypos = INFINITY, pad;
+  double ymin = INFINITY, ymax = -INFINITY, ypos = INFINITY, pad, lo, hi;
   a->x0 = INFINITY;
   a->x1 = -INFINITY;
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
-    if (strcmp(s->group, group) != 0) continue;
+    if (f->gr.of[i] != gi || run_hidden(f, f->srun[i])) continue;
     if (s->xmin < a->x0) a->x0 = s->xmin;
     if (s->xmax > a->x1) a->x1 = s->xmax;
     if (s->ymin < ymin) ymin = s->ymin;
@@ -208,7 +240,7 @@ static void axes_range(frame *f, axes *a, const char *group) {
   }
   if (!(a->x0 <= a->x1)) { a->x0 = 0; a->x1 = 1; }
   if (a->x0 == a->x1) widen_point(&a->x0, &a->x1, 1);
-  a->logy = f->v->logy;
+  *clipped = a->logy && ymin <= 0;
   if (a->logy) {
     if (ypos == INFINITY) { ymin = 0; ymax = 1; }
     else { ymin = log10(ypos); ymax = log10(ymax); }
@@ -216,10 +248,16 @@ static void axes_range(frame *f, axes *a, const char *group) {
     ymin = 0;
     ymax = 1;
   }
+  if (robust && robust_range(f, gi, a->logy, &lo, &hi)) { ymin = lo; ymax = hi; }
   if (ymin == ymax) widen_point(&ymin, &ymax, 0.5);
   pad = (ymax * 0.5 - ymin * 0.5) * 0.1;   /* 5% each way; halves cannot overflow */
   a->y0 = fmax(ymin - pad, -DBL_MAX);
   a->y1 = fmin(ymax + pad, DBL_MAX);
+  if (gi < VW_MAXZOOM && f->v->zoom[gi].on) {
+    const vw_zoom *z = &f->v->zoom[gi];
+    if (z->x0 < z->x1) { a->x0 = z->x0; a->x1 = z->x1; }
+    if (z->logy == a->logy && z->y0 < z->y1) { a->y0 = z->y0; a->y1 = z->y1; }
+  }
 }
 
 /* The y ticks first: their widest label sets the left margin, and the y
@@ -285,73 +323,69 @@ static SDL_Rect vertical_box(frame *f, int x, int y, const char *s) {
   return r;
 }
 
-static void draw_legend(frame *f, const axes *a, const char *group) {
+/* Red ticks over the x axis where a series first went NaN/Inf. */
+static void nan_marks(frame *f, const axes *a, int gi) {
   size_t i;
-  int lh = vw_font_height(f->c, VW_NORMAL), n = 0, w = 0, x, y;
-  char lines[32][128];
-  SDL_Color cols[32];
-  int bad[32];
-  for (i = 0; i < f->s->ns && n < 32; i++) {
+  set_color(f->r, vw_warn);
+  for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
-    char num[32];
-    if (strcmp(s->group, group) != 0) continue;
-    cols[n] = vw_run_color(run_index(f, s->run));
-    bad[n] = s->bad;
-    if (s->bad) {
-      fmt_num(num, sizeof num, s->bad_step);
-      snprintf(lines[n], sizeof lines[n], "%s  (NaN/Inf from step %s)", s->run, num);
-    } else {
-      fmt_num(num, sizeof num, s->n ? s->pts[s->n - 1].value : 0);
-      snprintf(lines[n], sizeof lines[n], "%s  %s", *s->run ? s->run : s->tag, num);
-    }
-    if (vw_text_width(f->c, VW_NORMAL, lines[n]) > w)
-      w = vw_text_width(f->c, VW_NORMAL, lines[n]);
-    n++;
-  }
-  x = a->p.x + a->p.w - w - 40;
-  y = a->p.y + 6;
-  {
-    SDL_Color box = {255, 255, 255, 225};
-    set_color(f->r, box);
-    fill_rect(f->r, x - 6, y - 3, w + 40, n * lh + 6);
-    set_color(f->r, light);
-    SDL_Rect r = {x - 6, y - 3, w + 40, n * lh + 6};
-    SDL_RenderDrawRect(f->r, &r);
-  }
-  for (i = 0; i < (size_t)n; i++) {
-    int cy = y + (int)i * lh + lh / 2;
-    set_color(f->r, cols[i]);
-    fill_rect(f->r, x, cy - 1, 22, 3);
-    vw_text(f->c, VW_NORMAL, bad[i] ? vw_warn : ink, x + 28, cy, VW_MIDDLE, lines[i]);
-    if (f->out->nlegend < VW_MAXLEGEND) {
-      vw_legend_item *it = &f->out->legend[f->out->nlegend++];
-      it->swatch.x = x;
-      it->swatch.y = cy - 1;
-      it->swatch.w = 22;
-      it->swatch.h = 3;
-      it->color = cols[i];
-      snprintf(it->name, sizeof it->name, "%s", lines[i]);
-    }
+    int x;
+    if (f->gr.of[i] != gi || !s->bad || run_hidden(f, f->srun[i])) continue;
+    x = pxmap_at(&a->mx, s->bad_step);
+    if (x < a->p.x || x >= a->p.x + a->p.w) continue;
+    fill_rect(f->r, x - 1, a->p.y + a->p.h - 7, 3, 7);
   }
 }
 
-static void draw_group(frame *f, const char *group, SDL_Rect cell,
-                       SDL_Point *buf, int cap) {
+/* A note on a white ground at the plot's bottom left. */
+static void plot_note(frame *f, const axes *a, const char *msg) {
+  int w = vw_text_width(f->c, VW_SMALL, msg), h = vw_font_height(f->c, VW_SMALL);
+  SDL_Color box = {255, 255, 255, 230};
+  set_color(f->r, box);
+  fill_rect(f->r, a->p.x + 2, a->p.y + a->p.h - h - 10, w + 6, h + 2);
+  vw_text(f->c, VW_SMALL, vw_warn, a->p.x + 5, a->p.y + a->p.h - 9, VW_BOTTOM, msg);
+}
+
+static int flip(const unsigned char *flags, int gi) { return gi < VW_MAXGROUPS && flags[gi]; }
+
+static void draw_group(frame *f, int gi, SDL_Rect cell, SDL_Point *buf, int cap) {
+  const char *group = f->gr.name[gi];
   axes a;
-  vw_panel *pp;
+  vw_panel tmp, *pp;
   size_t i;
-  char ytitle[160];
+  char ytitle[160], fit[160];
   const char *name = *group ? group : "scalars";
   const vw_axis *ax = vw_snap_axis(f->s, group);
   double sm = f->v->smoothing;
   tick_axis yax;
   ticks yt;
+  legend lg;
   int panel = f->out->npanels, left, lh = vw_font_height(f->c, VW_NORMAL);
-  int title_x = cell.x + 4 + lh / 2;
-  a.p.y = cell.y + 26;
-  a.p.h = cell.h - 26 - 44;
-  if (cell.w < 120 || a.p.h < 16) return;
-  axes_range(f, &a, group);
+  int title_x = cell.x + 4 + lh / 2, top = 26, inline_legend, clipped;
+  int robust = f->v->robust ^ flip(f->v->flip_robust, gi);
+  pp = add_panel(f);
+  if (!pp) { pp = &tmp; panel = -1; memset(pp, 0, sizeof *pp); }
+  pp->kind = VW_SCALAR;
+  pp->group = gi;
+  pp->tag = -1;
+  snprintf(pp->title, sizeof pp->title, "%s", name);
+  a.logy = f->v->logy ^ flip(f->v->flip_log, gi);
+  /* the legend: on the title's line when both fit, else lines of its own
+   * under the title, as many as leave the plot half the cell */
+  legend_measure(f, gi, &lg);
+  inline_legend = vw_text_width(f->c, VW_TITLE, name) + 24 + lg.width + lg.more * 60 <=
+                  cell.w - 56 - RIGHT;
+  if (inline_legend) legend_layout(f, &lg, cell.w, 1);
+  else top += lh * legend_layout(f, &lg, cell.w - 16 - RIGHT,
+                                 cell.h > 140 ? (cell.h / 2 - 70) / lh + 1 : 1);
+  a.p.y = cell.y + top;
+  a.p.h = cell.h - top - 44;
+  if (cell.w < 100 || a.p.h < 12) {   /* no room for a plot: the title says it is here */
+    vw_text(f->c, VW_NORMAL, ink, cell.x + cell.w / 2, cell.y + 4, VW_CENTER,
+            fit_text(f, VW_NORMAL, name, cell.w - 8, fit, sizeof fit));
+    return;
+  }
+  axes_range(f, &a, gi, robust, &clipped);
   pxmap_init(&a.my, a.y0, a.y1, a.p.y + a.p.h - 1, a.p.y);
   y_ticks(f, &a, &yax, &yt);
   /* left margin: tick marks, the widest label, the y title */
@@ -363,66 +397,59 @@ static void draw_group(frame *f, const char *group, SDL_Rect cell,
   if (left > cell.w / 2) left = cell.w / 2;
   a.p.x = cell.x + left;
   a.p.w = cell.w - left - RIGHT;
-  if (a.p.w < 16) return;
   pxmap_init(&a.mx, a.x0, a.x1, a.p.x, a.p.x + a.p.w - 1);
   {
     char full[160];
     snprintf(full, sizeof full, "%s%s", ax && ax->y ? ax->y : name,
-             a.logy ? " (log scale)" : "");
+             a.logy && robust ? " (log, robust)" : a.logy ? " (log scale)"
+             : robust ? " (robust)" : "");
     fit_text(f, VW_NORMAL, full, a.p.h, ytitle, sizeof ytitle);
   }
-  {
-    char fit[160];
+  if (inline_legend) {
+    vw_text(f->c, VW_TITLE, ink, a.p.x, cell.y + 4, 0, name);
+    legend_draw(f, &lg, cell.x, cell.y + 6, cell.w - RIGHT, 1, panel);
+  } else {
     vw_text(f->c, VW_TITLE, ink, a.p.x + a.p.w / 2, cell.y + 4, VW_CENTER,
             fit_text(f, VW_TITLE, name, a.p.w, fit, sizeof fit));
+    legend_draw(f, &lg, cell.x + 8, cell.y + 26, cell.w - 16 - RIGHT, 0, panel);
   }
   draw_axes(f, &a, &yax, &yt, title_x, ax && ax->x ? ax->x : "step", ytitle, panel);
   SDL_RenderSetClipRect(f->r, &a.p);
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
-    SDL_Color c;
-    if (strcmp(s->group, group) != 0) continue;
-    c = vw_run_color(run_index(f, s->run));
-    draw_curve(f, &a, s, sm > 0 && sm < 1, c, buf, cap);
+    if (f->gr.of[i] != gi || run_hidden(f, f->srun[i])) continue;
+    draw_curve(f, &a, s, sm > 0 && sm < 1, vw_run_color(f->srun[i]), buf, cap);
   }
   SDL_RenderSetClipRect(f->r, NULL);
-  draw_legend(f, &a, group);
-  pp = add_panel(f);
-  if (pp) {
-    pp->kind = VW_SCALAR;
-    pp->plot = a.p;
-    pp->x0 = a.x0;
-    pp->x1 = a.x1;
-    pp->y0 = a.y0;
-    pp->y1 = a.y1;
-    pp->ytitle = vertical_box(f, title_x, a.p.y + a.p.h / 2, ytitle);
-    snprintf(pp->title, sizeof pp->title, "%s", name);
-  }
+  nan_marks(f, &a, gi);
+  if (clipped) plot_note(f, &a, "values \xe2\x89\xa4 0 not shown (log scale)");
+  pp->plot = a.p;
+  pp->x0 = a.x0;
+  pp->x1 = a.x1;
+  pp->y0 = a.y0;
+  pp->y1 = a.y1;
+  pp->logy = a.logy;
+  pp->robust = robust;
+  pp->clipped = clipped;
+  pp->legend_more = lg.n - lg.shown + lg.more;
+  pp->ytitle = vertical_box(f, title_x, a.p.y + a.p.h / 2, ytitle);
 }
 
 void draw_scalars(frame *f, SDL_Rect area) {
-  const char *groups[MAXGROUPS];
-  int ng = 0, g, j, per, rows, cap;
-  size_t i;
+  const groups *gr = &f->gr;
+  int g, cap;
   SDL_Point *buf;
-  for (i = 0; i < f->s->ns; i++) {
-    for (j = 0; j < ng; j++)
-      if (strcmp(groups[j], f->s->s[i].group) == 0) break;
-    if (j == ng && ng < MAXGROUPS) groups[ng++] = f->s->s[i].group;
-  }
-  if (!ng) return;
-  per = ng < 3 ? ng : 3;
-  rows = (ng + per - 1) / per;
   cap = 8 * area.w + 128;   /* two polylines, four vertices a column */
   buf = malloc((size_t)cap * sizeof *buf);
   if (!buf) return;
-  for (g = 0; g < ng; g++) {
+  for (g = gr->g0; g < gr->g1; g++) {
     SDL_Rect cell;
-    cell.w = area.w / per;
-    cell.h = area.h / rows;
-    cell.x = area.x + (g % per) * cell.w;
-    cell.y = area.y + (g / per) * cell.h;
-    draw_group(f, groups[g], cell, buf, cap);
+    int k = g - gr->g0;
+    cell.w = area.w / gr->per;
+    cell.h = area.h / gr->rows;
+    cell.x = area.x + (k % gr->per) * cell.w;
+    cell.y = area.y + (k / gr->per) * cell.h;
+    draw_group(f, g, cell, buf, cap);
   }
   free(buf);
 }

@@ -25,5 +25,7 @@ void vw_window_close(vw_window *w);
 void vw_window_free(vw_window *w);
 /* Frames drawn so far (for tests). */
 long vw_window_frames(vw_window *w);
+/* A copy of the last frame's layout (for tests: what the mouse points at). */
+void vw_window_layout(vw_window *w, vw_layout *out);
 
 #endif

@@ -119,18 +119,18 @@ describe("lunet.Board", function()
     assert.has_no.errors(function() b:histogram("r/L1", 0, lunet.randn(4), {saturation = 2}) end)
     assert.has_error(function() b:save_png(tmp(".png"), {smothing = 0.6}) end,
       "Board:save_png: unknown option 'smothing' (expected width, height, panels, log, "
-      .. "smoothing, time, step, bins or axis)")
+      .. "smoothing, time, step, bins, axis or page)")
     assert.has_error(function() b:save_png(tmp(".png"), {title = "x"}) end)
     assert.has_error(function() b:save_png(tmp(".png"), {640}) end,
       "Board:save_png: unknown option '1' (expected width, height, panels, log, "
-      .. "smoothing, time, step, bins or axis)")
+      .. "smoothing, time, step, bins, axis or page)")
     assert.has_error(function() b:save_png(tmp(".png"), {panels = "cost"}) end,
       "Board:save_png: option 'panels' must be \"all\", \"histograms\" or \"scalars\", "
       .. "got \"cost\"")
     -- show checks its options before it looks for a display
     assert.has_error(function() lunet.viewer.show(b, {titel = "x"}) end,
       "lunet.viewer.show: unknown option 'titel' (expected width, height, panels, log, "
-      .. "smoothing, time, step, bins, axis or title)")
+      .. "smoothing, time, step, bins, axis, page or title)")
     assert.has_error(function() lunet.viewer.show(b, {title = 3}) end,
       "lunet.viewer.show: option 'title' must be a string, got number")
     assert.has_error(function() b:axis("cost", {x = "setting"}) end,
@@ -291,5 +291,17 @@ describe("lunet.Board", function()
             function() b.scalar(5, "x", 1, 1) end)
       fails("board expected, got string; call it as board:tags(...)", function() b.tags("x") end)
     end)
+  end)
+  it("draws a board that does not fit a page at a time (page =)", function()
+    local b = lunet.Board()
+    for l = 1, 40 do b:histogram("r/l" .. l, 1, lunet.randn(10)) end
+    local a, c = tmp(".png"), tmp(".png")
+    b:save_png(a, {width = 640, height = 400})
+    b:save_png(c, {width = 640, height = 400, page = 3})
+    local fa, fc = io.open(a, "rb"), io.open(c, "rb")
+    assert.are_not.equal(fa:read("a"), fc:read("a"))
+    fa:close(); fc:close()
+    assert.has_error(function() b:save_png(tmp(".png"), {page = 0}) end,
+      "Board:save_png: option 'page' must be in 1..1048576, got 0")
   end)
 end)

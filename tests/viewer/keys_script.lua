@@ -42,13 +42,18 @@ log(300)   -- histograms at steps 50 .. 300
 local win, id = open("lunet keys")
 if not id then os.exit(1) end
 
--- Presses keys, then `s`; the save is done when the title names the file.
+-- Presses keys, then `s`; the save is done when the file is there (it is
+-- written to a temporary file and renamed, so it is whole once it exists).
 local saved = 0
 local function press_and_save(keys)
   saved = saved + 1
   sh("xdotool key " .. keys .. " s")
-  local want = "lunet: saved lunet-" .. saved .. ".png"
-  local ok = poll(function() return sh("xdotool getwindowname " .. id):match("[^\n]*") == want end)
+  local want = "lunet-" .. saved .. ".png"
+  local ok = poll(function()
+    local f = io.open(want, "rb")
+    if f then f:close() end
+    return f ~= nil
+  end)
   print("saved", saved, keys, ok)
 end
 

@@ -25,4 +25,12 @@ static inline int near(SDL_Surface *s, int x, int y, int r, SDL_Color c) {
   return 0;
 }
 
+/* Pixels of colour c in r (clipped to the surface). */
+static inline int count_in(SDL_Surface *s, SDL_Rect r, Uint32 c) {
+  int x, y, n = 0;
+  for (y = r.y < 0 ? 0 : r.y; y < r.y + r.h && y < s->h; y++)
+    for (x = r.x < 0 ? 0 : r.x; x < r.x + r.w && x < s->w; x++) n += pixel(s, x, y) == c;
+  return n;
+}
+
 #endif

@@ -106,6 +106,26 @@ int main(void) {
     CHECK(frames_past(w, f), "no frame after resize %d", i);
   }
   CHECK(vw_window_is_open(w), "the window closed by itself");
+  {   /* pacing: nothing new, no frame; new data all the time, a few frames a
+       * second at most, each after DUTY times its own cost (>= 50 ms) */
+    struct timespec t0, t1, quiet = {0, 300000000};
+    long f0 = vw_window_frames(w), f1;
+    double dt;
+    nanosleep(&quiet, NULL);
+    CHECK(vw_window_frames(w) - f0 <= 1, "%ld frames with nothing new", vw_window_frames(w) - f0);
+    f0 = vw_window_frames(w);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    i = 51;
+    do {
+      vw_board_scalar(b, "cost/a", i, 1.0 / i);
+      i++;
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      dt = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    } while (dt < 1.0);
+    f1 = vw_window_frames(w);
+    CHECK(f1 > f0 && f1 - f0 <= (long)(dt * 20) + 2, "%ld frames in %.2f s of writes",
+          f1 - f0, dt);
+  }
   /* Closed by the user (q): a script that saw it close may open the next
    * one at once, while the old thread is still shutting SDL down. */
   {
