@@ -77,21 +77,26 @@ static void mark_below(lua_State *L, vwalk *v, ln_module *m, int path) {
   }
 }
 
-/* Writes a PATH item from its memo entry (at idx): the root by reference,
- * then the positions. */
-static void put_path(vwalk *v, lua_State *L, int idx) {
+/* Writes the positions of a PATH item from its memo entry (at idx). */
+static void put_positions(vwalk *v, lua_State *L, int idx) {
   lua_Integer n = (lua_Integer)luaL_len(L, idx);
-  put_tag(v, LN_V_PATH);
-  lua_rawgeti(L, idx, 1);
-  put_tag(v, LN_V_REF);
-  if (v->w) ln_put_u(v->w, (uint64_t)lua_tointeger(L, -1), 8);
-  lua_pop(L, 1);
   if (v->w) ln_put_u(v->w, (uint64_t)(n - 1), 1);
   for (lua_Integer k = 2; k <= n; k++) {
     lua_rawgeti(L, idx, k);
     if (v->w) ln_put_u(v->w, (uint64_t)lua_tointeger(L, -1), 8);
     lua_pop(L, 1);
   }
+}
+
+/* A PATH item from its memo entry (at idx): the root by reference, then
+ * the positions. */
+static void put_path(vwalk *v, lua_State *L, int idx) {
+  put_tag(v, LN_V_PATH);
+  lua_rawgeti(L, idx, 1);
+  put_tag(v, LN_V_REF);
+  if (v->w) ln_put_u(v->w, (uint64_t)lua_tointeger(L, -1), 8);
+  lua_pop(L, 1);
+  put_positions(v, L, idx);
 }
 
 /* A memo hit for the value at idx (keyed by key_idx's value, or by p when
@@ -179,11 +184,15 @@ static void walk_module(lua_State *L, vwalk *v, int idx, ln_module *m, int depth
     luaL_error(L, "a module cannot be a Lua field of a module (register it with self:child)");
   if (put_seen(L, v, idx, m)) return;
   ln_module *top = top_saved(L, v, m);
-  if (top != m) {  /* written inside top: top first, then the path from it */
+  if (top != m) {  /* written inside top: a PATH of top's record and m's positions */
+    put_tag(v, LN_V_PATH);
     l_pushmodule(L, top);
     walk(L, v, lua_gettop(L), depth + 1);
     lua_pop(L, 1);
-    if (!put_seen(L, v, idx, m)) luaL_error(L, "a module changed while it was being saved");
+    if (lua_rawgetp(L, v->memo, m) != LUA_TTABLE)
+      luaL_error(L, "a module changed while it was being saved");
+    put_positions(v, L, lua_gettop(L));
+    lua_pop(L, 1);
     return;
   }
   lua_Integer id = new_id(L, v, idx, m);

@@ -91,21 +91,25 @@ static void pushnamed(lua_State *L, walk *w, int by_name) {
 
 /* Runs a listing method: retains the module while its tensors are listed
  * and pushed. */
-static int named(lua_State *L, const char *method, int want, int by_name) {
+static int named(lua_State *L, const char *method, int want, int by_name, int results) {
   l_module *u = l_modself(L, method, 1);
   ln_module *m = u->m;
   ln_module_retain(m);
   walk *w = list(L, u, method, want);
   pushnamed(L, w, by_name);
   ln_module_release(m);  /* u still holds one: this frees nothing */
-  return 2;
+  if (results == 1) lua_pop(L, 1);
+  return results;
 }
 
 static int module_named_parameters(lua_State *L) {
-  return named(L, "named_parameters", PARAMS, 1);
+  return named(L, "named_parameters", PARAMS, 1, 2);
 }
-static int module_buffers(lua_State *L) { return named(L, "buffers", BUFFERS, 0); }
-static int module_state_dict(lua_State *L) { return named(L, "state_dict", PARAMS | BUFFERS, 1); }
+static int module_buffers(lua_State *L) { return named(L, "buffers", BUFFERS, 0, 2); }
+/* One result, so that b:load_state_dict(a:state_dict()) reads well. */
+static int module_state_dict(lua_State *L) {
+  return named(L, "state_dict", PARAMS | BUFFERS, 1, 1);
+}
 
 /* The options' strict (true by default). */
 static int checkstrict(lua_State *L, int arg, const char *who) {
