@@ -33,9 +33,9 @@ static void pushcache(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key);
 }
 
-/* A module userdata owning nothing yet. Making it may run a finalizer (a GC
+/* l_modslot: a module userdata owning nothing yet. Making it may run a finalizer (a GC
  * step), so it is made before the C module it will hold is fetched. */
-static l_module *newslot(lua_State *L) {
+l_module *l_modslot(lua_State *L) {
   l_module *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->m = NULL;
   snprintf(u->kind, sizeof u->kind, "Module");
@@ -54,7 +54,7 @@ static void own(lua_State *L, l_module *u, ln_module *m) {
   lua_pop(L, 1);
 }
 
-void l_newmodule(lua_State *L) { newslot(L); }
+void l_newmodule(lua_State *L) { l_modslot(L); }
 
 int l_setmodule(lua_State *L, ln_module *m, const char *who) {
   if (!m) return l_raise(L, who);
@@ -64,7 +64,7 @@ int l_setmodule(lua_State *L, ln_module *m, const char *who) {
 
 /* Replaces the slot u on top by m's userdata: the cached one, or u given a
  * reference of its own. Nothing here runs Lua before m is retained. */
-static void settle(lua_State *L, l_module *u, ln_module *m) {
+void l_modsettle(lua_State *L, l_module *u, ln_module *m) {
   pushcache(L);
   if (lua_rawgetp(L, -1, m) == LUA_TUSERDATA) {
     lua_replace(L, -3);
@@ -81,7 +81,7 @@ void l_pushmodule(lua_State *L, ln_module *m) {
     lua_pushnil(L);
     return;
   }
-  settle(L, newslot(L), m);
+  l_modsettle(L, l_modslot(L), m);
 }
 
 ln_module *l_checkmodule(lua_State *L, int arg) {
@@ -177,7 +177,7 @@ static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_valu
   l_checkoptions(L, arg, who, names);
   if (lua_isnoneornil(L, arg)) return;
   for (int i = ops->nargs; ops->fields[i].name; i++) {
-    lua_pushstring(L, ops->fields[i].name);
+    lua_pushstring(L, ops->fields[i].name);  /* raw: no metamethod runs */
     if (lua_rawget(L, arg) != LUA_TNIL) cfg[i] = optfield(L, arg, &ops->fields[i]);
     lua_pop(L, 1);
   }
@@ -190,7 +190,8 @@ static ln_module *checkchild(lua_State *L, int idx, int arg, lua_Integer i, int 
   if (u && u->m) return u->m;
   const char *got = u ? "a closed module" : luaL_typename(L, idx);
   if (!u && luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
-  if (list) luaL_argerror(L, arg, lua_pushfstring(L, "element %I is not a module (got %s)", i, got));
+  if (list)
+    luaL_argerror(L, arg, lua_pushfstring(L, "element %I is not a module (got %s)", i, got));
   if (u) luaL_argerror(L, arg, lua_pushfstring(L, "%s module has been closed", u->kind));
   luaL_typeerror(L, arg, "module");
   return NULL;
@@ -410,17 +411,18 @@ static int module_remove(lua_State *L) {
   size_t at = lua_isnoneornil(L, 2) ? u->m->nchild - 1 : checkpos(L, 2, u->m->nchild);
   l_pushmodule(L, u->m->child[at]);  /* a reference of its own first */
   ln_module *m = l_modlive(L, u, "remove");
-  if (at >= m->nchild || ln_module_remove_child(m, at)) return l_raise(L, "Sequential:remove");
+  if (at >= m->nchild || ln_module_remove_child(m, at))
+    return l_raise(L, "Sequential:remove");
   return 1;
 }
 
 static int module_get(lua_State *L) {
   l_module *u = l_modself(L, "get", 2);
   size_t at = checkpos(L, 2, u->m->nchild);
-  l_module *slot = newslot(L);
+  l_module *slot = l_modslot(L);
   ln_module *m = l_modlive(L, u, "get");
   if (at >= m->nchild) return luaL_error(L, "%s:get: the module changed", u->kind);
-  settle(L, slot, m->child[at]);
+  l_modsettle(L, slot, m->child[at]);
   return 1;
 }
 
@@ -490,148 +492,6 @@ static int module_tostring(lua_State *L) {
   }
 }
 
-/* ---- fields ---- */
-
-/* Pushes a view of t (nil when it is empty: no forward yet). The view is
- * made before the module is fetched again (the tensor is found by
- * find(m, i) each time). */
-static void pushtensor(lua_State *L, l_module *u, ln_tensor *(*find)(ln_module *, int), int i,
-                       const char *k) {
-  ln_tensor *v = l_newtensor(L);
-  ln_tensor *t = find(l_modlive(L, u, k), i);
-  if (t && t->st) {
-    ln_tensor_share(v, t);
-  } else {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-  }
-}
-
-static ln_tensor *find_param(ln_module *m, int i) { return i < m->nparam ? &m->param[i] : NULL; }
-static ln_tensor *find_buf(ln_module *m, int i) { return i < m->nbuf ? &m->buf[i] : NULL; }
-static ln_tensor *find_output(ln_module *m, int i) { return i ? &m->grad_input : &m->output; }
-
-/* m.modules: a new table of the children's userdata, each made before the
- * module is looked at again (making one may run a finalizer). */
-static void pushchildren(lua_State *L, l_module *u) {
-  lua_createtable(L, (int)u->m->nchild, 0);
-  for (size_t i = 0;; i++) {
-    l_module *slot = newslot(L);
-    ln_module *m = l_modlive(L, u, "modules");
-    if (i >= m->nchild) {
-      lua_pop(L, 1);
-      return;
-    }
-    settle(L, slot, m->child[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
-/* m.grad: a table of the gradients' views by parameter name. */
-static void pushgrads(lua_State *L, l_module *u) {
-  lua_newtable(L);
-  for (int i = 0;; i++) {
-    ln_tensor *v = l_newtensor(L);
-    ln_module *m = l_modlive(L, u, "grad");
-    if (i >= m->nparam) {
-      lua_pop(L, 1);
-      return;
-    }
-    ln_tensor_share(v, &m->grad[i]);
-    lua_setfield(L, -2, m->param_name[i]);
-  }
-}
-
-static void pushfield(lua_State *L, const ln_module *m, const ln_field *f) {
-  ln_value v = ln_field_get(m, f);
-  if (f->type == LN_FIELD_SIZE) lua_pushinteger(L, (lua_Integer)v.z);
-  else if (f->type == LN_FIELD_INT) lua_pushinteger(L, (lua_Integer)v.i);
-  else if (f->type == LN_FIELD_DOUBLE) lua_pushnumber(L, v.d);
-  else lua_pushboolean(L, v.b);
-}
-
-/* Pushes the field k of u's live module; returns 0 when it has no such field. */
-static int pushfieldof(lua_State *L, l_module *u, const char *k) {
-  ln_module *m = u->m;
-  for (int i = 0; i < m->nparam; i++)
-    if (!strcmp(k, m->param_name[i])) return pushtensor(L, u, find_param, i, k), 1;
-  for (int i = 0; i < m->nbuf; i++)
-    if (!strcmp(k, m->buf_name[i])) return pushtensor(L, u, find_buf, i, k), 1;
-  for (size_t i = 0; i < m->nchild; i++)
-    if (m->child_name[i] && !strcmp(k, m->child_name[i])) {
-      l_pushmodule(L, m->child[i]);  /* m holds it: no finalizer can free it */
-      return 1;
-    }
-  for (int i = 0; m->ops->fields && m->ops->fields[i].name; i++)
-    if (!strcmp(k, m->ops->fields[i].name)) return pushfield(L, m, &m->ops->fields[i]), 1;
-  if (!strcmp(k, "output")) pushtensor(L, u, find_output, 0, k);
-  else if (!strcmp(k, "grad_input")) pushtensor(L, u, find_output, 1, k);
-  else if (!strcmp(k, "training")) lua_pushboolean(L, m->training);
-  else if (!strcmp(k, "modules")) pushchildren(L, u);
-  else if (!strcmp(k, "grad")) pushgrads(L, u);
-  else if (m->ops == &l_lmodule_ops) return l_lmodule_index(L, m, k);
-  else return 0;
-  return 1;
-}
-
-static const char *const common_fields[] = {"output", "grad_input", "training", "modules",
-                                            "grad", NULL};
-
-int l_module_reserved(lua_State *L, const char *k) {
-  for (int i = 0; common_fields[i]; i++)
-    if (!strcmp(k, common_fields[i])) return 1;
-  luaL_getmetatable(L, L_MODULE);
-  lua_getfield(L, -1, "__methods");
-  int is = lua_getfield(L, -1, k) != LUA_TNIL;
-  lua_pop(L, 3);
-  return is;
-}
-
-/* "Linear: no field 'wieght' (fields: weight, bias, ...)". */
-static int nofield(lua_State *L, ln_module *m, const char *k) {
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  for (int i = 0; i < m->nparam; i++) luaL_addstring(&b, m->param_name[i]), luaL_addstring(&b, ", ");
-  for (int i = 0; i < m->nbuf; i++) luaL_addstring(&b, m->buf_name[i]), luaL_addstring(&b, ", ");
-  for (size_t i = 0; i < m->nchild; i++)
-    if (m->child_name[i]) luaL_addstring(&b, m->child_name[i]), luaL_addstring(&b, ", ");
-  for (int i = 0; m->ops->fields && m->ops->fields[i].name; i++)
-    luaL_addstring(&b, m->ops->fields[i].name), luaL_addstring(&b, ", ");
-  for (int i = 0; common_fields[i]; i++)
-    luaL_addstring(&b, common_fields[i]), luaL_addstring(&b, common_fields[i + 1] ? ", " : "");
-  luaL_pushresult(&b);
-  return luaL_error(L, "%s: no field '%s' (fields: %s)", m->name, k, lua_tostring(L, -1));
-}
-
-/* Methods first (upvalue 1), then fields; a key that is neither is an
- * error naming the type and the key. A field of a closed module is an
- * error naming its type. */
-static int module_index(lua_State *L) {
-  l_module *u = luaL_checkudata(L, 1, L_MODULE);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  if (lua_type(L, 2) != LUA_TSTRING)
-    return luaL_error(L, "%s: no field %s (fields are named by strings)", u->kind,
-                      luaL_tolstring(L, 2, NULL));
-  const char *k = lua_tostring(L, 2);
-  if (!u->m) return luaL_error(L, "%s.%s: module has been closed", u->kind, k);
-  if (!pushfieldof(L, u, k)) return nofield(L, u->m, k);
-  return 1;
-}
-
-static int module_newindex(lua_State *L) {
-  l_module *u = luaL_checkudata(L, 1, L_MODULE);
-  char kind[LN_MAXNAME];
-  snprintf(kind, sizeof kind, "%s", u->kind);  /* survives whatever __tostring does */
-  const char *k = luaL_tolstring(L, 2, NULL);
-  if (!u->m) return luaL_error(L, "%s.%s: module has been closed", kind, k);
-  if (u->m->ops == &l_lmodule_ops && lua_type(L, 2) == LUA_TSTRING &&
-      l_lmodule_newindex(L, u->m, lua_tostring(L, 2), 3))
-    return 0;
-  return luaL_error(L, "%s: cannot assign field '%s' (copy into a tensor field instead, "
-                    "e.g. m.weight:copy(t))", kind, k);
-}
-
 /* __gc and __close: drop the reference once, and the cache entry if it is
  * still this userdata (a collected one may already have been replaced). */
 static int module_close(lua_State *L) {
@@ -661,7 +521,7 @@ static const luaL_Reg methods[] = {
 };
 
 static const luaL_Reg metamethods[] = {
-  {"__tostring", module_tostring}, {"__newindex", module_newindex},
+  {"__tostring", module_tostring}, {"__newindex", l_module_newindex},
   {"__len", module_len}, {"__call", module_call},
   {"__gc", module_close}, {"__close", module_close}, {NULL, NULL}
 };
@@ -680,7 +540,7 @@ void l_open_module(lua_State *L) {
   lua_getfield(L, -1, "__methods");
   luaL_setfuncs(L, l_module_state_methods, 0);
   luaL_setfuncs(L, l_lmodule_methods, 0);
-  lua_pushcclosure(L, module_index, 1);
+  lua_pushcclosure(L, l_module_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 

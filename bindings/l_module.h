@@ -20,6 +20,18 @@ l_module *l_modself(lua_State *L, const char *method, int nargs);
 /* Raises the core's error as "<Kind>:<method>: <message>". */
 int l_modraise(lua_State *L, l_module *u, const char *method);
 
+/* A module userdata owning nothing yet (made before the module it will
+ * hold is fetched: making it may run a finalizer); l_modsettle replaces
+ * the slot u on top by m's userdata (the cached one, or u given a
+ * reference of its own). */
+l_module *l_modslot(lua_State *L);
+void l_modsettle(lua_State *L, l_module *u, ln_module *m);
+
+/* __index (the methods table as upvalue 1) and __newindex of modules
+ * (l_module_fields.c). */
+int l_module_index(lua_State *L);
+int l_module_newindex(lua_State *L);
+
 /* Methods of l_module_state.c and l_lmodule.c, added to every module's. */
 extern const luaL_Reg l_module_state_methods[];
 extern const luaL_Reg l_lmodule_methods[];

@@ -253,7 +253,8 @@ static int get_tensors(ln_reader *r, ln_module *m, int param) {
       size_t shape[LN_MAXDIM];
       int nd = 0, k;
       if (ln_get_name(r, name) || get_shape(r, &nd, shape)) return LN_ERR;
-      k = param ? ln_module_add_param(m, name, nd, shape) : ln_module_add_buffer(m, name, nd, shape);
+      k = param ? ln_module_add_param(m, name, nd, shape)
+                : ln_module_add_buffer(m, name, nd, shape);
       if (k < 0) return refused(r), LN_ERR;
       if (get_data(r, param ? &m->param[k] : &m->buf[k])) return LN_ERR;
     }

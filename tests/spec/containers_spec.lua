@@ -3,11 +3,7 @@
 local lunet = require "lunet"
 local G = dofile("tests/spec/gradcheck.lua")
 
-local function errors_with(f, part)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.matches(part, tostring(err), 1, true)
-end
+local errors_with = G.errors_with
 
 local dir = os.tmpname()
 os.remove(dir)

@@ -1,5 +1,6 @@
--- gradcheck.lua: the finite-difference gradient check the module specs
--- share. The loss is sum(y * r) for a fixed random r, so dL/dy = r.
+-- gradcheck.lua: what the module specs share: the finite-difference
+-- gradient check (the loss is sum(y * r) for a fixed random r, so dL/dy = r)
+-- and errors_with.
 local lunet = require "lunet"
 local M = {}
 
@@ -35,6 +36,16 @@ function M.check(net, x, h)
     end
   end
   return worst
+end
+
+-- Runs f, which must raise an error containing part (plain error(): this
+-- file is loaded outside busted's environment).
+function M.errors_with(f, part)
+  local ok, err = pcall(f)
+  if ok then error("expected an error containing: " .. part, 2) end
+  if not tostring(err):find(part, 1, true) then
+    error(("the error %q lacks %q"):format(tostring(err), part), 2)
+  end
 end
 
 return M

@@ -27,11 +27,7 @@ local function build()
   return lunet.Sequential{lunet.Linear(2, 3), lunet.Tanh(), Gate(3), lunet.Linear(3, 1)}
 end
 
-local function errors_with(f, part)
-  local ok, err = pcall(f)
-  assert.is_false(ok)
-  assert.matches(part, tostring(err), 1, true)
-end
+local errors_with = G.errors_with
 
 local dir = os.tmpname()
 os.remove(dir)
