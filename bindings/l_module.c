@@ -1,5 +1,7 @@
-/* l_module.c: the Module userdata shared by every layer kind, and the layer
- * constructors lunet.Linear, ReLU, Tanh, Sigmoid, BatchNorm, Sequential.
+/* l_module.c: the Module userdata shared by every kind of module, the
+ * constructors (one generic constructor per registered kind, reading its
+ * positional fields, children and options from the kind's ops table), and
+ * the methods that run and edit modules.
  *
  * A Module userdata holds one reference to an ln_module. A weak-valued
  * registry table maps each ln_module (light userdata) to its userdata, so a
@@ -9,16 +11,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lunet.h"
+#include "l_module.h"
 #include "../core/activation.h"
 #include "../core/batchnorm.h"
+#include "../core/concat.h"
 #include "../core/linear.h"
+#include "../core/residual.h"
 #include "../core/sequential.h"
 
-typedef struct l_module {
-  ln_module *m;      /* NULL once closed, and before its module is made */
-  const char *kind;  /* m->ops->name (static), kept for messages once closed */
-} l_module;
+/* The Lua constructors: one line per kind (the name in lunet, its ops). */
+static const struct { const char *name; const ln_module_ops *ops; } constructors[] = {
+  {"Linear", &ln_linear_ops}, {"ReLU", &ln_relu_ops}, {"Tanh", &ln_tanh_ops},
+  {"Sigmoid", &ln_sigmoid_ops}, {"BatchNorm", &ln_batchnorm_ops},
+  {"Sequential", &ln_sequential_ops}, {"Residual", &ln_residual_ops},
+  {"Concat", &ln_concat_ops}, {"Identity", &ln_identity_ops},
+};
 
 static const char cache_key = 'm';  /* its address keys the registry */
 
@@ -26,12 +33,12 @@ static void pushcache(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key);
 }
 
-/* A module userdata owning nothing yet. Making it may run a finalizer (a GC
+/* l_modslot: a module userdata owning nothing yet. Making it may run a finalizer (a GC
  * step), so it is made before the C module it will hold is fetched. */
-static l_module *newslot(lua_State *L) {
+l_module *l_modslot(lua_State *L) {
   l_module *u = lua_newuserdatauv(L, sizeof *u, 0);
   u->m = NULL;
-  u->kind = "Module";
+  snprintf(u->kind, sizeof u->kind, "Module");
   luaL_setmetatable(L, L_MODULE);
   return u;
 }
@@ -40,14 +47,14 @@ static l_module *newslot(lua_State *L) {
  * m's userdata in the cache. */
 static void own(lua_State *L, l_module *u, ln_module *m) {
   u->m = m;
-  u->kind = m->ops->name;
+  snprintf(u->kind, sizeof u->kind, "%s", m->name);
   pushcache(L);
   lua_pushvalue(L, -2);
   lua_rawsetp(L, -2, m);
   lua_pop(L, 1);
 }
 
-void l_newmodule(lua_State *L) { newslot(L); }
+void l_newmodule(lua_State *L) { l_modslot(L); }
 
 int l_setmodule(lua_State *L, ln_module *m, const char *who) {
   if (!m) return l_raise(L, who);
@@ -57,7 +64,7 @@ int l_setmodule(lua_State *L, ln_module *m, const char *who) {
 
 /* Replaces the slot u on top by m's userdata: the cached one, or u given a
  * reference of its own. Nothing here runs Lua before m is retained. */
-static void settle(lua_State *L, l_module *u, ln_module *m) {
+void l_modsettle(lua_State *L, l_module *u, ln_module *m) {
   pushcache(L);
   if (lua_rawgetp(L, -1, m) == LUA_TUSERDATA) {
     lua_replace(L, -3);
@@ -74,7 +81,7 @@ void l_pushmodule(lua_State *L, ln_module *m) {
     lua_pushnil(L);
     return;
   }
-  settle(L, newslot(L), m);
+  l_modsettle(L, l_modslot(L), m);
 }
 
 ln_module *l_checkmodule(lua_State *L, int arg) {
@@ -84,187 +91,240 @@ ln_module *l_checkmodule(lua_State *L, int arg) {
   return u->m;
 }
 
-/* u's module, or "Linear:forward: module has been closed". Called again
- * after anything that may have run Lua (a metamethod, a finalizer). */
-static ln_module *live(lua_State *L, l_module *u, const char *method) {
+ln_module *l_modlive(lua_State *L, l_module *u, const char *method) {
   if (!u->m) luaL_error(L, "%s:%s: module has been closed", u->kind, method);
   return u->m;
 }
 
-/* The live module userdata a method was called on, with at most nargs
- * arguments (self included). */
-static l_module *checkself(lua_State *L, const char *method, int nargs) {
+l_module *l_modself(lua_State *L, const char *method, int nargs) {
   l_module *u = l_checkself(L, L_MODULE, "module expected, got %s; call it as m:%s(...)",
                             method);
-  char who[64];
+  char who[LN_MAXNAME + 32];
   snprintf(who, sizeof who, "%s:%s", u->kind, method);
-  live(L, u, method);
+  l_modlive(L, u, method);
   l_checknargs(L, nargs, who);
   return u;
 }
 
-/* Raises the core's error as "<Kind>:<method>: <message>". */
-static int raise(lua_State *L, l_module *u, const char *method) {
-  char who[64];
+int l_modraise(lua_State *L, l_module *u, const char *method) {
+  char who[LN_MAXNAME + 32];
   snprintf(who, sizeof who, "%s:%s", u->kind, method);
   return l_raise(L, who);
 }
 
-/* ---- constructors ---- */
+/* ---- the generic constructor ---- */
 
-static size_t checksize(lua_State *L, int arg) {
-  lua_Integer n = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, n > 0, arg, "size must be positive");
-  return (size_t)n;
-}
-
-static int lunet_Linear(lua_State *L) {
-  size_t in = checksize(L, 1), out = checksize(L, 2);
-  l_checknargs(L, 2, "lunet.Linear");
-  l_newmodule(L);
-  return l_setmodule(L, ln_linear_new(in, out, ln_rng_default()), "lunet.Linear");
-}
-
-static void checknoargs(lua_State *L, const char *who) {
-  if (!lua_isnone(L, 1)) luaL_argerror(L, 1, lua_pushfstring(L, "%s takes no arguments", who));
-}
-
-static int lunet_ReLU(lua_State *L) {
-  checknoargs(L, "ReLU");
-  l_newmodule(L);
-  return l_setmodule(L, ln_relu_new(), "lunet.ReLU");
-}
-
-static int lunet_Tanh(lua_State *L) {
-  checknoargs(L, "Tanh");
-  l_newmodule(L);
-  return l_setmodule(L, ln_tanh_new(), "lunet.Tanh");
-}
-
-static int lunet_Sigmoid(lua_State *L) {
-  checknoargs(L, "Sigmoid");
-  l_newmodule(L);
-  return l_setmodule(L, ln_sigmoid_new(), "lunet.Sigmoid");
-}
-
-/* BatchNorm(n [, {eps=, momentum=, affine=}]); unknown keys are errors so a
- * misspelt option is not silently ignored. The options are read raw
- * (lua_next): no metamethod runs. */
-static int lunet_BatchNorm(lua_State *L) {
-  size_t n = checksize(L, 1);
-  double eps = 1e-5, momentum = 0.1;
-  int affine = 1;
-  l_checknargs(L, 2, "lunet.BatchNorm");
-  if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-      int t = lua_type(L, -1);
-      if (!strcmp(k, "eps") || !strcmp(k, "momentum")) {
-        if (t != LUA_TNUMBER)
-          luaL_argerror(L, 2, lua_pushfstring(L, "option '%s' must be a number, got %s", k,
-                                              luaL_typename(L, -1)));
-        *(k[0] == 'e' ? &eps : &momentum) = lua_tonumber(L, -1);
-      } else if (!strcmp(k, "affine")) {
-        if (t != LUA_TBOOLEAN)
-          luaL_argerror(L, 2, lua_pushfstring(L, "option 'affine' must be a boolean, got %s",
-                                              luaL_typename(L, -1)));
-        affine = lua_toboolean(L, -1);
-      } else {
-        luaL_argerror(L, 2, lua_pushfstring(L, "unknown option '%s' (expected eps, momentum "
-                                            "or affine)", luaL_tolstring(L, -2, NULL)));
-      }
-      lua_pop(L, 1);
-    }
+/* A positional field's argument. */
+static ln_value checkfield(lua_State *L, int arg, const ln_field *f) {
+  ln_value v;
+  memset(&v, 0, sizeof v);
+  if (f->type == LN_FIELD_SIZE) {
+    lua_Integer n = luaL_checkinteger(L, arg);
+    luaL_argcheck(L, n > 0, arg, "size must be positive");
+    v.z = (size_t)n;
+  } else if (f->type == LN_FIELD_INT) {
+    v.i = (int64_t)luaL_checkinteger(L, arg);
+  } else if (f->type == LN_FIELD_DOUBLE) {
+    v.d = luaL_checknumber(L, arg);
+  } else {
+    luaL_checktype(L, arg, LUA_TBOOLEAN);
+    v.b = lua_toboolean(L, arg);
   }
-  l_newmodule(L);
-  return l_setmodule(L, ln_batchnorm_new(n, eps, momentum, affine), "lunet.BatchNorm");
+  return v;
 }
 
-/* Sequential{m1, m2, ...}, or Sequential(m1, m2, ...) as in PyTorch, or
- * Sequential() empty (the identity until something is added). A list's
- * __len and __index may run Lua, so each element is checked right after it
- * is read, and the new Sequential is re-checked too. */
-static int lunet_Sequential(lua_State *L) {
-  int top = lua_gettop(L), list = top >= 1 && lua_type(L, 1) == LUA_TTABLE;
-  if (list && top > 1) luaL_argerror(L, 2, "expected one table of modules");
-  lua_Integer n = list ? luaL_len(L, 1) : top;
-  l_newmodule(L);
-  l_setmodule(L, ln_sequential_new(), "lunet.Sequential");
-  l_module *seq = lua_touserdata(L, -1);
-  for (lua_Integer i = 1; i <= n; i++) {
-    if (list) lua_geti(L, 1, i);
-    else lua_pushvalue(L, (int)i);
-    l_module *u = luaL_testudata(L, -1, L_MODULE);
-    if (!u || !u->m) {
-      const char *got = u ? "a closed module" : luaL_typename(L, -1);
-      if (!u && luaL_getmetafield(L, -1, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
-      if (list)
-        luaL_argerror(L, 1, lua_pushfstring(L, "element %I is not a module (got %s)", i, got));
-      if (u)
-        luaL_argerror(L, (int)i, lua_pushfstring(L, "%s module has been closed", u->kind));
-      luaL_typeerror(L, (int)i, "module");
-    }
-    if (ln_sequential_add(live(L, seq, "Sequential"), u->m)) l_raise(L, "lunet.Sequential");
+/* An option's value on top of the stack (the options table is argument arg). */
+static ln_value optfield(lua_State *L, int arg, const ln_field *f) {
+  static const char *const want[] = {"a positive integer", "an integer", "a number",
+                                     "a boolean"};
+  ln_value v;
+  memset(&v, 0, sizeof v);
+  int ok = 0;
+  if (f->type == LN_FIELD_BOOL) {
+    ok = lua_type(L, -1) == LUA_TBOOLEAN;
+    v.b = lua_toboolean(L, -1);
+  } else if (f->type == LN_FIELD_DOUBLE) {
+    ok = lua_type(L, -1) == LUA_TNUMBER;
+    v.d = lua_tonumber(L, -1);
+  } else {
+    lua_Integer n = lua_tointegerx(L, -1, &ok);
+    ok = ok && (f->type == LN_FIELD_INT || n > 0);
+    if (f->type == LN_FIELD_INT) v.i = (int64_t)n;
+    else v.z = (size_t)n;
+  }
+  if (!ok)
+    luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be %s, got %s", f->name,
+                                          want[f->type], luaL_typename(L, -1)));
+  return v;
+}
+
+/* Reads the options table at arg into cfg[ops->nargs...] (defaults first).
+ * Raw reads: no metamethod runs. */
+static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_value *cfg,
+                        const char *who) {
+  const char *names[LN_MAXFIELD + 1];
+  int n = 0;
+  for (int i = ops->nargs; ops->fields[i].name; i++) {
+    const ln_field *f = &ops->fields[i];
+    memset(&cfg[i], 0, sizeof cfg[i]);
+    if (f->type == LN_FIELD_BOOL) cfg[i].b = f->def != 0;
+    else if (f->type == LN_FIELD_DOUBLE) cfg[i].d = f->def;
+    else if (f->type == LN_FIELD_INT) cfg[i].i = (int64_t)f->def;
+    else cfg[i].z = (size_t)f->def;
+    names[n++] = f->name;
+  }
+  names[n] = NULL;
+  l_checkoptions(L, arg, who, names);
+  if (lua_isnoneornil(L, arg)) return;
+  for (int i = ops->nargs; ops->fields[i].name; i++) {
+    lua_pushstring(L, ops->fields[i].name);  /* raw: no metamethod runs */
+    if (lua_rawget(L, arg) != LUA_TNIL) cfg[i] = optfield(L, arg, &ops->fields[i]);
     lua_pop(L, 1);
   }
-  return 1;
+}
+
+/* The module at index idx for a constructor's argument arg (element i of a
+ * list when list), or an argument error. */
+static ln_module *checkchild(lua_State *L, int idx, int arg, lua_Integer i, int list) {
+  l_module *u = luaL_testudata(L, idx, L_MODULE);
+  if (u && u->m) return u->m;
+  const char *got = u ? "a closed module" : luaL_typename(L, idx);
+  if (!u && luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) got = lua_tostring(L, -1);
+  if (list)
+    luaL_argerror(L, arg, lua_pushfstring(L, "element %I is not a module (got %s)", i, got));
+  if (u) luaL_argerror(L, arg, lua_pushfstring(L, "%s module has been closed", u->kind));
+  luaL_typeerror(L, arg, "module");
+  return NULL;
+}
+
+/* The modules a constructor has read so far, each with a reference, let go
+ * by its __gc if the constructor raises. */
+typedef struct holder {
+  size_t n;
+  ln_module *m[1];
+} holder;
+
+static void releaseall(holder *h) {
+  while (h->n) ln_module_release(h->m[--h->n]);
+}
+
+static int holder_gc(lua_State *L) {
+  releaseall(lua_touserdata(L, 1));
+  return 0;
+}
+
+static holder *newholder(lua_State *L, size_t n) {
+  holder *h = lua_newuserdatauv(L, sizeof *h + n * sizeof h->m[0], 0);
+  h->n = 0;
+  if (luaL_newmetatable(L, "lunet.ModuleHolder")) {
+    lua_pushcfunction(L, holder_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return h;
+}
+
+/* lunet.<Kind>(positional fields..., [modules... | {modules}], [options]).
+ * Upvalues: the kind's ops (light userdata) and "lunet.<Kind>". Every
+ * argument is converted first (a list's __len and __index may run Lua);
+ * each child is checked and retained as it is read, so closing its userdata
+ * later cannot free it before the container holds it. */
+static int construct(lua_State *L) {
+  const ln_module_ops *ops = lua_touserdata(L, lua_upvalueindex(1));
+  const char *who = lua_tostring(L, lua_upvalueindex(2));
+  int nf = ln_field_count(ops), arg = 1, top = lua_gettop(L);
+  ln_value cfg[LN_MAXFIELD];
+  for (; arg <= ops->nargs; arg++) cfg[arg - 1] = checkfield(L, arg, &ops->fields[arg - 1]);
+  if (nf > ops->nargs) {
+    l_checknargs(L, arg, who);
+    readoptions(L, arg, ops, cfg, who);
+  }
+  if (!ops->max_children) {
+    l_checknargs(L, nf > ops->nargs ? arg : arg - 1, who);
+    l_newmodule(L);
+    return l_setmodule(L, ops->make(cfg, NULL, 0, ln_rng_default()), who);
+  }
+  int list = arg <= top && lua_type(L, arg) == LUA_TTABLE;
+  if (list) l_checknargs(L, arg, who);
+  lua_Integer n = list ? luaL_len(L, arg) : top - arg + 1;
+  if ((size_t)n < ops->min_children || (size_t)n > ops->max_children) {
+    if (ops->max_children == LN_NOLIMIT)
+      return luaL_error(L, "%s: needs at least %d modules, got %d", who,
+                        (int)ops->min_children, (int)n);
+    return luaL_error(L, "%s: needs %d to %d modules, got %d", who, (int)ops->min_children,
+                      (int)ops->max_children, (int)n);
+  }
+  holder *h = newholder(L, (size_t)n);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (list) lua_geti(L, arg, i);
+    else lua_pushvalue(L, arg + (int)i - 1);
+    ln_module *c = checkchild(L, -1, list ? arg : arg + (int)i - 1, i, list);
+    ln_module_retain(c);  /* held from here: a later __index may close its userdata */
+    h->m[h->n++] = c;
+    lua_pop(L, 1);
+  }
+  l_newmodule(L);
+  ln_module *m = ops->make(cfg, h->m, h->n, ln_rng_default());
+  releaseall(h);
+  return l_setmodule(L, m, who);
 }
 
 /* ---- methods ---- */
 
+/* forward and backward keep a reference to the module while it runs: a
+ * module written in Lua may close the userdata meanwhile. */
 static int module_forward(lua_State *L) {
-  l_module *u = checkself(L, "forward", 2);
+  l_module *u = l_modself(L, "forward", 2);
   l_checktensor(L, 2);              /* the argument's type first */
   ln_tensor *y = l_newtensor(L);    /* may run a finalizer: before fetching */
-  ln_module *m = live(L, u, "forward");
-  if (ln_module_forward(m, l_checktensor(L, 2))) return raise(L, u, "forward");
-  ln_tensor_share(y, &m->output);
+  ln_module *m = l_modlive(L, u, "forward");
+  ln_module_retain(m);
+  int rc = ln_module_forward(m, l_checktensor(L, 2));
+  if (rc == LN_OK) ln_tensor_share(y, &m->output);
+  ln_module_release(m);
+  if (rc) return l_modraise(L, u, "forward");
   return 1;
 }
 
 /* backward(x, dy [, {input_grad=}]): input_grad = false skips the gradient
- * with respect to x (a network's input needs none) and returns nothing.
- * Unknown keys are errors, as for BatchNorm's options. */
+ * with respect to x (a network's input needs none) and returns nothing. */
 static int module_backward(lua_State *L) {
-  l_module *u = checkself(L, "backward", 4);
+  static const char *const opts[] = {"input_grad", NULL};
+  l_module *u = l_modself(L, "backward", 4);
   l_checktensor(L, 2);
   l_checktensor(L, 3);
   int input_grad = 1;
+  char who[LN_MAXNAME + 32];
+  snprintf(who, sizeof who, "%s:backward", u->kind);
+  l_checkoptions(L, 4, who, opts);
   if (!lua_isnoneornil(L, 4)) {
-    luaL_checktype(L, 4, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, 4)) {
-      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-      if (strcmp(k, "input_grad"))
-        luaL_argerror(L, 4, lua_pushfstring(L, "unknown option '%s' (expected input_grad)",
-                                            luaL_tolstring(L, -2, NULL)));
-      if (lua_type(L, -1) != LUA_TBOOLEAN)
-        luaL_argerror(L, 4, lua_pushfstring(L, "option 'input_grad' must be a boolean, "
-                                            "got %s", luaL_typename(L, -1)));
-      input_grad = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-    }
+    lua_pushliteral(L, "input_grad");
+    int t = lua_rawget(L, 4);
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+      luaL_argerror(L, 4, lua_pushfstring(L, "option 'input_grad' must be a boolean, got %s",
+                                          luaL_typename(L, -1)));
+    if (t != LUA_TNIL) input_grad = lua_toboolean(L, -1);
+    lua_pop(L, 1);
   }
   ln_tensor *dx = input_grad ? l_newtensor(L) : NULL;
-  ln_module *m = live(L, u, "backward");
+  ln_module *m = l_modlive(L, u, "backward");
   m->skip_grad_input = !input_grad;
-  if (ln_module_backward(m, l_checktensor(L, 2), l_checktensor(L, 3)))
-    return raise(L, u, "backward");
-  if (!input_grad) return 0;
-  ln_tensor_share(dx, &m->grad_input);
-  return 1;
+  ln_module_retain(m);
+  int rc = ln_module_backward(m, l_checktensor(L, 2), l_checktensor(L, 3));
+  if (rc == LN_OK && input_grad) ln_tensor_share(dx, &m->grad_input);
+  ln_module_release(m);
+  if (rc) return l_modraise(L, u, "backward");
+  return input_grad ? 1 : 0;
 }
 
 static int module_zero_grad(lua_State *L) {
-  ln_module_zero_grad(checkself(L, "zero_grad", 1)->m);
+  ln_module_zero_grad(l_modself(L, "zero_grad", 1)->m);
   return 0;
 }
 
 /* train([mode]): mode defaults to true, as PyTorch's train(mode=True). */
 static int module_train(lua_State *L) {
-  l_module *u = checkself(L, "train", 2);
+  l_module *u = l_modself(L, "train", 2);
   int on = 1;
   if (!lua_isnone(L, 2)) {
     luaL_checktype(L, 2, LUA_TBOOLEAN);
@@ -276,7 +336,7 @@ static int module_train(lua_State *L) {
 }
 
 static int module_evaluate(lua_State *L) {
-  ln_module_set_training(checkself(L, "evaluate", 1)->m, 0);
+  ln_module_set_training(l_modself(L, "evaluate", 1)->m, 0);
   lua_settop(L, 1);
   return 1;
 }
@@ -285,13 +345,13 @@ static int module_evaluate(lua_State *L) {
  * the module is looked at again, so a finalizer run by making it cannot
  * leave us reading a freed module: the tree only grows while u holds it. */
 static int module_parameters(lua_State *L) {
-  l_module *u = checkself(L, "parameters", 1);
+  l_module *u = l_modself(L, "parameters", 1);
   ln_tensor *none[1], **p;
   size_t n;
   for (;;) {  /* again when a finalizer grew the tree meanwhile */
     n = ln_module_parameters(u->m, none, none, 0);
     p = lua_newuserdatauv(L, (2 * n + 1) * sizeof *p, 0);  /* scratch */
-    if (ln_module_parameters(live(L, u, "parameters"), p, p + n, n) == n) break;
+    if (ln_module_parameters(l_modlive(L, u, "parameters"), p, p + n, n) == n) break;
     lua_pop(L, 1);
   }
   lua_createtable(L, (int)n, 0);
@@ -300,29 +360,87 @@ static int module_parameters(lua_State *L) {
   for (size_t k = 0; k < 2; k++)
     for (size_t i = 0; i < n; i++) {
       ln_tensor *v = l_newtensor(L);
-      live(L, u, "parameters");
+      l_modlive(L, u, "parameters");
       ln_tensor_share(v, p[k * n + i]);
       lua_rawseti(L, tables + (int)k, (lua_Integer)i + 1);
     }
   return 2;
 }
 
+/* The Sequential a container method was called on. */
+static l_module *checkseq(lua_State *L, const char *method, int nargs) {
+  l_module *u = l_modself(L, method, nargs);
+  if (u->m->ops != &ln_sequential_ops)
+    luaL_error(L, "%s:%s: only a Sequential has children to %s", u->kind, method, method);
+  return u;
+}
+
+/* A 1-based position argument in 1..hi, as a 0-based index. */
+static size_t checkpos(lua_State *L, int arg, size_t hi) {
+  lua_Integer i = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, i >= 1 && (lua_Unsigned)i <= hi, arg,
+                lua_pushfstring(L, "position %I out of range 1..%I", i, (lua_Integer)hi));
+  return (size_t)i - 1;
+}
+
 static int module_add(lua_State *L) {
-  l_module *u = checkself(L, "add", 2);
+  l_module *u = l_modself(L, "add", 2);
   ln_module *child = l_checkmodule(L, 2);
-  if (u->m->ops->kind != LN_SEQUENTIAL)
+  if (u->m->ops != &ln_sequential_ops)
     return luaL_error(L, "%s:add: only a Sequential has children", u->kind);
   if (ln_sequential_add(u->m, child)) return l_raise(L, "Sequential:add");
   lua_settop(L, 1);
   return 1;
 }
 
-static int module_type(lua_State *L) {
-  lua_pushstring(L, checkself(L, "type", 1)->kind);
+/* insert(m [, i]): before position i (default: at the end), as Torch7's. */
+static int module_insert(lua_State *L) {
+  l_module *u = checkseq(L, "insert", 3);
+  l_checkmodule(L, 2);
+  size_t at = lua_isnoneornil(L, 3) ? u->m->nchild : checkpos(L, 3, u->m->nchild + 1);
+  if (ln_module_insert_child(l_modlive(L, u, "insert"), at, l_checkmodule(L, 2), NULL))
+    return l_raise(L, "Sequential:insert");
+  lua_settop(L, 1);
   return 1;
 }
 
-/* ---- metamethods ---- */
+/* remove([i]): takes out child i (default: the last) and returns it. */
+static int module_remove(lua_State *L) {
+  l_module *u = checkseq(L, "remove", 2);
+  if (!u->m->nchild) return luaL_error(L, "Sequential:remove: the Sequential is empty");
+  size_t at = lua_isnoneornil(L, 2) ? u->m->nchild - 1 : checkpos(L, 2, u->m->nchild);
+  l_pushmodule(L, u->m->child[at]);  /* a reference of its own first */
+  ln_module *m = l_modlive(L, u, "remove");
+  if (at >= m->nchild || ln_module_remove_child(m, at))
+    return l_raise(L, "Sequential:remove");
+  return 1;
+}
+
+static int module_get(lua_State *L) {
+  l_module *u = l_modself(L, "get", 2);
+  size_t at = checkpos(L, 2, u->m->nchild);
+  l_module *slot = l_modslot(L);
+  ln_module *m = l_modlive(L, u, "get");
+  if (at >= m->nchild) return luaL_error(L, "%s:get: the module changed", u->kind);
+  l_modsettle(L, slot, m->child[at]);
+  return 1;
+}
+
+static int module_type(lua_State *L) {
+  lua_pushstring(L, l_modself(L, "type", 1)->kind);
+  return 1;
+}
+
+static int module_len(lua_State *L) {
+  l_module *u = luaL_checkudata(L, 1, L_MODULE);
+  lua_pushinteger(L, (lua_Integer)l_modlive(L, u, "__len")->nchild);
+  return 1;
+}
+
+/* net(x) is net:forward(x). */
+static int module_call(lua_State *L) { return module_forward(L); }
+
+/* ---- printing ---- */
 
 /* Appends n bytes of s at out + len (only counting when out is NULL). */
 static size_t put(char *out, size_t len, const char *s, size_t n) {
@@ -340,24 +458,16 @@ static size_t put_spaces(char *out, size_t len, int n) {
  * Children go on their own lines, indented; the tree is at most LN_MAXDEPTH
  * deep, and so is this recursion. */
 static size_t describe(char *out, size_t len, const ln_module *m, int indent) {
-  char s[128];
-  if (m->ops->kind == LN_LINEAR) {
-    const ln_linear *l = (const ln_linear *)m;
-    snprintf(s, sizeof s, "Linear(%zu -> %zu)", l->in, l->out);
-  } else if (m->ops->kind == LN_BATCHNORM) {
-    const ln_batchnorm *bn = (const ln_batchnorm *)m;
-    snprintf(s, sizeof s, "BatchNorm(%zu, eps=%g, momentum=%g%s)", bn->nfeat, bn->eps,
-             bn->momentum, bn->affine ? "" : ", affine=false");
-  } else if (m->ops->kind == LN_SEQUENTIAL && m->nchild) {
-    snprintf(s, sizeof s, "Sequential(");
-  } else {
-    snprintf(s, sizeof s, "%s()", m->ops->name);
-  }
-  len = put(out, len, s, strlen(s));
-  if (m->ops->kind != LN_SEQUENTIAL || !m->nchild) return len;
+  char s[256];
+  int k = ln_module_describe(m, s, sizeof s);
+  size_t n = k < 0 ? 0 : (size_t)k < sizeof s ? (size_t)k : sizeof s - 1;
+  if (!m->nchild) return put(out, len, s, n);
+  len = put(out, len, s, n && s[n - 1] == ')' ? n - 1 : n);  /* "Concat(2" */
+  if (n >= 2 && s[n - 2] != '(') len = put(out, len, ",", 1);
   for (size_t i = 0; i < m->nchild; i++) {
     len = put_spaces(out, put(out, len, "\n", 1), indent + 2);
-    snprintf(s, sizeof s, "(%zu): ", i + 1);
+    if (m->child_name[i]) snprintf(s, sizeof s, "(%s): ", m->child_name[i]);
+    else snprintf(s, sizeof s, "(%zu): ", i + 1);
     len = describe(out, put(out, len, s, strlen(s)), m->child[i], indent + 2);
   }
   return put(out, put_spaces(out, put(out, len, "\n", 1), indent), ")", 1);
@@ -382,103 +492,6 @@ static int module_tostring(lua_State *L) {
   }
 }
 
-typedef enum { F_OUTPUT, F_GRAD_INPUT, F_WEIGHT, F_BIAS, F_RUNNING_MEAN, F_RUNNING_VAR } field;
-static const char *const tensor_fields[] = {"output", "grad_input", "weight", "bias",
-                                            "running_mean", "running_var", NULL};
-
-/* The tensor field f of m, or NULL when m has none. */
-static ln_tensor *tensor_field(ln_module *m, field f) {
-  switch (f) {
-  case F_OUTPUT: return &m->output;
-  case F_GRAD_INPUT: return &m->grad_input;
-  case F_WEIGHT: return m->nparam > 0 ? &m->param[0] : NULL;
-  case F_BIAS: return m->nparam > 1 ? &m->param[1] : NULL;
-  case F_RUNNING_MEAN: return m->ops->kind == LN_BATCHNORM ? &m->buf[0] : NULL;
-  case F_RUNNING_VAR: return m->ops->kind == LN_BATCHNORM ? &m->buf[1] : NULL;
-  }
-  return NULL;
-}
-
-/* Pushes a view of field f of u's module (nil when it has none or it is
- * empty: no forward yet). The view is made before the module is fetched. */
-static void pushtensor(lua_State *L, l_module *u, field f, const char *k) {
-  ln_tensor *v = l_newtensor(L);
-  ln_tensor *t = tensor_field(live(L, u, k), f);
-  if (t && t->st) {
-    ln_tensor_share(v, t);
-  } else {
-    lua_pop(L, 1);
-    lua_pushnil(L);
-  }
-}
-
-/* m.modules: a new table of the children's userdata, each made before the
- * module is looked at again (making one may run a finalizer). */
-static void pushchildren(lua_State *L, l_module *u) {
-  lua_createtable(L, (int)u->m->nchild, 0);
-  for (size_t i = 0;; i++) {
-    l_module *slot = newslot(L);
-    ln_module *m = live(L, u, "modules");
-    if (i >= m->nchild) {
-      lua_pop(L, 1);
-      return;
-    }
-    settle(L, slot, m->child[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
-/* Pushes the field k of u's live module; returns 0 when it has no such field. */
-static int pushfieldof(lua_State *L, l_module *u, const char *k) {
-  ln_module *m = u->m;
-  ln_kind kind = m->ops->kind;
-  for (int f = 0; tensor_fields[f]; f++)
-    if (!strcmp(k, tensor_fields[f])) {
-      if (!tensor_field(m, (field)f) && f != F_OUTPUT && f != F_GRAD_INPUT) return 0;
-      pushtensor(L, u, (field)f, k);
-      return 1;
-    }
-  if (!strcmp(k, "training")) lua_pushboolean(L, m->training);
-  else if (!strcmp(k, "modules")) pushchildren(L, u);
-  else if (kind == LN_LINEAR && !strcmp(k, "in_features"))
-    lua_pushinteger(L, (lua_Integer)((ln_linear *)m)->in);
-  else if (kind == LN_LINEAR && !strcmp(k, "out_features"))
-    lua_pushinteger(L, (lua_Integer)((ln_linear *)m)->out);
-  else if (kind == LN_BATCHNORM && !strcmp(k, "num_features"))
-    lua_pushinteger(L, (lua_Integer)((ln_batchnorm *)m)->nfeat);
-  else if (kind == LN_BATCHNORM && !strcmp(k, "eps"))
-    lua_pushnumber(L, ((ln_batchnorm *)m)->eps);
-  else if (kind == LN_BATCHNORM && !strcmp(k, "momentum"))
-    lua_pushnumber(L, ((ln_batchnorm *)m)->momentum);
-  else if (kind == LN_BATCHNORM && !strcmp(k, "affine"))
-    lua_pushboolean(L, ((ln_batchnorm *)m)->affine);
-  else
-    return 0;
-  return 1;
-}
-
-/* Methods first (upvalue 1), then fields; anything else is nil. A field of
- * a closed module is an error naming its type. */
-static int module_index(lua_State *L) {
-  l_module *u = luaL_checkudata(L, 1, L_MODULE);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  if (lua_type(L, 2) != LUA_TSTRING) return 1;
-  const char *k = lua_tostring(L, 2);
-  if (!u->m) return luaL_error(L, "%s.%s: module has been closed", u->kind, k);
-  if (!pushfieldof(L, u, k)) lua_pushnil(L);
-  return 1;
-}
-
-static int module_newindex(lua_State *L) {
-  l_module *u = luaL_checkudata(L, 1, L_MODULE);
-  const char *kind = u->kind;  /* static: survives whatever __tostring does */
-  const char *k = luaL_tolstring(L, 2, NULL);
-  if (!u->m) return luaL_error(L, "%s.%s: module has been closed", kind, k);
-  return luaL_error(L, "%s: cannot assign field '%s' (copy into a tensor field instead, "
-                    "e.g. m.weight:copy(t))", kind, k);
-}
-
 /* __gc and __close: drop the reference once, and the cache entry if it is
  * still this userdata (a collected one may already have been replaced). */
 static int module_close(lua_State *L) {
@@ -499,21 +512,17 @@ static int module_close(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg functions[] = {
-  {"Linear", lunet_Linear}, {"ReLU", lunet_ReLU}, {"Tanh", lunet_Tanh},
-  {"Sigmoid", lunet_Sigmoid}, {"BatchNorm", lunet_BatchNorm},
-  {"Sequential", lunet_Sequential}, {NULL, NULL}
-};
-
 static const luaL_Reg methods[] = {
   {"forward", module_forward}, {"backward", module_backward},
   {"zero_grad", module_zero_grad}, {"train", module_train},
   {"evaluate", module_evaluate}, {"parameters", module_parameters},
-  {"add", module_add}, {"type", module_type}, {NULL, NULL}
+  {"add", module_add}, {"insert", module_insert}, {"remove", module_remove},
+  {"get", module_get}, {"type", module_type}, {NULL, NULL}
 };
 
 static const luaL_Reg metamethods[] = {
-  {"__tostring", module_tostring}, {"__newindex", module_newindex},
+  {"__tostring", module_tostring}, {"__newindex", l_module_newindex},
+  {"__len", module_len}, {"__call", module_call},
   {"__gc", module_close}, {"__close", module_close}, {NULL, NULL}
 };
 
@@ -529,9 +538,17 @@ void l_open_module(lua_State *L) {
   l_newclass(L, L_MODULE, metamethods, methods);
   luaL_getmetatable(L, L_MODULE);
   lua_getfield(L, -1, "__methods");
-  lua_pushcclosure(L, module_index, 1);
+  luaL_setfuncs(L, l_module_state_methods, 0);
+  luaL_setfuncs(L, l_lmodule_methods, 0);
+  lua_pushcclosure(L, l_module_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 
-  luaL_setfuncs(L, functions, 0);
+  for (size_t i = 0; i < sizeof constructors / sizeof constructors[0]; i++) {
+    lua_pushlightuserdata(L, (void *)constructors[i].ops);
+    lua_pushfstring(L, "lunet.%s", constructors[i].name);
+    lua_pushcclosure(L, construct, 2);
+    lua_setfield(L, -2, constructors[i].name);
+  }
+  l_open_lmodule(L);
 }

@@ -45,16 +45,27 @@ void ln_sigmoid_backward(float *dinp, const float *out, const float *dout, size_
   for (size_t i = 0; i < n; i++) dinp[i] = dout[i] * out[i] * (1.0f - out[i]);
 }
 
+/* The kernels of one activation: the forward, and the backward from either
+ * the forward's input (ReLU) or its output (Tanh, Sigmoid). */
+typedef struct act_kernels {
+  void (*forward)(float *out, const float *inp, size_t n);
+  void (*backward)(float *dinp, const float *x, const float *dout, size_t n);
+  int from_output;
+} act_kernels;
+
+static const act_kernels relu_k = {ln_relu_forward, ln_relu_backward, 0};
+static const act_kernels tanh_k = {ln_tanh_forward, ln_tanh_backward, 1};
+static const act_kernels sigmoid_k = {ln_sigmoid_forward, ln_sigmoid_backward, 1};
+
+/* Every activation module is an act: its kernels beside the base. */
+typedef struct act {
+  ln_module base;
+  const act_kernels *k;
+} act;
+
 static int act_forward(ln_module *m, const ln_tensor *in) {
   if (ln_tensor_resize_as(&m->output, in)) return LN_ERR;
-  float *out = ln_data(&m->output);
-  const float *x = ln_data(in);
-  size_t n = ln_numel(in);
-  switch (m->ops->kind) {
-  case LN_RELU: ln_relu_forward(out, x, n); break;
-  case LN_TANH: ln_tanh_forward(out, x, n); break;
-  default: ln_sigmoid_forward(out, x, n); break;
-  }
+  ((act *)m)->k->forward(ln_data(&m->output), ln_data(in), ln_numel(in));
   return LN_OK;
 }
 
@@ -62,41 +73,51 @@ static int act_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout
   /* dout already has the output's shape (ln_module_backward checks it). */
   if (!ln_same_shape(in, &m->output)) {
     char a[64], b[64];
-    return ln_fail("%s: input has shape %s, but the last forward gave %s", m->ops->name,
+    return ln_fail("%s: input has shape %s, but the last forward gave %s", m->name,
                    ln_shape_str(in, a, sizeof a), ln_shape_str(&m->output, b, sizeof b));
   }
   if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
-  float *din = ln_data(&m->grad_input);
-  const float *dy = ln_data(dout);
-  size_t n = ln_numel(in);
-  switch (m->ops->kind) {
-  case LN_RELU: ln_relu_backward(din, ln_data(in), dy, n); break;
-  case LN_TANH: ln_tanh_backward(din, ln_data(&m->output), dy, n); break;
-  default: ln_sigmoid_backward(din, ln_data(&m->output), dy, n); break;
-  }
+  const act_kernels *k = ((act *)m)->k;
+  k->backward(ln_data(&m->grad_input), ln_data(k->from_output ? &m->output : in),
+              ln_data(dout), ln_numel(in));
   return LN_OK;
 }
 
-static const ln_module_ops relu_ops = {
-  LN_RELU, "ReLU", act_forward, act_backward, NULL, NULL
-};
-static const ln_module_ops tanh_ops = {
-  LN_TANH, "Tanh", act_forward, act_backward, NULL, NULL
-};
-static const ln_module_ops sigmoid_ops = {
-  LN_SIGMOID, "Sigmoid", act_forward, act_backward, NULL, NULL
-};
-
-static ln_module *act_new(const ln_module_ops *ops) {
-  ln_module *m = ln_malloc(sizeof *m);
-  if (!m) {
-    ln_fail("%s: out of memory", ops->name);
+static ln_module *act_new(const ln_module_ops *ops, const act_kernels *k) {
+  act *a = ln_malloc(sizeof *a);
+  if (!a) {
+    ln_fail("%s: out of memory", ops->tag);
     return NULL;
   }
-  ln_module_init(m, ops);
-  return m;
+  ln_module_init(&a->base, ops);
+  a->k = k;
+  return &a->base;
 }
 
-ln_module *ln_relu_new(void) { return act_new(&relu_ops); }
-ln_module *ln_tanh_new(void) { return act_new(&tanh_ops); }
-ln_module *ln_sigmoid_new(void) { return act_new(&sigmoid_ops); }
+ln_module *ln_relu_new(void) { return act_new(&ln_relu_ops, &relu_k); }
+ln_module *ln_tanh_new(void) { return act_new(&ln_tanh_ops, &tanh_k); }
+ln_module *ln_sigmoid_new(void) { return act_new(&ln_sigmoid_ops, &sigmoid_k); }
+
+static ln_module *relu_make(const ln_value *c, ln_module *const *ch, size_t n, ln_rng *r) {
+  (void)c, (void)ch, (void)n, (void)r;
+  return ln_relu_new();
+}
+static ln_module *tanh_make(const ln_value *c, ln_module *const *ch, size_t n, ln_rng *r) {
+  (void)c, (void)ch, (void)n, (void)r;
+  return ln_tanh_new();
+}
+static ln_module *sigmoid_make(const ln_value *c, ln_module *const *ch, size_t n,
+                               ln_rng *r) {
+  (void)c, (void)ch, (void)n, (void)r;
+  return ln_sigmoid_new();
+}
+
+const ln_module_ops ln_relu_ops = {
+  .tag = "ReLU", .forward = act_forward, .backward = act_backward, .make = relu_make,
+};
+const ln_module_ops ln_tanh_ops = {
+  .tag = "Tanh", .forward = act_forward, .backward = act_backward, .make = tanh_make,
+};
+const ln_module_ops ln_sigmoid_ops = {
+  .tag = "Sigmoid", .forward = act_forward, .backward = act_backward, .make = sigmoid_make,
+};

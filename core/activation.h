@@ -4,6 +4,9 @@
 
 #include "module.h"
 
+/* No fields, no parameters. */
+extern const ln_module_ops ln_relu_ops, ln_tanh_ops, ln_sigmoid_ops;
+
 ln_module *ln_relu_new(void);
 ln_module *ln_tanh_new(void);
 ln_module *ln_sigmoid_new(void);

@@ -18,6 +18,8 @@
 #include "batchnorm.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define VEC 16  /* floats in a 64-byte vector */
@@ -375,8 +377,30 @@ static void bn_destroy(ln_module *m) {
   ln_free(bn->coef);
 }
 
-static const ln_module_ops bn_ops = {
-  LN_BATCHNORM, "BatchNorm", bn_forward, bn_backward, bn_destroy, NULL
+static ln_module *bn_make(const ln_value *cfg, ln_module *const *child, size_t nchild,
+                          ln_rng *rng) {
+  (void)child, (void)nchild, (void)rng;
+  return ln_batchnorm_new(cfg[0].z, cfg[1].d, cfg[2].d, cfg[3].b);
+}
+
+static int bn_describe(const ln_module *m, char *buf, size_t n) {
+  const ln_batchnorm *bn = (const ln_batchnorm *)m;
+  return snprintf(buf, n, "BatchNorm(%zu, eps=%g, momentum=%g%s)", bn->nfeat, bn->eps,
+                  bn->momentum, bn->affine ? "" : ", affine=false");
+}
+
+static const ln_field bn_fields[] = {
+  {"num_features", LN_FIELD_SIZE, offsetof(ln_batchnorm, nfeat), 0},
+  {"eps", LN_FIELD_DOUBLE, offsetof(ln_batchnorm, eps), 1e-5},
+  {"momentum", LN_FIELD_DOUBLE, offsetof(ln_batchnorm, momentum), 0.1},
+  {"affine", LN_FIELD_BOOL, offsetof(ln_batchnorm, affine), 1},
+  {NULL, LN_FIELD_SIZE, 0, 0}
+};
+
+const ln_module_ops ln_batchnorm_ops = {
+  .tag = "BatchNorm", .forward = bn_forward, .backward = bn_backward,
+  .destroy = bn_destroy, .fields = bn_fields, .nargs = 1, .make = bn_make,
+  .describe = bn_describe,
 };
 
 ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, int affine) {
@@ -399,7 +423,7 @@ ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, in
     return NULL;
   }
   ln_module *m = &bn->base;
-  ln_module_init(m, &bn_ops);
+  ln_module_init(m, &ln_batchnorm_ops);
   bn->nfeat = num_features;
   bn->eps = eps;
   bn->momentum = momentum;
@@ -415,13 +439,13 @@ ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, in
     return NULL;
   }
   bn->invstd = bn->mean + c;
-  m->nbuf = 2;
-  if (ln_tensor_init(&m->buf[0], 1, &c) || ln_tensor_init(&m->buf[1], 1, &c)) goto fail;
+  if (ln_module_add_buffer(m, "running_mean", 1, &c) < 0 ||
+      ln_module_add_buffer(m, "running_var", 1, &c) < 0)
+    goto fail;
   ln_tensor_fill(&m->buf[1], 1);
   if (bn->affine) {
-    m->nparam = 2;
-    for (int i = 0; i < 2; i++)
-      if (ln_tensor_init(&m->param[i], 1, &c) || ln_tensor_init(&m->grad[i], 1, &c)) goto fail;
+    if (ln_module_add_param(m, "weight", 1, &c) < 0 || ln_module_add_param(m, "bias", 1, &c) < 0)
+      goto fail;
     ln_tensor_fill(&m->param[0], 1);
   }
   return m;

@@ -31,6 +31,10 @@ typedef struct ln_batchnorm {
   float *coef;      /* (4, rep*C) coefficients of the elementwise passes */
 } ln_batchnorm;
 
+/* Fields num_features (positional), eps, momentum, affine (options); params
+ * weight, bias (when affine); buffers running_mean, running_var. */
+extern const ln_module_ops ln_batchnorm_ops;
+
 /* eps >= 0, momentum in [0, 1]. */
 ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, int affine);
 

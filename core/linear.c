@@ -3,6 +3,8 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Weights of at most this many elements are transposed into l->wt before
@@ -152,8 +154,27 @@ static int linear_backward(ln_module *m, const ln_tensor *in, const ln_tensor *d
 
 static void linear_destroy(ln_module *m) { ln_tensor_free(&((ln_linear *)m)->wt); }
 
-static const ln_module_ops linear_ops = {
-  LN_LINEAR, "Linear", linear_forward, linear_backward, linear_destroy, NULL
+static ln_module *linear_make(const ln_value *cfg, ln_module *const *child, size_t nchild,
+                              ln_rng *rng) {
+  (void)child, (void)nchild;
+  return ln_linear_new(cfg[0].z, cfg[1].z, rng);
+}
+
+static int linear_describe(const ln_module *m, char *buf, size_t n) {
+  const ln_linear *l = (const ln_linear *)m;
+  return snprintf(buf, n, "Linear(%zu -> %zu)", l->in, l->out);
+}
+
+static const ln_field linear_fields[] = {
+  {"in_features", LN_FIELD_SIZE, offsetof(ln_linear, in), 0},
+  {"out_features", LN_FIELD_SIZE, offsetof(ln_linear, out), 0},
+  {NULL, LN_FIELD_SIZE, 0, 0}
+};
+
+const ln_module_ops ln_linear_ops = {
+  .tag = "Linear", .forward = linear_forward, .backward = linear_backward,
+  .destroy = linear_destroy, .fields = linear_fields, .nargs = 2, .make = linear_make,
+  .describe = linear_describe,
 };
 
 ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng) {
@@ -169,15 +190,14 @@ ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng) {
     return NULL;
   }
   ln_module *m = &l->base;
-  ln_module_init(m, &linear_ops);
+  ln_module_init(m, &ln_linear_ops);
   ln_tensor empty = LN_TENSOR_EMPTY;
   size_t tshape[2] = {in, out};
   l->in = in;
   l->out = out;
   l->wt = empty;
-  m->nparam = 2;
-  if (ln_tensor_init(&m->param[0], 2, wshape) || ln_tensor_init(&m->grad[0], 2, wshape) ||
-      ln_tensor_init(&m->param[1], 1, &out) || ln_tensor_init(&m->grad[1], 1, &out) ||
+  if (ln_module_add_param(m, "weight", 2, wshape) < 0 ||
+      ln_module_add_param(m, "bias", 1, &out) < 0 ||
       (in * out <= WT_MAX && ln_tensor_init(&l->wt, 2, tshape))) {
     ln_module_release(m);
     return NULL;

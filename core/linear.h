@@ -8,13 +8,15 @@
 
 #include "module.h"
 
-/* ln_module first, so code that sees an ln_module of kind LN_LINEAR (saving,
- * printing) can read the sizes. */
+/* ln_module first: the kind's ops (linear.c) read the sizes through it. */
 typedef struct ln_linear {
   ln_module base;
   size_t in, out;
   ln_tensor wt;  /* (in,out) W^T for the forward of small layers (see linear.c) */
 } ln_linear;
+
+/* Fields in_features, out_features (both positional); params weight, bias. */
+extern const ln_module_ops ln_linear_ops;
 
 ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng);
 

@@ -14,14 +14,11 @@
 
 #include "module.h"
 
+/* No fields; any number of children, named by their 1-based positions. */
+extern const ln_module_ops ln_sequential_ops;
+
 ln_module *ln_sequential_new(void);
-/* Appends child, taking a reference of its own. Fails when seq is not a
- * Sequential, when child is seq or contains it (a cycle), or when child
- * (or a module inside it) is already in the tree of seq or of any
- * Sequential holding seq, or when the tree would be more than LN_MAXDEPTH
- * modules deep. */
+/* Appends child (ln_module_add_child); fails when seq is not a Sequential. */
 int ln_sequential_add(ln_module *seq, ln_module *child);
-/* 1 when m is root or anywhere inside root's tree. */
-int ln_module_contains(const ln_module *root, const ln_module *m);
 
 #endif

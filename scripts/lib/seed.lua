@@ -202,10 +202,8 @@ function M.test_costs(r, tx, ty, small)
   r.net:evaluate()
   local res = { eval = M.cost(r, tx, ty) }
   r.net:train()
-  local saved = {}
-  for _, m in ipairs(r.net.modules) do
-    if m.running_mean then saved[m] = { m.running_mean:clone(), m.running_var:clone() } end
-  end
+  local buffers, saved = r.net:buffers(), {}  -- the running statistics
+  for i, b in ipairs(buffers) do saved[i] = b:clone() end
   res.train = M.cost(r, tx, ty)
   local n, sum = #tx, 0
   for start = 1, n, small do
@@ -217,10 +215,7 @@ function M.test_costs(r, tx, ty, small)
     end
   end
   res.train_small, res.small = sum / n, small
-  for m, s in pairs(saved) do
-    m.running_mean:copy(s[1])
-    m.running_var:copy(s[2])
-  end
+  for i, b in ipairs(buffers) do b:copy(saved[i]) end
   return res
 end
 

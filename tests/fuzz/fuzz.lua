@@ -282,6 +282,9 @@ local function names_caller(err, whos, shorts)
     -- "Type:method: ...", "Tensor +: ...", "Type.field: ..." (a field access)
     if msg:sub(1, #w) == w and (c == ":" or c == " " or c == ".") then return true end
   end
+  -- "Sigmoid:get: ..." for Module:get called on a receiver of unknown kind
+  local kind_method = msg:match("^[%a_][%w_]*:([%a_][%w_]*): ")
+  for _, s in ipairs(shorts) do if kind_method == s then return true end end
   local name = msg:match("^bad argument #%d+ to '([^']*)'") or
                msg:match("^calling '([^']*)' on bad self")
   if name then

@@ -13,10 +13,6 @@ local lunet = require "lunet"
 local A = dofile("tests/fuzz/api.lua")
 
 local KNOWN = {
-  ["lunet.BatchNorm"] = "issue 10: refuses an unknown option in another format",
-  ["lunet.ReLU"] = "issue 10: refuses an extra argument in another format",
-  ["lunet.Sigmoid"] = "issue 10: refuses an extra argument in another format",
-  ["lunet.Tanh"] = "issue 10: refuses an extra argument in another format",
 }
 
 local tmp = os.tmpname()

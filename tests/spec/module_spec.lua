@@ -104,14 +104,17 @@ describe("fields", function()
     end
   end)
 
-  it("are nil where a kind has none, and output is nil before forward", function()
+  it("are errors where a kind has none, and output is nil before forward", function()
     local relu = lunet.ReLU()
-    assert.is_nil(relu.weight)
-    assert.is_nil(relu.running_mean)
+    errors_with(function() return relu.weight end, "ReLU: no field 'weight' (fields: output")
+    errors_with(function() return relu.running_mean end, "ReLU: no field 'running_mean'")
     assert.is_nil(relu.output)
-    assert.is_nil(lunet.BatchNorm(2, { affine = false }).weight)
+    errors_with(function() return lunet.BatchNorm(2, { affine = false }).weight end,
+      "BatchNorm: no field 'weight' (fields: running_mean, running_var, num_features")
+    errors_with(function() return lunet.Linear(2, 3).wieght end,
+      "Linear: no field 'wieght' (fields: weight, bias, in_features, out_features")
     assert.are.same({}, relu.modules)
-    assert.is_nil(relu.no_such_field)
+    errors_with(function() return relu[1] end, "ReLU: no field 1")
   end)
 
   it("cannot be assigned", function()
@@ -251,7 +254,8 @@ describe("module errors", function()
     errors_with(function() lunet.Linear(3, 0) end, "bad argument #2 to 'Linear'")
     errors_with(function() lunet.Linear(3, 1.5) end, "number has no integer representation")
     errors_with(function() lunet.Linear(1e6, 1e6) end, "lunet.Linear: ")
-    errors_with(function() lunet.ReLU(true) end, "ReLU takes no arguments")
+    errors_with(function() lunet.ReLU(true) end,
+      "lunet.ReLU: unexpected argument #1 (expected at most 0, got 1)")
     local lin = lunet.Linear(3, 2)
     errors_with(function() lin:forward(5) end, "lunet.Tensor expected, got number")
     errors_with(function() lin:forward() end, "lunet.Tensor expected, got no value")
