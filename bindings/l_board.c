@@ -190,9 +190,12 @@ static int board_open(lua_State *L) {
   const char **dirs;
   vw_runs *rs;
   l_board *u;
-  luaL_checkstring(L, 1);
+  for (i = 1; i <= n || i == 1; i++)
+    if (lua_type(L, i) != LUA_TSTRING)
+      return luaL_error(L, "%s: argument #%d must be a directory (a string), got %s", who, i,
+                        luaL_typename(L, i));
   dirs = lua_newuserdatauv(L, (size_t)n * sizeof *dirs, 0);
-  for (i = 1; i <= n; i++) dirs[i - 1] = luaL_checkstring(L, i);
+  for (i = 1; i <= n; i++) dirs[i - 1] = lua_tostring(L, i);
   u = lua_newuserdatauv(L, sizeof *u, 0);
   u->b = NULL;
   luaL_setmetatable(L, L_BOARD);
