@@ -4,8 +4,10 @@
  * Two kinds of tags: scalar series ("cost/BN": step, value) and histogram
  * snapshots ("BN/L3": step, a summary of a float array). Writers take the
  * board's mutex only for an O(1) append (a histogram is summarized before
- * the lock); readers copy what changed into their own vw_snap under the same
- * short lock and draw from that copy, so no lock is ever held while drawing.
+ * the lock; with a run log, the record is copied into the log's buffer under
+ * it too, see runlog.h); readers copy what changed into their own vw_snap
+ * under the same short lock and draw from that copy, so no lock is ever
+ * held while drawing.
  *
  * Memory is bounded: each tag keeps at most `cap` entries. When a tag is
  * full, every other entry is dropped and from then on only every 2nd write

@@ -116,7 +116,7 @@ struct vw_runlog {
   pthread_mutex_t io;      /* held across a swap and its write: keeps the order */
   pthread_cond_t cv;       /* wakes the thread: first data, HIGH reached, stop */
   pthread_t thread;
-  int fd, stop, err;       /* err: the errno of the first failure */
+  int fd, stop, err;       /* err: the errno of the first failure (atomic) */
   unsigned char *buf, *out;   /* records gathering; records being written */
   size_t n, cap, out_cap;
   vw_runlog *next;         /* in the list that exit() flushes */
@@ -159,7 +159,7 @@ static int drain(vw_runlog *w) {
   if (!err && n) err = write_all(w->fd, w->out, n);
   if (err) {
     pthread_mutex_lock(&w->mu);
-    if (!w->err) w->err = err;
+    if (!w->err) __atomic_store_n(&w->err, err, __ATOMIC_RELEASE);
     err = w->err;
     pthread_mutex_unlock(&w->mu);
   }
@@ -314,7 +314,7 @@ static unsigned char *begin(vw_runlog *w, int type, size_t body, unsigned char *
   pthread_mutex_lock(&w->mu);
   e = w->err ? w->err : reserve(w, body, rec);
   if (e) {
-    if (!w->err) w->err = e;
+    if (!w->err) __atomic_store_n(&w->err, e, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&w->mu);
     log_fail(w, e);
     return NULL;
@@ -360,11 +360,9 @@ int vw_runlog_axis(vw_runlog *w, const char *group, const char *x, const char *y
   return seal(w, rec, body);
 }
 
+/* err is set once, under mu, atomically: read without the lock on every write */
 int vw_runlog_check(vw_runlog *w) {
-  int e;
-  pthread_mutex_lock(&w->mu);
-  e = w->err;
-  pthread_mutex_unlock(&w->mu);
+  int e = __atomic_load_n(&w->err, __ATOMIC_ACQUIRE);
   return e ? log_fail(w, e) : 0;
 }
 

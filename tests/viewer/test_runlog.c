@@ -4,12 +4,13 @@
  * follows a file that grows a byte at a time; a failed write is reported
  * at the next write and at close; exit() writes the buffered records and a
  * kill -9 leaves a prefix; a reopened board is the same board; several
- * runs are renamed apart. */
+ * runs are renamed apart; the follower thread takes a growing run in. */
 #include "board.h"
 #include "runlog.h"
 #include "check.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,6 +452,63 @@ static void test_several(void) {
         vw_error());
 }
 
+/* The follower thread: a run growing in this process is taken into the
+ * runs' board, and changed() is called after each poll that added some. */
+static pthread_mutex_t fmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t fcv = PTHREAD_COND_INITIALIZER;
+static int fcalls;
+
+static void changed(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&fmu);
+  fcalls++;
+  pthread_cond_broadcast(&fcv);
+  pthread_mutex_unlock(&fmu);
+}
+
+static size_t points(vw_board *b) {
+  vw_snap *s = vw_snap_new();
+  size_t n = 0;
+  vw_snap_sync(s, b);
+  if (s->ns) n = s->s[0].n;
+  vw_snap_free(s);
+  return n;
+}
+
+static void test_follow_thread(void) {
+  vw_board *w = vw_board_new(0, 0);
+  const char *dirs[1];
+  vw_runs *rs;
+  long i;
+  int phase, calls = 0;
+  vw_board_log_to(w, dir_of("followed"));
+  vw_board_scalar(w, "cost/BN", 0, 1);
+  vw_board_log_flush(w);
+  dirs[0] = dir_of("followed");
+  rs = vw_runs_open(dirs, 1);
+  CHECK(rs && points(vw_runs_board(rs)) == 1, "%s", vw_error());
+  if (!rs) return;
+  CHECK(vw_runs_follow(rs, 5, changed, NULL) == 0, "%s", vw_error());
+  for (phase = 1; phase <= 3; phase++) {
+    struct timespec dl;
+    for (i = 0; i < 100; i++) vw_board_scalar(w, "cost/BN", (double)(phase * 100 + i), 1);
+    vw_board_log_flush(w);
+    /* wait (at most 10 s) for the follower to take them: no sleep decides */
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 10;
+    pthread_mutex_lock(&fmu);
+    while (points(vw_runs_board(rs)) < (size_t)(1 + 100 * phase) &&
+           pthread_cond_timedwait(&fcv, &fmu, &dl) == 0) {}
+    calls = fcalls;
+    pthread_mutex_unlock(&fmu);
+    CHECK(points(vw_runs_board(rs)) == (size_t)(1 + 100 * phase), "phase %d: %zu points",
+          phase, points(vw_runs_board(rs)));
+  }
+  CHECK(calls >= 1, "changed() never called");
+  vw_runs_free(rs);
+  vw_board_release(w);
+}
+
 int main(void) {
   char cmd[128];
   snprintf(root, sizeof root, "/tmp/lunet-runlog-XXXXXX");
@@ -463,6 +521,7 @@ int main(void) {
   test_exit_and_kill();
   test_same_board();
   test_several();
+  test_follow_thread();
   snprintf(cmd, sizeof cmd, "rm -rf %s", root);
   if (!getenv("KEEP") && system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", root);
   return check_summary();
