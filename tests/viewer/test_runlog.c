@@ -212,7 +212,10 @@ static void test_torn_tail(void) {
   p[8] = 0;   /* version 0 ... and then a stale checksum */
   put_log("cut", p, n);
   CHECK(!vw_logreader_open(dir_of("cut")) && strstr(vw_error(), "damaged"), "%s", vw_error());
-  put_log("cut", (const unsigned char *)"PK\3\4 not a log at all, no.............", 40);
+  {
+    static const char junk[] = "PK\3\4 not a run log at all, whatever its length";
+    put_log("cut", (const unsigned char *)junk, sizeof junk - 1);
+  }
   CHECK(!vw_logreader_open(dir_of("cut")) && strstr(vw_error(), "not a lunet run log"), "%s",
         vw_error());
   CHECK(!vw_logreader_open(dir_of("none")) && strstr(vw_error(), "no such directory"), "%s",
