@@ -16,7 +16,7 @@ override CFLAGS += -std=c99 -Wall -Wextra -fPIC -fno-math-errno -fno-trapping-ma
 # the include paths of its own libraries only, so a Lua or SDL header there is
 # a build error; viewer/ gets SDL but not Lua; bindings/ sees everything.
 CORE_PKGS = openblas zlib
-VIEWER_PKGS = sdl2 SDL2_ttf SDL2_image
+VIEWER_PKGS = sdl2 SDL2_ttf SDL2_image zlib
 BIND_PKGS = $(CORE_PKGS) $(VIEWER_PKGS) lua5.4
 EXE_PKGS = $(BIND_PKGS) readline
 

@@ -13,9 +13,11 @@
 #include "../viewer/board.h"
 #include "../viewer/draw.h"
 #include "../viewer/export.h"
+#include "../viewer/runlog.h"
 #include "../viewer/window.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define L_BOARD "lunet.Board"
@@ -85,23 +87,49 @@ static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
   v->tag_axis = l_optchoice(L, arg, who, "axis", axis_choices, 0);
 }
 
-static const char *const board_keys[] = {"scalar_cap", "histogram_cap", NULL};
+static const char *const board_keys[] = {"scalar_cap", "histogram_cap", "logdir", NULL};
 static const char *const hist_keys[] = {"saturation", NULL};
 static const char *const axis_keys[] = {"xlabel", "ylabel", NULL};
 
+/* lunet.Board is a table: called, it makes a board; Board.open reads one. */
 static int board_new(lua_State *L) {
-  const char *who = "lunet.Board";
+  const char *who = "lunet.Board", *dir;
   lua_Integer sc, hc;
   l_board *u;
+  lua_remove(L, 1);  /* the Board table of the __call */
   l_checknargs(L, 1, who);
   l_checkoptions(L, 1, who, board_keys);
   sc = l_optinteger(L, 1, who, "scalar_cap", VW_SCALAR_CAP, 4, (lua_Integer)1 << 40);
   hc = l_optinteger(L, 1, who, "histogram_cap", VW_HIST_CAP, 4, (lua_Integer)1 << 40);
+  dir = l_optstring(L, 1, who, "logdir", NULL);  /* stays on the stack */
   u = lua_newuserdatauv(L, sizeof *u, 0);
   u->b = NULL;
   luaL_setmetatable(L, L_BOARD);
   u->b = vw_board_new((size_t)sc, (size_t)hc);
-  if (!u->b) luaL_error(L, "%s: %s", who, vw_error());
+  if (!u->b || (dir && vw_board_log_to(u->b, dir) < 0)) luaL_error(L, "%s: %s", who, vw_error());
+  return 1;
+}
+
+/* Board.open(dir, ...): the run logs of one or more directories. */
+static int board_open(lua_State *L) {
+  const char *who = "lunet.Board.open";
+  int n = lua_gettop(L), i;
+  const char **dirs;
+  vw_runs *rs;
+  l_board *u;
+  for (i = 1; i <= n || i == 1; i++)
+    if (lua_type(L, i) != LUA_TSTRING)
+      return luaL_error(L, "%s: argument #%d must be a directory (a string), got %s", who, i,
+                        luaL_typename(L, i));
+  dirs = lua_newuserdatauv(L, (size_t)n * sizeof *dirs, 0);
+  for (i = 1; i <= n; i++) dirs[i - 1] = lua_tostring(L, i);
+  u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->b = NULL;
+  luaL_setmetatable(L, L_BOARD);
+  if (!(rs = vw_runs_open(dirs, (size_t)n))) luaL_error(L, "%s: %s", who, vw_error());
+  u->b = vw_runs_board(rs);
+  vw_board_retain(u->b);
+  vw_runs_free(rs);
   return 1;
 }
 
@@ -203,12 +231,48 @@ static int board_save_csv(lua_State *L) {
   return 0;
 }
 
-/* One idempotent closer for __gc and __close; an open window keeps its own
- * reference to the board. */
-static int board_gc(lua_State *L) {
-  l_board *u = luaL_checkudata(L, 1, L_BOARD);
+static int board_flush(lua_State *L) {
+  l_board *u = board_self(L, "flush");
+  l_checknargs(L, 1, "Board:flush");
+  if (vw_board_log_flush(live_board(L, u)) < 0) luaL_error(L, "Board:flush: %s", vw_error());
+  return 0;
+}
+
+/* Closes the log (its error, if any, in msg) and drops the reference; an
+ * open window keeps its own. Idempotent. */
+static int close_board(l_board *u, char *msg, size_t len) {
+  int rc = 0;
+  if (u->b && vw_board_log_close(u->b) < 0) {
+    snprintf(msg, len, "%s", vw_error());
+    rc = -1;
+  }
   vw_board_release(u->b);
   u->b = NULL;
+  return rc;
+}
+
+/* close() and __close: a failed log is raised. */
+static int board_close(lua_State *L) {
+  l_board *u = luaL_checkudata(L, 1, L_BOARD);
+  char msg[512];
+  if (close_board(u, msg, sizeof msg) < 0) luaL_error(L, "Board:close: %s", msg);
+  return 0;
+}
+
+static int board_close_method(lua_State *L) {
+  board_self(L, "close");
+  l_checknargs(L, 1, "Board:close");
+  return board_close(L);
+}
+
+/* A finalizer cannot raise: a failed log is reported on stderr. */
+static int board_gc(lua_State *L) {
+  l_board *u = luaL_checkudata(L, 1, L_BOARD);
+  char msg[512];
+  if (close_board(u, msg, sizeof msg) < 0) {
+    fprintf(stderr, "lunet: a board collected unclosed: %s\n", msg);
+    fflush(stderr);
+  }
   return 0;
 }
 
@@ -326,11 +390,11 @@ static int viewer_tostring(lua_State *L) {
 
 static const luaL_Reg board_methods[] = {
   {"scalar", board_scalar}, {"histogram", board_histogram}, {"axis", board_axis},
-  {"tags", board_tags},
+  {"tags", board_tags}, {"flush", board_flush}, {"close", board_close_method},
   {"save_png", board_save_png}, {"save_csv", board_save_csv}, {NULL, NULL}
 };
 static const luaL_Reg board_meta[] = {
-  {"__gc", board_gc}, {"__close", board_gc}, {"__tostring", board_tostring}, {NULL, NULL}
+  {"__gc", board_gc}, {"__close", board_close}, {"__tostring", board_tostring}, {NULL, NULL}
 };
 static const luaL_Reg viewer_methods[] = {
   {"close", viewer_close}, {"is_open", viewer_is_open}, {"wait", viewer_wait},
@@ -347,7 +411,13 @@ void l_open_board(lua_State *L) {
   l_newclass(L, L_VIEWER, viewer_meta, viewer_methods);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
+  lua_newtable(L);                        /* lunet.Board */
+  lua_pushcfunction(L, board_open);
+  lua_setfield(L, -2, "open");
+  lua_createtable(L, 0, 1);
   lua_pushcfunction(L, board_new);
+  lua_setfield(L, -2, "__call");
+  lua_setmetatable(L, -2);
   lua_setfield(L, -2, "Board");
   luaL_newlib(L, viewer_funcs);
   lua_setfield(L, -2, "viewer");

@@ -7,7 +7,9 @@
  *   -e stat  run stat        -i  enter the REPL after the script
  *   -l mod   require mod     -v  print versions     -   script from stdin
  * With no script and no -e/-v, the REPL starts when stdin is a terminal;
- * otherwise stdin is run as a script, exactly like `lua` and `lua -`. */
+ * otherwise stdin is run as a script, exactly like `lua` and `lua -`.
+ * `lunet --view [--png FILE] DIR...`, first on the line, is the viewer on
+ * run logs (view_main), with no Lua state at all. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,9 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "repl.h"
+#include "../viewer/export.h"
+#include "../viewer/runlog.h"
+#include "../viewer/window.h"
 
 int luaopen_lunet(lua_State *L);
 
@@ -125,7 +130,11 @@ static void usage(FILE *f)
     "  -         stop handling options and execute stdin\n"
     "Without a script, the REPL starts when stdin is a terminal;\n"
     "otherwise stdin is run as a script (like 'lua -').\n"
-    "History: ~/.lunet_history (LUNET_HISTORY overrides).\n", progname);
+    "History: ~/.lunet_history (LUNET_HISTORY overrides).\n"
+    "       %s --view [--png FILE] DIR...\n"
+    "the window on the run logs of Board{logdir = DIR}, following them as they\n"
+    "grow; --png also draws the board to FILE each time the logs grew.\n",
+    progname, progname);
   fflush(f);
 }
 
@@ -318,10 +327,82 @@ static int pmain(lua_State *L)
   return 1;
 }
 
+/* ---- lunet --view ---- */
+
+#define VIEW_POLL_MS 200 /* how often the logs' sizes are looked at */
+
+typedef struct view_png {
+  vw_board *b;
+  const char *path;
+  vw_view v;
+  int failed;
+} view_png;
+
+/* After each poll that grew the board: the picture save_png draws of it,
+ * at the window's first size (for scripts and tests that watch a run). */
+static void view_save(void *arg)
+{
+  view_png *p = arg;
+  if (vw_save_png(p->b, p->path, &p->v) < 0 && !p->failed) {
+    fprintf(stderr, "%s: --view: --png: %s\n", progname, vw_error());
+    p->failed = 1;
+  }
+}
+
+static int view_main(int argc, char **argv)
+{
+  view_png png = {NULL, NULL, {0}, 0};
+  char title[256];
+  vw_window *w;
+  vw_runs *rs;
+  vw_view v;
+  int i = 2, n = 0;
+  if (argv[0] && argv[0][0])
+    progname = argv[0];
+  if (i + 1 < argc && strcmp(argv[i], "--png") == 0) {
+    png.path = argv[i + 1];
+    i += 2;
+  }
+  if (i >= argc || argv[i][0] == '-') {
+    fprintf(stderr, "%s: usage: %s --view [--png FILE] DIR...\n", progname, progname);
+    return EXIT_FAILURE;
+  }
+  rs = vw_runs_open((const char *const *)argv + i, (size_t)(argc - i));
+  if (!rs) {
+    fprintf(stderr, "%s: --view: %s\n", progname, vw_error());
+    return EXIT_FAILURE;
+  }
+  n = snprintf(title, sizeof title, "lunet --view");
+  for (int k = i; k < argc && n < (int)sizeof title; k++)
+    n += snprintf(title + n, sizeof title - (size_t)n, " %s", argv[k]);
+  vw_view_defaults(&v);
+  w = vw_window_open(vw_runs_board(rs), &v, title);
+  if (!w) {
+    fprintf(stderr, "%s: --view: %s\n", progname, vw_error());
+    vw_runs_free(rs);
+    return EXIT_FAILURE;
+  }
+  if (png.path) {
+    png.b = vw_runs_board(rs);
+    png.v = v;
+    view_save(&png);
+  }
+  if (vw_runs_follow(rs, VIEW_POLL_MS, png.path ? view_save : NULL, &png) < 0)
+    fprintf(stderr, "%s: --view: %s (the runs are shown as they were)\n", progname,
+            vw_error());
+  vw_window_wait(w);
+  vw_window_free(w);
+  vw_runs_free(rs);
+  return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
   int status, result;
-  lua_State *L = luaL_newstate();
+  lua_State *L;
+  if (argc > 1 && strcmp(argv[1], "--view") == 0)
+    return view_main(argc, argv);
+  L = luaL_newstate();
   if (L == NULL) {
     l_message(argv[0], "cannot create state: not enough memory");
     return EXIT_FAILURE;

@@ -1,5 +1,6 @@
 /* board.c: the writer side of the board (see board.h for the scheme). */
 #include "board.h"
+#include "runlog.h"
 
 #include <float.h>
 #include <math.h>
@@ -49,6 +50,7 @@ struct vw_board {
   vw_axis *ax;             /* axis titles by scalar group */
   size_t nax, ax_alloc;
   uint64_t ax_gen;         /* bumped when a title changes */
+  vw_runlog *log;          /* the run log every write goes to, or NULL */
 };
 
 static void free_axes(vw_axis *ax, size_t n) {
@@ -92,6 +94,7 @@ void vw_board_release(vw_board *b) {
   left = --b->refs;
   pthread_mutex_unlock(&b->mu);
   if (left) return;
+  if (b->log) vw_runlog_close(b->log);   /* a caller that wants its error closes first */
   for (k = 0; k < 2; k++) {
     for (i = 0; i < b->ntags[k]; i++) {
       free(b->tags[k][i].tag);
@@ -164,19 +167,33 @@ static int deci_push(deci *d, size_t cap, const void *elem) {
   return 0;
 }
 
+/* A write the log cannot take is refused before the board takes it. */
+static int log_refuses(vw_runlog *w, const char *tag) {
+  if (strlen(tag) > VW_LOG_MAXSTR)
+    return vw_fail("tag too long for the run log (%zu bytes)", strlen(tag));
+  return vw_runlog_check(w);
+}
+
 static int push(vw_board *b, int kind, const char *tag, const void *elem,
                 size_t esz, double bad_step, int bad) {
   wtag *t;
   int rc = 0;
   pthread_mutex_lock(&b->mu);
+  /* a failed log refuses the write, so the board never runs far ahead of it */
+  if (b->log && log_refuses(b->log, tag) < 0) {
+    pthread_mutex_unlock(&b->mu);
+    return -1;
+  }
   t = find_tag(b, kind, tag, esz);
-  if (!t || deci_push(&t->d, b->cap[kind], elem) < 0) rc = -1;
+  if (!t || deci_push(&t->d, b->cap[kind], elem) < 0) rc = vw_fail("out of memory");
   else {
     if (bad && !t->bad) { t->bad = 1; t->bad_step = bad_step; }
     b->version++;
+    /* under the lock: the log holds the writes in the board's order */
+    if (b->log) rc = vw_runlog_put(b->log, kind, tag, elem);
   }
   pthread_mutex_unlock(&b->mu);
-  return rc < 0 ? vw_fail("out of memory") : 0;
+  return rc;
 }
 
 int vw_board_scalar(vw_board *b, const char *tag, double step, double value) {
@@ -242,13 +259,17 @@ void vw_hist_build(vw_hist *h, double step, const float *x, size_t n, double sat
   }
 }
 
+int vw_board_put_hist(vw_board *b, const char *tag, const vw_hist *h) {
+  return push(b, VW_HISTOGRAM, tag, h, sizeof *h, h->step, 0);
+}
+
 int vw_board_histogram(vw_board *b, const char *tag, double step,
                        const float *x, size_t n, double sat_at) {
   vw_hist *h = malloc(sizeof *h);
   int rc;
   if (!h) return vw_fail("out of memory");
   vw_hist_build(h, step, x, n, sat_at);
-  rc = push(b, VW_HISTOGRAM, tag, h, sizeof *h, step, 0);
+  rc = vw_board_put_hist(b, tag, h);
   free(h);
   return rc;
 }
@@ -284,21 +305,58 @@ static vw_axis *find_axis(vw_board *b, const char *group) {
 int vw_board_axis(vw_board *b, const char *group, const char *xlabel, const char *ylabel) {
   char *x, *y;
   vw_axis *a = NULL;
-  int bad = dup_title(xlabel, &x) | dup_title(ylabel, &y);
+  int bad = dup_title(xlabel, &x) | dup_title(ylabel, &y), rc = 0;
   if (!bad) {
     pthread_mutex_lock(&b->mu);
-    a = find_axis(b, group);
-    if (a) {
+    if (b->log && log_refuses(b->log, group) < 0) rc = -1;
+    else if ((a = find_axis(b, group)) != NULL) {
       if (xlabel) { free(a->x); a->x = x; x = NULL; }
       if (ylabel) { free(a->y); a->y = y; y = NULL; }
       b->ax_gen++;
       b->version++;
+      if (b->log) rc = vw_runlog_axis(b->log, group, xlabel, ylabel);
     }
     pthread_mutex_unlock(&b->mu);
   }
   free(x);
   free(y);
+  if (rc < 0) return rc;
   return a ? 0 : vw_fail("out of memory");
+}
+
+/* ---- the run log ---- */
+
+int vw_board_log_to(vw_board *b, const char *dir) {
+  vw_runlog *w;
+  int fresh;
+  pthread_mutex_lock(&b->mu);
+  fresh = !b->log && !b->version;
+  pthread_mutex_unlock(&b->mu);
+  if (!fresh) return vw_fail("a run log starts with an empty board");
+  if (!(w = vw_runlog_create(dir, b->cap[VW_SCALAR], b->cap[VW_HISTOGRAM]))) return -1;
+  pthread_mutex_lock(&b->mu);
+  b->log = w;
+  pthread_mutex_unlock(&b->mu);
+  return 0;
+}
+
+/* The log is only flushed and closed by the thread that writes, so it is
+ * not closed under these calls. */
+int vw_board_log_flush(vw_board *b) {
+  vw_runlog *w;
+  pthread_mutex_lock(&b->mu);
+  w = b->log;
+  pthread_mutex_unlock(&b->mu);
+  return w ? vw_runlog_flush(w) : 0;
+}
+
+int vw_board_log_close(vw_board *b) {
+  vw_runlog *w;
+  pthread_mutex_lock(&b->mu);
+  w = b->log;
+  b->log = NULL;
+  pthread_mutex_unlock(&b->mu);
+  return w ? vw_runlog_close(w) : 0;
 }
 
 char **vw_board_tags(vw_board *b, int kind, size_t *n) {

@@ -4,8 +4,10 @@
  * Two kinds of tags: scalar series ("cost/BN": step, value) and histogram
  * snapshots ("BN/L3": step, a summary of a float array). Writers take the
  * board's mutex only for an O(1) append (a histogram is summarized before
- * the lock); readers copy what changed into their own vw_snap under the same
- * short lock and draw from that copy, so no lock is ever held while drawing.
+ * the lock; with a run log, the record is copied into the log's buffer under
+ * it too, see runlog.h); readers copy what changed into their own vw_snap
+ * under the same short lock and draw from that copy, so no lock is ever
+ * held while drawing.
  *
  * Memory is bounded: each tag keeps at most `cap` entries. When a tag is
  * full, every other entry is dropped and from then on only every 2nd write
@@ -61,6 +63,8 @@ int vw_board_scalar(vw_board *b, const char *tag, double step, double value);
 /* sat_at: the |x| above which a value counts as saturated (VW_SAT). */
 int vw_board_histogram(vw_board *b, const char *tag, double step,
                        const float *x, size_t n, double sat_at);
+/* Appends a summary made by vw_hist_build (a run log's, when reopened). */
+int vw_board_put_hist(vw_board *b, const char *tag, const vw_hist *h);
 /* Summarizes x into h (no lock, no allocation). */
 void vw_hist_build(vw_hist *h, double step, const float *x, size_t n, double sat_at);
 
@@ -68,6 +72,17 @@ void vw_hist_build(vw_hist *h, double step, const float *x, size_t n, double sat
  * ax.set(xlabel=, ylabel=): NULL leaves a title as it was, "" restores the
  * default ("step" under the plot, the group's name beside it). */
 int vw_board_axis(vw_board *b, const char *group, const char *xlabel, const char *ylabel);
+
+/* The run log (runlog.h): from now on every write of b, and its axis
+ * titles, also go to DIR/run.lunetlog, created here. b must have had no
+ * write yet. Once the log has failed, every write returns its error. */
+int vw_board_log_to(vw_board *b, const char *dir);
+/* Writes the log's buffered records out now (no fsync), or its error. */
+int vw_board_log_flush(vw_board *b);
+/* Flushes, fsyncs and closes the log, detaching it: later writes stay in
+ * memory. -1 with vw_error() when any write of the log failed. Flush and
+ * close only from the thread that writes. */
+int vw_board_log_close(vw_board *b);
 
 /* Bumped by every write: a reader redraws when it changed. */
 uint64_t vw_board_version(vw_board *b);

@@ -17,7 +17,8 @@ end
 M.sorted_keys = sorted_keys
 
 -- Every function reachable from the lunet table, as {path = "lunet.data.idx",
--- fn = f}, sorted by path (pairs order differs from run to run).
+-- fn = f}, sorted by path (pairs order differs from run to run). A table
+-- with a __call (lunet.Board, which also holds Board.open) is one too.
 function M.functions(lunet)
   local out, seen = {}, {}
   local function walk(t, prefix)
@@ -29,6 +30,10 @@ function M.functions(lunet)
       if type(v) == "function" then
         out[#out + 1] = {path = path, fn = v, short = tostring(k)}
       elseif type(v) == "table" and type(k) == "string" then
+        local mt = getmetatable(v)
+        if type(mt) == "table" and type(rawget(mt, "__call")) == "function" then
+          out[#out + 1] = {path = path, fn = v, short = tostring(k)}
+        end
         walk(v, path)
       end
     end

@@ -188,7 +188,9 @@ local function options(depth, entry, who)
     local k = chance(0.05) and "bogus" or pick(keys)
     local v
     local r = rnd(8)
-    if TAME then v = pick{"0.1", "1", "2", "true", "false", "0.5", "3"}
+    -- a run log's directory is made where it says: never "/" or "/b"
+    if k == "logdir" then v = str(pick(PATHS))
+    elseif TAME then v = pick{"0.1", "1", "2", "true", "false", "0.5", "3"}
     elseif r <= 3 then v = pick(NUMBERS)
     elseif r == 4 then v = pick{"true", "false"}
     elseif r == 5 then

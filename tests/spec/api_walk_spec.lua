@@ -25,6 +25,7 @@ do
   f:write("\0\0\8\2\0\0\0\2\0\0\0\3", "\1\2\3\4\5\6")
   f:close()
   lunet.save(path("model.lnet"), lunet.Linear(3, 3))
+  lunet.Board{logdir = path("run")}:close()
 end
 
 local function tensors() return {lunet.randn(2, 3), lunet.randn(3), lunet.tensor{1, 2},
@@ -37,6 +38,7 @@ local VALUES = {
   int = function() return {1, 2, 3} end,
   number = function() return {0.5, 1, 2} end,
   path = function() return {path("model.lnet"), path("a.idx"), path("out.png"), path("o.csv")} end,
+  dir = function() return {path("run")} end,
   tag = function() return {"cost/a", "x/y"} end,
   nested = function() return {{{1, 2}, {3, 4}}, {1, 2}} end,
   bool = function() return {true, false} end,
@@ -49,7 +51,7 @@ local CATEGORY = {
   t = "tensor", x = "tensor", y = "tensor", src = "tensor", tensor = "tensor",
   output = "tensor", labels = "tensor", target = "tensor", dy = "tensor",
   net = "module", module = "module", m1 = "module", board = "board", opts = "options",
-  path = "path", tag = "tag", table = "nested", d1 = "int", n = "int", i = "int",
+  path = "path", dir = "dir", tag = "tag", table = "nested", d1 = "int", n = "int", i = "int",
   dim = "int", start = "int", len = "int", batch_size = "int", seed = "int",
   ["in"] = "int", out = "int", v = "number", value = "number", a = "number", b = "number",
   mean = "number", std = "number", gain = "number", p = "number", step = "number",

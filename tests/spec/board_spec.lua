@@ -113,7 +113,7 @@ describe("lunet.Board", function()
   it("rejects unknown option names, naming the function and the key", function()
     local b = lunet.Board()
     assert.has_error(function() lunet.Board{scalar_cap = 16, histgram_cap = 8} end,
-      "lunet.Board: unknown option 'histgram_cap' (expected scalar_cap or histogram_cap)")
+      "lunet.Board: unknown option 'histgram_cap' (expected scalar_cap, histogram_cap or logdir)")
     assert.has_error(function() b:histogram("r/L1", 0, lunet.randn(4), {sat = 0.5}) end,
       "Board:histogram: unknown option 'sat' (expected saturation)")
     assert.has_no.errors(function() b:histogram("r/L1", 0, lunet.randn(4), {saturation = 2}) end)
@@ -303,5 +303,159 @@ describe("lunet.Board", function()
     fa:close(); fc:close()
     assert.has_error(function() b:save_png(tmp(".png"), {page = 0}) end,
       "Board:save_png: option 'page' must be in 1..1048576, got 0")
+  end)
+end)
+
+describe("run logs: Board{logdir =}, Board.open", function()
+  local root
+  setup(function()
+    root = os.tmpname()
+    os.remove(root)
+    assert(os.execute("mkdir -p '" .. root .. "'"))
+  end)
+  teardown(function() os.execute("rm -rf '" .. root .. "'") end)
+  local function dir(name) return root .. "/" .. name end
+  local function bytes(path)
+    local f = assert(io.open(path, "rb"))
+    local s = f:read("a")
+    f:close()
+    return s
+  end
+  local function png(b, opts)
+    local path = tmp(".png")
+    b:save_png(path, opts)
+    local s = bytes(path)
+    os.remove(path)
+    return s
+  end
+  local function fails(pattern, f, ...)
+    local ok, err = pcall(f, ...)
+    assert.is_false(ok)
+    assert.matches(pattern, err, 1, true)
+  end
+  local function log_run(b, steps)
+    lunet.manual_seed(3)
+    for s = 1, steps do
+      b:scalar("cost/BN", s, 1 / s)
+      b:scalar("cost/no BN", s, s == 40 and 0 / 0 or 2 / s)
+      if s % 5 == 0 then
+        b:histogram("BN/L1", s, lunet.randn(300))
+        b:histogram("no BN/L1", s, lunet.rand(300):mul(s))
+      end
+    end
+  end
+
+  it("reopens a finished run as the same board: tags and pictures, thinning included",
+     function()
+    local b = lunet.Board{logdir = dir("fin"), scalar_cap = 32, histogram_cap = 6}
+    b:axis("cost", {xlabel = "epoch", ylabel = "loss"})
+    log_run(b, 200)
+    b:axis("cost", {ylabel = ""})
+    local views = {{}, {time = true}, {panels = "scalars", log = true, smoothing = 0.9},
+                   {step = 50, bins = 12}}
+    local want = {}
+    for i, v in ipairs(views) do want[i] = png(b, v) end
+    local tags = b:tags()
+    b:close()
+    local c = lunet.Board.open(dir("fin"))
+    assert.same(tags, c:tags())
+    for i, v in ipairs(views) do assert.is_true(want[i] == png(c, v), "view " .. i) end
+  end)
+
+  it("opens a live run as it is now, and more of it later", function()
+    local b = lunet.Board{logdir = dir("live")}
+    log_run(b, 20)
+    b:flush()
+    local now = lunet.Board.open(dir("live"))
+    assert.is_true(png(b) == png(now))
+    log_run(b, 60)   -- steps 1..60 again, after the first 20
+    b:flush()
+    local later = lunet.Board.open(dir("live"))
+    assert.is_false(png(now) == png(later))
+    assert.is_true(png(b) == png(later))
+    -- a reopened board takes writes in memory only: the log stays as it was
+    local size = #bytes(dir("live") .. "/run.lunetlog")
+    later:scalar("cost/BN", 1000, 1)
+    later:close()
+    b:close()
+    assert.equals(size, #bytes(dir("live") .. "/run.lunetlog"))
+  end)
+
+  it("compares several runs, each named after its directory", function()
+    for _, name in ipairs{"bn", "plain"} do
+      local b <close> = lunet.Board{logdir = dir("cmp/" .. name)}
+      b:scalar("cost/BN", 1, 1)
+      b:scalar("cost", 1, 2)
+      b:histogram("BN/L1", 1, lunet.randn(10))
+      b:histogram("L2", 1, lunet.randn(10))
+    end
+    local t = lunet.Board.open(dir("cmp/bn"), dir("cmp/plain")):tags()
+    assert.same({"cost/bn:BN", "cost/bn", "cost/plain:BN", "cost/plain"}, t.scalars)
+    assert.same({"bn:BN/L1", "bn/L2", "plain:BN/L1", "plain/L2"}, t.histograms)
+    assert.same({"cost/BN", "cost"}, lunet.Board.open(dir("cmp/bn")):tags().scalars)
+  end)
+
+  it("ignores a torn tail: a partial record at the end", function()
+    local b = lunet.Board{logdir = dir("torn")}
+    log_run(b, 30)
+    b:close()
+    local path = dir("torn") .. "/run.lunetlog"
+    local whole = bytes(path)
+    local want = png(lunet.Board.open(dir("torn")))
+    local f = assert(io.open(path, "ab"))
+    f:write(whole:sub(37, 60))   -- the start of a record, no more
+    f:close()
+    assert.is_true(want == png(lunet.Board.open(dir("torn"))))
+    f = assert(io.open(path, "wb"))
+    f:write(whole:sub(1, #whole - 5))   -- the last record cut short
+    f:close()
+    local cut = lunet.Board.open(dir("torn"))
+    assert.same(lunet.Board.open(dir("torn")):tags(), cut:tags())
+  end)
+
+  it("refuses what it cannot do, with clear messages", function()
+    local b = lunet.Board{logdir = dir("taken")}
+    b:close()
+    fails("lunet.Board: " .. dir("taken") .. " already holds a run log (run.lunetlog)",
+          lunet.Board, {logdir = dir("taken")})
+    fails("lunet.Board: option 'logdir' must be a string, got number", lunet.Board,
+          {logdir = 5})
+    fails("lunet.Board: logdir must not be empty", lunet.Board, {logdir = ""})
+    local file = tmp(".txt")
+    assert(io.open(file, "w")):close()
+    fails("is not a directory", lunet.Board, {logdir = file})
+    fails("lunet.Board.open: " .. dir("nope") .. ": no such directory", lunet.Board.open,
+          dir("nope"))
+    assert(os.execute("mkdir -p '" .. dir("empty") .. "'"))
+    fails("lunet.Board.open: " .. dir("empty") .. " holds no run log (no run.lunetlog in it)",
+          lunet.Board.open, dir("empty"))
+    local f = assert(io.open(dir("empty") .. "/run.lunetlog", "wb"))
+    f:write("tag,step,value\ncost,1,2\n")
+    f:close()
+    fails("run.lunetlog is not a lunet run log", lunet.Board.open, dir("empty"))
+    fails("lunet.Board.open: " .. file .. " is not a directory", lunet.Board.open, file)
+    fails("lunet.Board.open: argument #1 must be a directory (a string), got no value",
+          lunet.Board.open)
+    fails("lunet.Board.open: argument #2 must be a directory (a string), got table",
+          lunet.Board.open, dir("taken"), {})
+    os.remove(file)
+  end)
+
+  it("flush and close: idempotent close, errors after it, <close> closes the log", function()
+    local b = lunet.Board{logdir = dir("closing")}
+    b:scalar("cost/a", 1, 1)
+    b:flush()
+    b:close()
+    b:close()
+    assert.equals("lunet.Board (closed)", tostring(b))
+    fails("board has been closed", b.flush, b)
+    fails("Board:close: unexpected argument #2", lunet.Board().close, lunet.Board(), 1)
+    fails("board expected, got number; call it as board:close(...)", b.close, 5)
+    lunet.Board():flush()   -- no log: nothing to do
+    do
+      local c <close> = lunet.Board{logdir = dir("closing2")}
+      c:scalar("cost/a", 1, 1)
+    end
+    assert.same({"cost/a"}, lunet.Board.open(dir("closing2")):tags().scalars)
   end)
 end)
