@@ -18,14 +18,25 @@
 #define GEMM_MIN_K 16
 /* Largest col chunk in floats (4 MiB): more images per GEMM only while the
  * unfolded chunk stays in the shared L3 cache. */
+#ifndef COL_CAP
 #define COL_CAP ((size_t)1 << 20)
+#endif
 
 int ln_conv_gemm_suits(const ln_conv2d_params *p) {
   return p->oc / p->groups >= GEMM_MIN_OCG && p->ic / p->groups * p->kh * p->kw >= GEMM_MIN_K;
 }
 
+/* A 1x1 kernel of stride 1 without padding: im2col is the identity, so the
+ * GEMMs read the input and write the input gradient in place, an image at
+ * a time, and nothing is copied. */
+static int pointwise(const ln_conv2d_params *p) {
+  return p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && !p->pt && !p->pb && !p->pl &&
+         !p->pr;
+}
+
 /* Images per chunk. */
 static size_t chunk(const ln_conv2d_params *p) {
+  if (pointwise(p)) return 1;
   size_t per = p->ic / p->groups * p->kh * p->kw * p->oh * p->ow;
   size_t b = COL_CAP / per;
   return b < 1 ? 1 : b > p->n ? p->n : b;
@@ -36,6 +47,7 @@ static size_t chunk(const ln_conv2d_params *p) {
 size_t ln_conv_gemm_workspace(const ln_conv2d_params *p) {
   size_t b = chunk(p), cols = b * p->oh * p->ow, icg = p->ic / p->groups;
   ln_conv_dims d = ln_conv_dims_of(p);
+  if (pointwise(p)) return 0;
   return icg * p->kh * p->kw * cols + (b > 1 ? p->oc * cols : 0) + icg * d.ps;
 }
 
@@ -78,14 +90,17 @@ static void col2im(float *restrict dpad, const float *restrict col, size_t cols,
     }
 }
 
-/* col = the unfolded images in[0..b) of group g. */
-static void unfold(float *col, float *pad, const float *in, size_t b, size_t g,
-                   const ln_conv2d_params *p, const ln_conv_dims *d) {
+/* The columns of images in[0..b) of group g: unfolded into col, or the
+ * input itself when pointwise. */
+static const float *unfold(float *col, float *pad, const float *in, size_t b, size_t g,
+                           const ln_conv2d_params *p, const ln_conv_dims *d) {
   size_t icg = p->ic / p->groups, ohw = p->oh * p->ow, hw = p->h * p->w;
+  if (pointwise(p)) return in + g * icg * hw;
   for (size_t i = 0; i < b; i++) {
     ln_conv_pad_planes(pad, in + (i * p->ic + g * icg) * hw, icg, p, d);
     im2col(col + i * ohw, b * ohw, pad, p, d);
   }
+  return col;
 }
 
 void ln_conv_gemm_forward(float *out, const float *in, const float *weight,
@@ -99,8 +114,8 @@ void ln_conv_gemm_forward(float *out, const float *in, const float *weight,
     /* With one image the GEMM writes the output itself, else (OC, B*OH*OW). */
     float *dst = b == 1 ? out + n * p->oc * ohw : tmp;
     for (size_t g = 0; g < p->groups; g++) {
-      unfold(col, pad, in + n * p->ic * p->h * p->w, b, g, p, &d);
-      ln_gemm(0, 0, ocg, cols, kg, 1.0f, weight + g * ocg * kg, kg, col, cols, 0.0f,
+      const float *c = unfold(col, pad, in + n * p->ic * p->h * p->w, b, g, p, &d);
+      ln_gemm(0, 0, ocg, cols, kg, 1.0f, weight + g * ocg * kg, kg, c, cols, 0.0f,
               dst + g * ocg * cols, cols);
     }
     for (size_t i = 0; i < b; i++)  /* (OC, B, OH*OW) -> (B, OC, OH*OW), plus bias */
@@ -134,11 +149,12 @@ void ln_conv_gemm_backward(float *dinp, float *dweight, const float *dout, const
     }
     for (size_t g = 0; g < p->groups; g++) {
       const float *dg = dd + g * ocg * cols;
-      unfold(col, pad, in + n * p->ic * hw, b, g, p, &d);
-      ln_gemm(0, 1, ocg, kg, cols, 1.0f, dg, cols, col, cols, 1.0f, dweight + g * ocg * kg, kg);
+      const float *c = unfold(col, pad, in + n * p->ic * hw, b, g, p, &d);
+      ln_gemm(0, 1, ocg, kg, cols, 1.0f, dg, cols, c, cols, 1.0f, dweight + g * ocg * kg, kg);
       if (!dinp) continue;
-      ln_gemm(1, 0, kg, cols, ocg, 1.0f, weight + g * ocg * kg, kg, dg, cols, 0.0f, col, cols);
-      for (size_t i = 0; i < b; i++) {
+      float *dc = pointwise(p) ? dinp + (n * p->ic + g * icg) * hw : col;
+      ln_gemm(1, 0, kg, cols, ocg, 1.0f, weight + g * ocg * kg, kg, dg, cols, 0.0f, dc, cols);
+      for (size_t i = 0; i < b && !pointwise(p); i++) {
         col2im(pad, col + i * ohw, cols, p, &d);
         ln_conv_unpad_planes(dinp + ((n + i) * p->ic + g * icg) * hw, pad, icg, p, &d);
       }
