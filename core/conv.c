@@ -160,13 +160,28 @@ void ln_conv_unpad_planes(float *restrict din, const float *restrict dpad, size_
 
 /* ---- the fast path ---- */
 
+/* The kernels of a shape: the tiled one for layers the GEMM also suits,
+ * where it is faster (docs/conv_measurements.md); the GEMM for the weight
+ * gradient of those; the direct one for the thin layers. */
+static int tiled(const ln_conv2d_params *p) {
+  return ln_conv_gemm_suits(p) && ln_conv_tile_suits(p);
+}
+
+static int tiled_dinp(const ln_conv2d_params *p) {
+  return ln_conv_gemm_suits(p) && ln_conv_tile_suits_dinp(p);
+}
+
 size_t ln_conv2d_workspace(const ln_conv2d_params *p) {
-  return ln_conv_gemm_suits(p) ? ln_conv_gemm_workspace(p) : ln_conv_direct_workspace(p);
+  if (!ln_conv_gemm_suits(p)) return ln_conv_direct_workspace(p);
+  size_t g = ln_conv_gemm_workspace(p);
+  size_t t = tiled(p) || tiled_dinp(p) ? ln_conv_tile_workspace(p) : 0;
+  return g > t ? g : t;
 }
 
 void ln_conv2d_forward(float *out, const float *in, const float *weight, const float *bias,
                        float *ws, const ln_conv2d_params *p) {
-  if (ln_conv_gemm_suits(p)) ln_conv_gemm_forward(out, in, weight, bias, ws, p);
+  if (tiled(p)) ln_conv_tile_forward(out, in, weight, bias, ws, p);
+  else if (ln_conv_gemm_suits(p)) ln_conv_gemm_forward(out, in, weight, bias, ws, p);
   else ln_conv_direct_forward(out, in, weight, bias, ws, p);
 }
 
@@ -189,6 +204,11 @@ void ln_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
                         const float *in, const float *weight, float *ws,
                         const ln_conv2d_params *p) {
   if (p->bias) bias_grad(dbias, dout, p);
-  if (ln_conv_gemm_suits(p)) ln_conv_gemm_backward(dinp, dweight, dout, in, weight, ws, p);
-  else ln_conv_direct_backward(dinp, dweight, dout, in, weight, ws, p);
+  if (!ln_conv_gemm_suits(p)) {
+    ln_conv_direct_backward(dinp, dweight, dout, in, weight, ws, p);
+    return;
+  }
+  int t = tiled_dinp(p);
+  ln_conv_gemm_backward(t ? NULL : dinp, dweight, dout, in, weight, ws, p);
+  if (dinp && t) ln_conv_tile_dinp(dinp, dout, weight, ws, p);
 }

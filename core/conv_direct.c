@@ -13,13 +13,9 @@ static int flat(const ln_conv2d_params *p) { return p->sh == 1 && p->sw == 1; }
  * the stack while the sums of 32 outputs stay in registers. */
 #define TAPS 64
 
-/* Eight floats, a GCC/Clang vector: the accumulators of the direct kernel
- * must live in registers, which no form of plain loop got GCC 12 to do.
- * Products are not fused (ISO C's -ffp-contract=off), as in the GEMM-free
- * rest of the core. */
-typedef float v8 __attribute__((vector_size(32)));
-static inline v8 ld(const float *p) { v8 v; memcpy(&v, p, sizeof v); return v; }
-static inline void st(float *p, v8 v) { memcpy(p, &v, sizeof v); }
+typedef ln_v8 v8;
+#define ld ln_v8_load
+#define st ln_v8_store
 
 /* dst[j] = (first ? b0 : dst[j]) + sum over t < m of wv[t] src[off[t] + j],
  * j < len: 32 outputs at a time in four vector registers. */
@@ -28,12 +24,13 @@ static void sweep(float *restrict dst, size_t len, const float *restrict src,
   size_t j = 0;
   for (; j + 32 <= len; j += 32) {
     v8 a0, a1, a2, a3;
-    if (first) a0 = a1 = a2 = a3 = (v8){0} + b0;
+    if (first) a0 = a1 = a2 = a3 = ln_v8_splat(b0);
     else a0 = ld(dst + j), a1 = ld(dst + j + 8), a2 = ld(dst + j + 16), a3 = ld(dst + j + 24);
     for (size_t t = 0; t < m; t++) {
       const float *s = src + off[t] + j;
-      v8 w = (v8){0} + wv[t];
-      a0 += w * ld(s), a1 += w * ld(s + 8), a2 += w * ld(s + 16), a3 += w * ld(s + 24);
+      v8 w = ln_v8_splat(wv[t]);
+      a0 = ln_v8_fma(w, ld(s), a0), a1 = ln_v8_fma(w, ld(s + 8), a1);
+      a2 = ln_v8_fma(w, ld(s + 16), a2), a3 = ln_v8_fma(w, ld(s + 24), a3);
     }
     st(dst + j, a0), st(dst + j + 8, a1), st(dst + j + 16, a2), st(dst + j + 24, a3);
   }
@@ -49,8 +46,9 @@ static float dot(const float *restrict a, const float *restrict b, size_t len) {
   v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
   size_t j = 0;
   for (; j + 32 <= len; j += 32) {
-    s0 += ld(a + j) * ld(b + j), s1 += ld(a + j + 8) * ld(b + j + 8);
-    s2 += ld(a + j + 16) * ld(b + j + 16), s3 += ld(a + j + 24) * ld(b + j + 24);
+    s0 = ln_v8_fma(ld(a + j), ld(b + j), s0), s1 = ln_v8_fma(ld(a + j + 8), ld(b + j + 8), s1);
+    s2 = ln_v8_fma(ld(a + j + 16), ld(b + j + 16), s2);
+    s3 = ln_v8_fma(ld(a + j + 24), ld(b + j + 24), s3);
   }
   v8 v = (s0 + s1) + (s2 + s3);
   float r = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));

@@ -12,7 +12,30 @@
 #ifndef LN_CONV_IMPL_H
 #define LN_CONV_IMPL_H
 
+#include <string.h>
 #include "conv.h"
+
+/* Eight floats, a GCC/Clang vector: the direct kernels' running sums must
+ * live in registers, which no form of plain loop got GCC 12 to do. With
+ * FMA (-march=native here) a product and its sum are one fused instruction:
+ * ISO C mode (-std=c99) forbids the compiler to fuse them itself, which
+ * halves the speed of a kernel bound by multiply-adds. */
+typedef float ln_v8 __attribute__((vector_size(32)));
+static inline ln_v8 ln_v8_load(const float *p) {
+  ln_v8 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void ln_v8_store(float *p, ln_v8 v) { memcpy(p, &v, sizeof v); }
+static inline ln_v8 ln_v8_splat(float x) { return (ln_v8){x, x, x, x, x, x, x, x}; }
+/* a b + c */
+static inline ln_v8 ln_v8_fma(ln_v8 a, ln_v8 b, ln_v8 c) {
+#ifdef __FMA__
+  return __builtin_ia32_vfmaddps256(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
 
 typedef struct ln_conv_dims {
   size_t hp, wp, ps, wide;  /* wide: OH*WP floats of a wide output plane */
@@ -37,6 +60,18 @@ void ln_conv_gemm_forward(float *out, const float *in, const float *weight,
                           const float *bias, float *ws, const ln_conv2d_params *p);
 void ln_conv_gemm_backward(float *dinp, float *dweight, const float *dout, const float *in,
                            const float *weight, float *ws, const ln_conv2d_params *p);
+
+/* Register-tiled direct (conv_tile.c), for groups of 16 outputs or more:
+ * the forward, and the input gradient of a stride-1 convolution of 16
+ * input channels or more per group. */
+int ln_conv_tile_suits(const ln_conv2d_params *p);
+int ln_conv_tile_suits_dinp(const ln_conv2d_params *p);
+size_t ln_conv_tile_workspace(const ln_conv2d_params *p);
+void ln_conv_tile_forward(float *out, const float *in, const float *weight,
+                          const float *bias, float *ws, const ln_conv2d_params *p);
+/* SETS dinp. */
+void ln_conv_tile_dinp(float *dinp, const float *dout, const float *weight, float *ws,
+                       const ln_conv2d_params *p);
 
 /* Direct (conv_direct.c), for the rest (depthwise, the first layer). */
 size_t ln_conv_direct_workspace(const ln_conv2d_params *p);

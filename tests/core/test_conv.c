@@ -126,6 +126,18 @@ static void named_shapes(void) {
     /* the reference net's first layer */
     {.n = 3, .ic = 1, .h = 28, .w = 28, .oc = 32, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
      .pt = 1, .pb = 1, .pl = 1, .pr = 1, .dh = 1, .dw = 1, .groups = 1, .bias = 1},
+    /* the tiled kernel: a tail of 4 outputs, stride 2 (dinp by the GEMM) */
+    {.n = 2, .ic = 16, .h = 9, .w = 7, .oc = 20, .kh = 3, .kw = 2, .sh = 2, .sw = 1,
+     .pt = 1, .pb = 0, .pl = 0, .pr = 1, .dh = 1, .dw = 2, .groups = 1, .bias = 1},
+    /* tiled forward and input gradient: a tail of 2 inputs, dilation */
+    {.n = 2, .ic = 18, .h = 8, .w = 9, .oc = 16, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
+     .pt = 2, .pb = 1, .pl = 2, .pr = 0, .dh = 2, .dw = 1, .groups = 1, .bias = 0},
+    /* tiled, 2 groups of 16 */
+    {.n = 1, .ic = 32, .h = 5, .w = 6, .oc = 32, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
+     .pt = 1, .pb = 1, .pl = 1, .pr = 1, .dh = 1, .dw = 1, .groups = 2, .bias = 1},
+    /* the reference net's second layer, two images */
+    {.n = 2, .ic = 32, .h = 14, .w = 14, .oc = 64, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
+     .pt = 1, .pb = 1, .pl = 1, .pr = 1, .dh = 1, .dw = 1, .groups = 1, .bias = 1},
     /* kernel exactly the padded input */
     {.n = 2, .ic = 2, .h = 3, .w = 2, .oc = 9, .kh = 4, .kw = 4, .sh = 2, .sw = 1,
      .pt = 1, .pb = 0, .pl = 1, .pr = 1, .dh = 1, .dw = 1, .groups = 1},
