@@ -160,21 +160,28 @@ void ln_conv_unpad_planes(float *restrict din, const float *restrict dpad, size_
 
 /* ---- the fast path ---- */
 
-/* The kernels of a shape: the tiled one for layers the GEMM also suits,
- * where it is faster (docs/conv_measurements.md); the GEMM for the weight
- * gradient of those; the direct one for the thin layers. */
-static int tiled(const ln_conv2d_params *p) {
+/* The kernels of a shape: the tiled one for layers the GEMM also suits but
+ * with 16 outputs or more per group and a kernel larger than 1x1, where it
+ * is faster on one thread (docs/conv_measurements.md); it runs on one
+ * thread, so with more the GEMM (threaded by OpenBLAS) takes them. The GEMM
+ * also takes the other layers it suits and the input gradient of a tiled
+ * layer with strides or few inputs; the direct kernel the thin layers. */
+static int tile_fits(const ln_conv2d_params *p) {
   return ln_conv_gemm_suits(p) && ln_conv_tile_suits(p);
 }
 
-static int tiled_dinp(const ln_conv2d_params *p) {
-  return ln_conv_gemm_suits(p) && ln_conv_tile_suits_dinp(p);
+static int tiled(const ln_conv2d_params *p) {
+  return tile_fits(p) && ln_get_num_threads() == 1;
+}
+
+static int tiled_backward(const ln_conv2d_params *p, int dinp) {
+  return tiled(p) && (!dinp || ln_conv_tile_suits_dinp(p));
 }
 
 size_t ln_conv2d_workspace(const ln_conv2d_params *p) {
   if (!ln_conv_gemm_suits(p)) return ln_conv_direct_workspace(p);
   size_t g = ln_conv_gemm_workspace(p);
-  size_t t = tiled(p) || tiled_dinp(p) ? ln_conv_tile_workspace(p) : 0;
+  size_t t = tile_fits(p) ? ln_conv_tile_workspace(p) : 0;  /* any thread count */
   return g > t ? g : t;
 }
 
@@ -208,7 +215,10 @@ void ln_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *
     ln_conv_direct_backward(dinp, dweight, dout, in, weight, ws, p);
     return;
   }
-  int t = tiled_dinp(p);
-  ln_conv_gemm_backward(t ? NULL : dinp, dweight, dout, in, weight, ws, p);
-  if (dinp && t) ln_conv_tile_dinp(dinp, dout, weight, ws, p);
+  if (!tiled_backward(p, dinp != NULL)) {
+    ln_conv_gemm_backward(dinp, dweight, dout, in, weight, ws, p);
+    return;
+  }
+  ln_conv_tile_dweight(dweight, dout, in, ws, p);
+  if (dinp) ln_conv_tile_dinp(dinp, dout, weight, ws, p);
 }

@@ -62,13 +62,16 @@ void ln_conv_gemm_backward(float *dinp, float *dweight, const float *dout, const
                            const float *weight, float *ws, const ln_conv2d_params *p);
 
 /* Register-tiled direct (conv_tile.c), for groups of 16 outputs or more:
- * the forward, and the input gradient of a stride-1 convolution of 16
- * input channels or more per group. */
+ * the forward and the weight gradient, and the input gradient of a stride-1
+ * convolution of 16 input channels or more per group. */
 int ln_conv_tile_suits(const ln_conv2d_params *p);
 int ln_conv_tile_suits_dinp(const ln_conv2d_params *p);
 size_t ln_conv_tile_workspace(const ln_conv2d_params *p);
 void ln_conv_tile_forward(float *out, const float *in, const float *weight,
                           const float *bias, float *ws, const ln_conv2d_params *p);
+/* ADDS into dweight. */
+void ln_conv_tile_dweight(float *dweight, const float *dout, const float *in, float *ws,
+                          const ln_conv2d_params *p);
 /* SETS dinp. */
 void ln_conv_tile_dinp(float *dinp, const float *dout, const float *weight, float *ws,
                        const ln_conv2d_params *p);

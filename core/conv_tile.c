@@ -1,79 +1,101 @@
 /* conv_tile.c: the register-tiled direct convolution, for groups of many
- * outputs: a tile of TP output pixels times 16 output channels is summed in
- * 12 vector registers over every input channel and tap, each step one
- * broadcast input value per pixel times two vectors of 16 packed weights.
- * Nothing is unfolded (unlike im2col + GEMM, whose copies cost about a fifth
- * of a 14x14 layer's time), and each sum is stored once, complete.
- *
- * The same kernel computes the input gradient of a stride-1 convolution:
- * the output gradient planes are laid wide inside margins of zeros (as the
- * direct kernel's backward, conv_direct.c), and the input gradient at a
- * padded position gathers every output channel's taps at negated offsets.
- * The weight gradient stays a GEMM (conv_gemm.c). */
-#include <string.h>
-
+ * channels. One kernel, run_pass, sums a tile of TP rows times TC = 16
+ * lanes in 12 vector registers over a long reduction, each step one
+ * broadcast source value per row times two vectors of 16 lanes:
+ * - forward: rows are output pixels, lanes output channels, steps the input
+ *   channels and taps (the vectors are packed weights);
+ * - input gradient (stride 1): rows are input pixels, lanes input channels,
+ *   steps the output channels and taps at negated offsets, over the output
+ *   gradient laid wide inside margins of zeros (as in conv_direct.c);
+ * - weight gradient: rows are taps, lanes output channels, steps the output
+ *   pixels (the vectors are the output gradient, transposed).
+ * Nothing is unfolded (im2col + GEMM copies cost about a fifth of a 14x14
+ * layer's time) and each sum is stored once. */
 #include "conv_impl.h"
 
-#define TP 6   /* pixels per tile: 12 accumulators, 2 weights, 1 broadcast */
-#define TC 16  /* channels per tile: two vectors */
-#define KK_MAX 49  /* taps per channel handled (7x7); larger kernels use the GEMM */
+#define TP 6   /* rows per tile: 12 accumulators, 2 vectors, 1 broadcast */
+#define TC 16  /* lanes per tile: two vectors */
 
-typedef ln_v8 v8;
-#define ld ln_v8_load
+/* Offsets of a 3-level index (i0, i1, i2), i < n0 n1 n2 in that order:
+ * i0 s[0] + i1 s[1] + i2 s[2]. */
+typedef struct walk {
+  size_t n[3];
+  ptrdiff_t s[3];
+} walk;
 
-/* A pass of the kernel: channels of src nchan planes `cs` floats apart, taps
- * at koff[0..kk) inside a plane; weights packed (nchan, kk, TC); output
- * pixel q (0..npix) reads src at pin(q) and is written at dst[pout(q)],
- * channel l (< nout) at dst + l*ds, plus bias[l] when bias. */
+static ptrdiff_t walk_at(const walk *w, size_t i) {
+  size_t i2 = i % w->n[2], r = i / w->n[2];
+  return (ptrdiff_t)(r / w->n[1]) * w->s[0] + (ptrdiff_t)(r % w->n[1]) * w->s[1] +
+         (ptrdiff_t)i2 * w->s[2];
+}
+
+/* For row q < nrows and lane l < nlanes: dst[l ds + at(out, q)] (+)= bias[l]
+ * + sum over steps t of src[at(rows, q) + at(steps, t)] vec[t TC + l]. */
 typedef struct tile_pass {
-  const float *src, *wpk, *bias;
-  size_t cs, nchan, kk, koff[KK_MAX];
+  const float *src, *vec, *bias;
+  walk rows, steps, out;
+  size_t nrows, nlanes;
   float *dst;
-  size_t ds, nout, npix;
-  /* pixel q is (q / qw, q % qw); it reads src at in0 + y*iy + x*ix */
-  size_t qw, in0, iy, ix;
-  size_t out0, oy;  /* and is written at out0 + y*oy + x */
+  ptrdiff_t ds;
+  int add;
 } tile_pass;
 
 static void run_pass(const tile_pass *t) {
-  for (size_t q0 = 0; q0 < t->npix; q0 += TP) {
-    size_t nq = t->npix - q0 < TP ? t->npix - q0 : TP, base[TP], outi[TP];
-    for (size_t q = 0; q < TP; q++) {
-      size_t pq = q0 + (q < nq ? q : nq - 1), y = pq / t->qw, x = pq % t->qw;
-      base[q] = t->in0 + y * t->iy + x * t->ix;
-      outi[q] = t->out0 + y * t->oy + x;
-    }
-    v8 a0[TP], a1[TP];
-    for (size_t q = 0; q < TP; q++) a0[q] = a1[q] = (v8){0};
-    const float *w = t->wpk;
-    for (size_t c = 0; c < t->nchan; c++) {
-      const float *sc = t->src + c * t->cs;
-      for (size_t k = 0; k < t->kk; k++, w += TC) {
-        const float *s = sc + t->koff[k];
-        v8 w0 = ld(w), w1 = ld(w + 8);
-        for (size_t q = 0; q < TP; q++) {
-          v8 v = ln_v8_splat(s[base[q]]);
-          a0[q] = ln_v8_fma(v, w0, a0[q]);
-          a1[q] = ln_v8_fma(v, w1, a1[q]);
+  for (size_t q0 = 0; q0 < t->nrows; q0 += TP) {
+    size_t nq = t->nrows - q0 < TP ? t->nrows - q0 : TP;
+    ptrdiff_t base[TP];
+    for (size_t q = 0; q < TP; q++) base[q] = walk_at(&t->rows, q0 + (q < nq ? q : nq - 1));
+    ln_v8 a0[TP], a1[TP];
+    for (size_t q = 0; q < TP; q++) a0[q] = a1[q] = ln_v8_splat(0);
+    const float *v = t->vec;
+    for (size_t i0 = 0; i0 < t->steps.n[0]; i0++)
+      for (size_t i1 = 0; i1 < t->steps.n[1]; i1++) {
+        const float *s = t->src + (ptrdiff_t)i0 * t->steps.s[0] + (ptrdiff_t)i1 * t->steps.s[1];
+        for (size_t i2 = 0; i2 < t->steps.n[2]; i2++, s += t->steps.s[2], v += TC) {
+          ln_v8 w0 = ln_v8_load(v), w1 = ln_v8_load(v + 8);
+          for (size_t q = 0; q < TP; q++) {
+            ln_v8 x = ln_v8_splat(s[base[q]]);
+            a0[q] = ln_v8_fma(x, w0, a0[q]);
+            a1[q] = ln_v8_fma(x, w1, a1[q]);
+          }
         }
       }
+    for (size_t q = 0; q < nq; q++) {
+      float *d = t->dst + walk_at(&t->out, q0 + q);
+      for (size_t l = 0; l < t->nlanes; l++) {
+        float r = (l < 8 ? a0[q][l] : a1[q][l - 8]) + (t->bias ? t->bias[l] : 0.0f);
+        if (t->add) d[(ptrdiff_t)l * t->ds] += r;
+        else d[(ptrdiff_t)l * t->ds] = r;
+      }
     }
-    for (size_t q = 0; q < nq; q++)
-      for (size_t l = 0; l < t->nout; l++)
-        t->dst[l * t->ds + outi[q]] = (l < 8 ? a0[q][l] : a1[q][l - 8]) +
-                                      (t->bias ? t->bias[l] : 0.0f);
   }
 }
 
 int ln_conv_tile_suits(const ln_conv2d_params *p) {
-  return p->oc / p->groups >= TC && p->kh * p->kw > 1 && p->kh * p->kw <= KK_MAX;
+  return p->oc / p->groups >= TC && p->kh * p->kw > 1;
 }
 
 int ln_conv_tile_suits_dinp(const ln_conv2d_params *p) {
-  return p->ic / p->groups >= TC && p->sh == 1 && p->sw == 1 && p->kh * p->kw <= KK_MAX;
+  return p->ic / p->groups >= TC && p->sh == 1 && p->sw == 1;
 }
 
 static size_t blocks(size_t n) { return (n + TC - 1) / TC; }
+
+/* The margin of zeros around a wide output gradient plane (largest tap
+ * offset) and the plane's stride. */
+static size_t margin(const ln_conv2d_params *p, const ln_conv_dims *d) {
+  return ln_conv_tap_off(p->kh * p->kw - 1, p, d);
+}
+
+size_t ln_conv_tile_workspace(const ln_conv2d_params *p) {
+  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
+  ln_conv_dims d = ln_conv_dims_of(p);
+  size_t fwd = icg * d.ps + blocks(ocg) * TC * icg * kk;
+  size_t dw = icg * d.ps + p->oh * p->ow * TC;
+  size_t din = ocg * (d.wide + 2 * margin(p, &d)) + blocks(icg) * TC * ocg * kk;
+  size_t m = fwd > dw ? fwd : dw;
+  return m > din ? m : din;
+}
 
 /* wpk (blocks(nl), nch, kk, TC) = w[l*ls + c*cs + k] for lane l < nl of each
  * block of TC lanes, zeros past nl. */
@@ -88,13 +110,11 @@ static void pack(float *restrict wpk, const float *restrict w, size_t nl, size_t
         }
 }
 
-size_t ln_conv_tile_workspace(const ln_conv2d_params *p) {
-  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
-  ln_conv_dims d = ln_conv_dims_of(p);
-  size_t es = d.wide + 2 * ln_conv_tap_off(kk - 1, p, &d);
-  size_t fwd = icg * d.ps + blocks(ocg) * TC * icg * kk;
-  size_t bwd = ocg * es + blocks(icg) * TC * ocg * kk;
-  return fwd > bwd ? fwd : bwd;
+/* The taps of a padded plane as a walk: channels cs apart, then (ky, kx). */
+static walk taps(size_t nch, size_t cs, int sign, const ln_conv2d_params *p,
+                 const ln_conv_dims *d) {
+  return (walk){{nch, p->kh, p->kw},
+                {(ptrdiff_t)cs, sign * (ptrdiff_t)(p->dh * d->wp), sign * (ptrdiff_t)p->dw}};
 }
 
 void ln_conv_tile_forward(float *out, const float *in, const float *weight, const float *bias,
@@ -103,40 +123,65 @@ void ln_conv_tile_forward(float *out, const float *in, const float *weight, cons
   size_t ohw = p->oh * p->ow;
   ln_conv_dims d = ln_conv_dims_of(p);
   float *pad = ws, *wpk = ws + icg * d.ps;
-  tile_pass t = {.cs = d.ps, .nchan = icg, .kk = kk, .npix = ohw, .ds = ohw, .qw = p->ow,
-                 .iy = p->sh * d.wp, .ix = p->sw, .oy = p->ow, .src = pad};
-  for (size_t k = 0; k < kk; k++) t.koff[k] = ln_conv_tap_off(k, p, &d);
+  tile_pass t = {.src = pad, .nrows = ohw, .ds = (ptrdiff_t)ohw,
+                 .rows = {{1, p->oh, p->ow}, {0, (ptrdiff_t)(p->sh * d.wp), (ptrdiff_t)p->sw}},
+                 .steps = taps(icg, d.ps, 1, p, &d),
+                 .out = {{1, p->oh, p->ow}, {0, (ptrdiff_t)p->ow, 1}}};
   for (size_t g = 0; g < p->groups; g++) {
-    /* weights of the group: (block of outputs, c, k, TC) */
     pack(wpk, weight + g * ocg * icg * kk, ocg, icg * kk, icg, kk, kk);
     for (size_t n = 0; n < p->n; n++) {
       ln_conv_pad_planes(pad, in + (n * p->ic + g * icg) * p->h * p->w, icg, p, &d);
       for (size_t b = 0; b < blocks(ocg); b++) {
-        t.wpk = wpk + b * icg * kk * TC;
+        t.vec = wpk + b * icg * kk * TC;
         t.bias = p->bias ? bias + g * ocg + b * TC : NULL;
         t.dst = out + (n * p->oc + g * ocg + b * TC) * ohw;
-        t.nout = ocg - b * TC < TC ? ocg - b * TC : TC;
+        t.nlanes = ocg - b * TC < TC ? ocg - b * TC : TC;
         run_pass(&t);
       }
     }
   }
 }
 
+void ln_conv_tile_dweight(float *dweight, const float *dout, const float *in, float *ws,
+                          const ln_conv2d_params *p) {
+  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
+  size_t ohw = p->oh * p->ow;
+  ln_conv_dims d = ln_conv_dims_of(p);
+  float *pad = ws, *tr = ws + icg * d.ps;
+  tile_pass t = {.src = pad, .nrows = icg * kk, .ds = (ptrdiff_t)(icg * kk), .add = 1,
+                 .vec = tr, .rows = taps(icg, d.ps, 1, p, &d),
+                 .steps = {{1, p->oh, p->ow}, {0, (ptrdiff_t)(p->sh * d.wp), (ptrdiff_t)p->sw}},
+                 .out = {{1, 1, icg * kk}, {0, 0, 1}}};
+  for (size_t n = 0; n < p->n; n++)
+    for (size_t g = 0; g < p->groups; g++) {
+      ln_conv_pad_planes(pad, in + (n * p->ic + g * icg) * p->h * p->w, icg, p, &d);
+      for (size_t b = 0; b < blocks(ocg); b++) {
+        /* tr (OH*OW, TC) = the block's output gradient, pixel-major */
+        t.nlanes = ocg - b * TC < TC ? ocg - b * TC : TC;
+        const float *dd = dout + (n * p->oc + g * ocg + b * TC) * ohw;
+        for (size_t j = 0; j < ohw; j++)
+          for (size_t l = 0; l < TC; l++) tr[j * TC + l] = l < t.nlanes ? dd[l * ohw + j] : 0;
+        t.dst = dweight + (g * ocg + b * TC) * icg * kk;
+        run_pass(&t);
+      }
+    }
+}
+
 void ln_conv_tile_dinp(float *dinp, const float *dout, const float *weight, float *ws,
                        const ln_conv2d_params *p) {
   size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
   ln_conv_dims d = ln_conv_dims_of(p);
-  size_t m0 = ln_conv_tap_off(kk - 1, p, &d), es = d.wide + 2 * m0, hw = p->h * p->w;
+  size_t m0 = margin(p, &d), es = d.wide + 2 * m0, hw = p->h * p->w;
   float *e = ws, *wpk = ws + ocg * es;
-  /* pixel (y, x) of the input is padded position (y+pt, x+pl): it gathers
-   * output gradient (y+pt - ky dh, x+pl - kx dw): wide index (y+pt) WP +
-   * x+pl - tap offset, after the margin m0 */
-  tile_pass t = {.cs = es, .nchan = ocg, .kk = kk, .npix = hw, .ds = hw, .qw = p->w,
-                 .in0 = p->pt * d.wp + p->pl, .iy = d.wp, .ix = 1, .oy = p->w, .src = e};
-  for (size_t k = 0; k < kk; k++) t.koff[k] = m0 - ln_conv_tap_off(k, p, &d);
+  /* Input pixel (y, x) is padded position (y+pt, x+pl); it gathers output
+   * gradient (y+pt - ky dh, x+pl - kx dw): wide index (y+pt) WP + x+pl less
+   * the tap's offset, after the margin m0. */
+  tile_pass t = {.src = e + m0 + p->pt * d.wp + p->pl, .nrows = hw, .ds = (ptrdiff_t)hw,
+                 .rows = {{1, p->h, p->w}, {0, (ptrdiff_t)d.wp, 1}},
+                 .steps = taps(ocg, es, -1, p, &d),
+                 .out = {{1, p->h, p->w}, {0, (ptrdiff_t)p->w, 1}}};
   memset(e, 0, ocg * es * sizeof *e);  /* margins and junk columns stay 0 */
   for (size_t g = 0; g < p->groups; g++) {
-    /* weights of the group: (block of inputs, o, k, TC) */
     pack(wpk, weight + g * ocg * icg * kk, icg, kk, ocg, icg * kk, kk);
     for (size_t n = 0; n < p->n; n++) {
       for (size_t o = 0; o < ocg; o++)
@@ -144,9 +189,9 @@ void ln_conv_tile_dinp(float *dinp, const float *dout, const float *weight, floa
           memcpy(e + o * es + m0 + y * d.wp,
                  dout + ((n * p->oc + g * ocg + o) * p->oh + y) * p->ow, p->ow * sizeof *e);
       for (size_t b = 0; b < blocks(icg); b++) {
-        t.wpk = wpk + b * ocg * kk * TC;
+        t.vec = wpk + b * ocg * kk * TC;
         t.dst = dinp + (n * p->ic + g * icg + b * TC) * hw;
-        t.nout = icg - b * TC < TC ? icg - b * TC : TC;
+        t.nlanes = icg - b * TC < TC ? icg - b * TC : TC;
         run_pass(&t);
       }
     }

@@ -411,12 +411,16 @@ static void torch_tests(void) {
 
 int main(void) {
   ln_rng_seed(&rng, 13);
-  random_shapes(300);
-  named_shapes();
+  /* One thread takes the tiled kernels, more the GEMM: both are tested. */
+  for (int threads = 1; threads <= 2; threads++) {
+    ln_set_num_threads(threads);
+    random_shapes(150);
+    named_shapes();
+    torch_tests();
+  }
   fd_convs();
   refusals();
   pool_tests();
-  torch_tests();
   printf("largest relative difference: fast vs reference %.3g, finite differences %.3g, "
          "vs PyTorch %.3g\n", worst_fast, worst_fd, worst_torch);
   return check_summary();
