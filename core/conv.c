@@ -43,6 +43,7 @@ int ln_conv2d_setup(const char *who, ln_conv2d_params *p) {
                    "%zux%zu", who, p->kh, p->kw, ekh, ekw, hp, wp);
   p->oh = (hp - ekh) / p->sh + 1;
   p->ow = (wp - ekw) / p->sw + 1;
+  if (!p->workers) p->workers = (size_t)ln_get_num_threads();
   return fits(who, "output", p->n, p->oc, p->oh, p->ow);
 }
 
@@ -170,9 +171,7 @@ static int tile_fits(const ln_conv2d_params *p) {
   return ln_conv_gemm_suits(p) && ln_conv_tile_suits(p);
 }
 
-static int tiled(const ln_conv2d_params *p) {
-  return tile_fits(p) && ln_get_num_threads() == 1;
-}
+static int tiled(const ln_conv2d_params *p) { return tile_fits(p); }
 
 static int tiled_backward(const ln_conv2d_params *p, int dinp) {
   return tiled(p) && (!dinp || ln_conv_tile_suits_dinp(p));

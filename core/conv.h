@@ -30,15 +30,19 @@ typedef struct ln_conv2d_params {
   size_t groups;
   int bias;                /* nonzero: a bias (OC) is added */
   size_t oh, ow;           /* output (N,OC,OH,OW): set by ln_conv2d_setup */
+  size_t workers;          /* threads the direct kernels may use, and the workspace is
+                            * sized for: 0 asks setup for ln_get_num_threads() */
 } ln_conv2d_params;
 
-/* Checks p and sets p->oh, p->ow. Refuses (ln_fail, message prefixed by
+/* Checks p and sets p->oh, p->ow (and p->workers when 0). Refuses (ln_fail, message prefixed by
  * `who`) zero sizes, strides or dilations, groups that do not divide IC and
  * OC, a dilated kernel larger than the padded input, and sizes whose tensors
  * would exceed LN_MAXNUMEL. */
 int ln_conv2d_setup(const char *who, ln_conv2d_params *p);
 
-/* Floats of workspace the fast path needs for this shape (after setup). */
+/* Floats of workspace the fast path needs for this shape and p->workers
+ * (after setup). The kernels use at most min(p->workers, ln_get_num_threads())
+ * threads, so a later change of thread count stays within it. */
 size_t ln_conv2d_workspace(const ln_conv2d_params *p);
 
 /* SETS out. bias is read only when p->bias. ws: ln_conv2d_workspace(p)

@@ -90,24 +90,34 @@ static void rows_forward(float *restrict dst, const float *restrict pad,
       }
 }
 
-void ln_conv_direct_forward(float *out, const float *in, const float *weight,
-                            const float *bias, float *ws, const ln_conv2d_params *p) {
+/* One call, shared by its workers: each takes a range of images and its
+ * own `per` floats of workspace. */
+typedef struct direct_job {
+  const ln_conv2d_params *p;
+  ln_conv_dims d;
+  const float *in, *weight, *bias, *dout;
+  float *out, *dinp, *ws;
+  size_t per;
+} direct_job;
+
+static void forward_images(void *ctx, size_t lo, size_t hi, int w) {
+  const direct_job *j = ctx;
+  const ln_conv2d_params *p = j->p;
   size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, ohw = p->oh * p->ow;
-  ln_conv_dims d = ln_conv_dims_of(p);
-  float *pad = ws, *wide = ws + icg * d.ps;
-  for (size_t n = 0; n < p->n; n++)
+  float *pad = j->ws + (size_t)w * j->per, *wide = pad + icg * j->d.ps;
+  for (size_t n = lo; n < hi; n++)
     for (size_t g = 0; g < p->groups; g++) {
-      ln_conv_pad_planes(pad, in + (n * p->ic + g * icg) * p->h * p->w, icg, p, &d);
+      ln_conv_pad_planes(pad, j->in + (n * p->ic + g * icg) * p->h * p->w, icg, p, &j->d);
       for (size_t o = g * ocg; o < (g + 1) * ocg; o++) {
-        float *dst = out + (n * p->oc + o) * ohw, b0 = p->bias ? bias[o] : 0.0f;
-        const float *wo = weight + o * icg * p->kh * p->kw;
+        float *dst = j->out + (n * p->oc + o) * ohw, b0 = p->bias ? j->bias[o] : 0.0f;
+        const float *wo = j->weight + o * icg * p->kh * p->kw;
         if (!flat(p)) {
-          rows_forward(dst, pad, wo, b0, icg, p, &d);
+          rows_forward(dst, pad, wo, b0, icg, p, &j->d);
           continue;
         }
-        wide_forward(wide, pad, wo, b0, icg, p, &d);
+        wide_forward(wide, pad, wo, b0, icg, p, &j->d);
         for (size_t y = 0; y < p->oh; y++)
-          memcpy(dst + y * p->ow, wide + y * d.wp, p->ow * sizeof *dst);
+          memcpy(dst + y * p->ow, wide + y * j->d.wp, p->ow * sizeof *dst);
       }
     }
 }
@@ -123,40 +133,66 @@ static size_t margin(const ln_conv2d_params *p, const ln_conv_dims *d) {
  * the group at negated offsets (a read before the plane or in a junk column
  * finds a zero), and each weight gradient is a dot product over the wide
  * plane. */
-static void backward_wide(float *dinp, float *dweight, const float *dout, const float *in,
-                          const float *weight, float *ws, const ln_conv2d_params *p) {
+static void backward_images(void *ctx, size_t lo, size_t hi, int w) {
+  const direct_job *j = ctx;
+  const ln_conv2d_params *p = j->p;
+  const ln_conv_dims *d = &j->d;
   size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
-  ln_conv_dims d = ln_conv_dims_of(p);
-  size_t m0 = margin(p, &d), es = d.wide + 2 * m0, off[TAPS];
-  float *pad = ws, *e = pad + icg * d.ps, *dpl = e + ocg * es, wv[TAPS];
+  size_t m0 = margin(p, d), es = d->wide + 2 * m0, off[TAPS];
+  float *pad = j->ws + (size_t)w * j->per, *e = pad + icg * d->ps, *dpl = e + ocg * es;
+  float *part = dpl + d->hp * d->wp, wv[TAPS];  /* this worker's weight gradient */
   memset(e, 0, ocg * es * sizeof *e);  /* margins and junk columns stay 0 */
-  for (size_t n = 0; n < p->n; n++)
+  memset(part, 0, p->oc * icg * kk * sizeof *part);
+  for (size_t n = lo; n < hi; n++)
     for (size_t g = 0; g < p->groups; g++) {
-      ln_conv_pad_planes(pad, in + (n * p->ic + g * icg) * p->h * p->w, icg, p, &d);
+      ln_conv_pad_planes(pad, j->in + (n * p->ic + g * icg) * p->h * p->w, icg, p, d);
       for (size_t o = 0; o < ocg; o++)
         for (size_t y = 0; y < p->oh; y++)
-          memcpy(e + o * es + m0 + y * d.wp,
-                 dout + ((n * p->oc + g * ocg + o) * p->oh + y) * p->ow,
+          memcpy(e + o * es + m0 + y * d->wp,
+                 j->dout + ((n * p->oc + g * ocg + o) * p->oh + y) * p->ow,
                  p->ow * sizeof *e);
       for (size_t o = 0; o < ocg; o++)
         for (size_t c = 0; c < icg; c++)
           for (size_t k = 0; k < kk; k++)
-            dweight[((g * ocg + o) * icg + c) * kk + k] +=
-              dot(e + o * es + m0, pad + c * d.ps + ln_conv_tap_off(k, p, &d), d.wide);
-      if (!dinp) continue;
+            part[((g * ocg + o) * icg + c) * kk + k] +=
+              dot(e + o * es + m0, pad + c * d->ps + ln_conv_tap_off(k, p, d), d->wide);
+      if (!j->dinp) continue;
       for (size_t c = 0; c < icg; c++) {
         for (size_t t0 = 0; t0 < ocg * kk; t0 += TAPS) {
           size_t m = ocg * kk - t0 < TAPS ? ocg * kk - t0 : TAPS;
           for (size_t t = 0; t < m; t++) {
             size_t o = (t0 + t) / kk, k = (t0 + t) % kk;
-            off[t] = o * es + m0 - ln_conv_tap_off(k, p, &d);
-            wv[t] = weight[((g * ocg + o) * icg + c) * kk + k];
+            off[t] = o * es + m0 - ln_conv_tap_off(k, p, d);
+            wv[t] = j->weight[((g * ocg + o) * icg + c) * kk + k];
           }
-          sweep(dpl, d.hp * d.wp, e, off, wv, m, t0 == 0, 0.0f);
+          sweep(dpl, d->hp * d->wp, e, off, wv, m, t0 == 0, 0.0f);
         }
-        ln_conv_unpad_planes(dinp + (n * p->ic + g * icg + c) * p->h * p->w, dpl, 1, p, &d);
+        ln_conv_unpad_planes(j->dinp + (n * p->ic + g * icg + c) * p->h * p->w, dpl, 1, p, d);
       }
     }
+}
+
+/* Stride 1. Each output gradient plane is laid wide, inside `margin` zeros
+ * on both sides (E, OCg planes of ES floats), so both gradients are sweeps:
+ * the padded input gradient of channel c gathers the taps of every output of
+ * the group at negated offsets (a read before the plane or in a junk column
+ * finds a zero), and each weight gradient is a dot product over the wide
+ * plane. Workers take ranges of images; their weight gradients are added in
+ * worker order. */
+static void backward_wide(float *dinp, float *dweight, const float *dout, const float *in,
+                          const float *weight, float *ws, const ln_conv2d_params *p) {
+  direct_job j = {.p = p, .d = ln_conv_dims_of(p), .in = in, .weight = weight, .dout = dout,
+                  .dinp = dinp, .ws = ws};
+  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
+  size_t es = j.d.wide + 2 * margin(p, &j.d), m = p->oc * icg * kk;
+  j.per = icg * j.d.ps + ocg * es + j.d.hp * j.d.wp + m;
+  int workers = ln_conv_workers(p);
+  if ((size_t)workers > p->n) workers = (int)p->n;
+  ln_conv_parallel(workers, p->n, backward_images, &j);
+  for (int w = 0; w < workers; w++) {
+    const float *part = ws + (size_t)w * j.per + (j.per - m);
+    for (size_t i = 0; i < m; i++) dweight[i] += part[i];
+  }
 }
 
 /* Any stride, row by row: a scatter into padded input gradient planes. */
@@ -190,14 +226,26 @@ static void backward_rows(float *dinp, float *dweight, const float *dout, const 
     }
 }
 
-size_t ln_conv_direct_workspace(const ln_conv2d_params *p) {
+/* Floats per worker: forward, stride-1 backward, strided backward. */
+static size_t per_worker(const ln_conv2d_params *p, int backward) {
   size_t icg = p->ic / p->groups, ocg = p->oc / p->groups;
   ln_conv_dims d = ln_conv_dims_of(p);
-  if (!flat(p)) return 2 * icg * d.ps;  /* padded input and its gradient */
-  /* padded input, then a wide output plane (forward) or the wide gradient
-   * planes and one input gradient plane (backward) */
-  size_t fwd = d.wide, bwd = ocg * (d.wide + 2 * margin(p, &d)) + d.hp * d.wp;
-  return icg * d.ps + (fwd > bwd ? fwd : bwd);
+  if (!backward) return icg * d.ps + d.wide;
+  if (!flat(p)) return 2 * icg * d.ps;
+  return icg * d.ps + ocg * (d.wide + 2 * margin(p, &d)) + d.hp * d.wp +
+         p->oc * icg * p->kh * p->kw;
+}
+
+size_t ln_conv_direct_workspace(const ln_conv2d_params *p) {
+  size_t f = per_worker(p, 0), b = per_worker(p, 1);
+  return (p->workers ? p->workers : 1) * (f > b ? f : b);
+}
+
+void ln_conv_direct_forward(float *out, const float *in, const float *weight,
+                            const float *bias, float *ws, const ln_conv2d_params *p) {
+  direct_job j = {.p = p, .d = ln_conv_dims_of(p), .in = in, .weight = weight, .bias = bias,
+                  .out = out, .ws = ws, .per = per_worker(p, 0)};
+  ln_conv_parallel(ln_conv_workers(p), p->n, forward_images, &j);
 }
 
 void ln_conv_direct_backward(float *dinp, float *dweight, const float *dout,

@@ -87,16 +87,6 @@ static size_t margin(const ln_conv2d_params *p, const ln_conv_dims *d) {
   return ln_conv_tap_off(p->kh * p->kw - 1, p, d);
 }
 
-size_t ln_conv_tile_workspace(const ln_conv2d_params *p) {
-  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
-  ln_conv_dims d = ln_conv_dims_of(p);
-  size_t fwd = icg * d.ps + blocks(ocg) * TC * icg * kk;
-  size_t dw = icg * d.ps + p->oh * p->ow * TC;
-  size_t din = ocg * (d.wide + 2 * margin(p, &d)) + blocks(icg) * TC * ocg * kk;
-  size_t m = fwd > dw ? fwd : dw;
-  return m > din ? m : din;
-}
-
 /* wpk (blocks(nl), nch, kk, TC) = w[l*ls + c*cs + k] for lane l < nl of each
  * block of TC lanes, zeros past nl. */
 static void pack(float *restrict wpk, const float *restrict w, size_t nl, size_t ls,
@@ -117,27 +107,102 @@ static walk taps(size_t nch, size_t cs, int sign, const ln_conv2d_params *p,
                 {(ptrdiff_t)cs, sign * (ptrdiff_t)(p->dh * d->wp), sign * (ptrdiff_t)p->dw}};
 }
 
+/* Floats of workspace: shared (packed weights) and per worker. */
+static size_t fwd_shared(const ln_conv2d_params *p) {
+  return blocks(p->oc / p->groups) * TC * (p->ic / p->groups) * p->kh * p->kw;
+}
+static size_t fwd_worker(const ln_conv2d_params *p, const ln_conv_dims *d) {
+  return p->ic / p->groups * d->ps;
+}
+static size_t dw_worker(const ln_conv2d_params *p, const ln_conv_dims *d) {
+  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups;
+  return icg * d->ps + p->oh * p->ow * TC + ocg * icg * p->kh * p->kw;
+}
+static size_t din_shared(const ln_conv2d_params *p) {
+  return blocks(p->ic / p->groups) * TC * (p->oc / p->groups) * p->kh * p->kw;
+}
+static size_t din_worker(const ln_conv2d_params *p, const ln_conv_dims *d) {
+  return p->oc / p->groups * (d->wide + 2 * margin(p, d));
+}
+
+size_t ln_conv_tile_workspace(const ln_conv2d_params *p) {
+  ln_conv_dims d = ln_conv_dims_of(p);
+  size_t w = p->workers ? p->workers : 1;
+  size_t fwd = fwd_shared(p) + w * fwd_worker(p, &d), dw = w * dw_worker(p, &d);
+  size_t din = din_shared(p) + w * din_worker(p, &d);
+  size_t m = fwd > dw ? fwd : dw;
+  return m > din ? m : din;
+}
+
+/* One group of one call, shared by its workers. */
+typedef struct tile_job {
+  const ln_conv2d_params *p;
+  ln_conv_dims d;
+  size_t g;
+  const float *src, *bias;  /* the input (or output gradient) and bias */
+  const float *grad;        /* the output gradient (weight gradient) */
+  float *dst, *ws, *shared; /* the result, per-worker workspace, packed weights */
+  size_t per;               /* per-worker floats */
+  tile_pass t;              /* src, vec, dst filled per image and block */
+} tile_job;
+
+static void fwd_images(void *ctx, size_t lo, size_t hi, int w) {
+  const tile_job *j = ctx;
+  const ln_conv2d_params *p = j->p;
+  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
+  size_t ohw = p->oh * p->ow;
+  float *pad = j->ws + (size_t)w * j->per;
+  tile_pass t = j->t;
+  t.src = pad;
+  for (size_t n = lo; n < hi; n++) {
+    ln_conv_pad_planes(pad, j->src + (n * p->ic + j->g * icg) * p->h * p->w, icg, p, &j->d);
+    for (size_t b = 0; b < blocks(ocg); b++) {
+      t.vec = j->shared + b * icg * kk * TC;
+      t.bias = j->bias ? j->bias + j->g * ocg + b * TC : NULL;
+      t.dst = j->dst + (n * p->oc + j->g * ocg + b * TC) * ohw;
+      t.nlanes = ocg - b * TC < TC ? ocg - b * TC : TC;
+      run_pass(&t);
+    }
+  }
+}
+
 void ln_conv_tile_forward(float *out, const float *in, const float *weight, const float *bias,
                           float *ws, const ln_conv2d_params *p) {
   size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
+  tile_job j = {.p = p, .d = ln_conv_dims_of(p), .src = in, .bias = p->bias ? bias : NULL,
+                .dst = out, .shared = ws, .ws = ws + fwd_shared(p)};
+  j.per = fwd_worker(p, &j.d);
+  j.t = (tile_pass){.nrows = p->oh * p->ow, .ds = (ptrdiff_t)(p->oh * p->ow),
+                    .rows = {{1, p->oh, p->ow},
+                             {0, (ptrdiff_t)(p->sh * j.d.wp), (ptrdiff_t)p->sw}},
+                    .steps = taps(icg, j.d.ps, 1, p, &j.d),
+                    .out = {{1, p->oh, p->ow}, {0, (ptrdiff_t)p->ow, 1}}};
+  for (j.g = 0; j.g < p->groups; j.g++) {
+    pack(j.shared, weight + j.g * ocg * icg * kk, ocg, icg * kk, icg, kk, kk);
+    ln_conv_parallel(ln_conv_workers(p), p->n, fwd_images, &j);
+  }
+}
+
+static void dw_images(void *ctx, size_t lo, size_t hi, int w) {
+  const tile_job *j = ctx;
+  const ln_conv2d_params *p = j->p;
+  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
   size_t ohw = p->oh * p->ow;
-  ln_conv_dims d = ln_conv_dims_of(p);
-  float *pad = ws, *wpk = ws + icg * d.ps;
-  tile_pass t = {.src = pad, .nrows = ohw, .ds = (ptrdiff_t)ohw,
-                 .rows = {{1, p->oh, p->ow}, {0, (ptrdiff_t)(p->sh * d.wp), (ptrdiff_t)p->sw}},
-                 .steps = taps(icg, d.ps, 1, p, &d),
-                 .out = {{1, p->oh, p->ow}, {0, (ptrdiff_t)p->ow, 1}}};
-  for (size_t g = 0; g < p->groups; g++) {
-    pack(wpk, weight + g * ocg * icg * kk, ocg, icg * kk, icg, kk, kk);
-    for (size_t n = 0; n < p->n; n++) {
-      ln_conv_pad_planes(pad, in + (n * p->ic + g * icg) * p->h * p->w, icg, p, &d);
-      for (size_t b = 0; b < blocks(ocg); b++) {
-        t.vec = wpk + b * icg * kk * TC;
-        t.bias = p->bias ? bias + g * ocg + b * TC : NULL;
-        t.dst = out + (n * p->oc + g * ocg + b * TC) * ohw;
-        t.nlanes = ocg - b * TC < TC ? ocg - b * TC : TC;
-        run_pass(&t);
-      }
+  float *pad = j->ws + (size_t)w * j->per, *tr = pad + icg * j->d.ps, *part = tr + ohw * TC;
+  tile_pass t = j->t;
+  t.src = pad;
+  t.vec = tr;
+  memset(part, 0, ocg * icg * kk * sizeof *part);
+  for (size_t n = lo; n < hi; n++) {
+    ln_conv_pad_planes(pad, j->src + (n * p->ic + j->g * icg) * p->h * p->w, icg, p, &j->d);
+    for (size_t b = 0; b < blocks(ocg); b++) {
+      /* tr (OH*OW, TC) = the block's output gradient, pixel-major */
+      t.nlanes = ocg - b * TC < TC ? ocg - b * TC : TC;
+      const float *dd = j->grad + (n * p->oc + j->g * ocg + b * TC) * ohw;
+      for (size_t q = 0; q < ohw; q++)
+        for (size_t l = 0; l < TC; l++) tr[q * TC + l] = l < t.nlanes ? dd[l * ohw + q] : 0;
+      t.dst = part + b * TC * icg * kk;
+      run_pass(&t);
     }
   }
 }
@@ -145,55 +210,66 @@ void ln_conv_tile_forward(float *out, const float *in, const float *weight, cons
 void ln_conv_tile_dweight(float *dweight, const float *dout, const float *in, float *ws,
                           const ln_conv2d_params *p) {
   size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
-  size_t ohw = p->oh * p->ow;
-  ln_conv_dims d = ln_conv_dims_of(p);
-  float *pad = ws, *tr = ws + icg * d.ps;
-  tile_pass t = {.src = pad, .nrows = icg * kk, .ds = (ptrdiff_t)(icg * kk), .add = 1,
-                 .vec = tr, .rows = taps(icg, d.ps, 1, p, &d),
-                 .steps = {{1, p->oh, p->ow}, {0, (ptrdiff_t)(p->sh * d.wp), (ptrdiff_t)p->sw}},
-                 .out = {{1, 1, icg * kk}, {0, 0, 1}}};
-  for (size_t n = 0; n < p->n; n++)
-    for (size_t g = 0; g < p->groups; g++) {
-      ln_conv_pad_planes(pad, in + (n * p->ic + g * icg) * p->h * p->w, icg, p, &d);
-      for (size_t b = 0; b < blocks(ocg); b++) {
-        /* tr (OH*OW, TC) = the block's output gradient, pixel-major */
-        t.nlanes = ocg - b * TC < TC ? ocg - b * TC : TC;
-        const float *dd = dout + (n * p->oc + g * ocg + b * TC) * ohw;
-        for (size_t j = 0; j < ohw; j++)
-          for (size_t l = 0; l < TC; l++) tr[j * TC + l] = l < t.nlanes ? dd[l * ohw + j] : 0;
-        t.dst = dweight + (g * ocg + b * TC) * icg * kk;
-        run_pass(&t);
-      }
+  int workers = ln_conv_workers(p);
+  tile_job j = {.p = p, .d = ln_conv_dims_of(p), .src = in, .grad = dout, .ws = ws};
+  j.per = dw_worker(p, &j.d);
+  j.t = (tile_pass){.nrows = icg * kk, .ds = (ptrdiff_t)(icg * kk), .add = 1,
+                    .rows = taps(icg, j.d.ps, 1, p, &j.d),
+                    .steps = {{1, p->oh, p->ow},
+                              {0, (ptrdiff_t)(p->sh * j.d.wp), (ptrdiff_t)p->sw}},
+                    .out = {{1, 1, icg * kk}, {0, 0, 1}}};
+  if ((size_t)workers > p->n) workers = (int)p->n;
+  for (j.g = 0; j.g < p->groups; j.g++) {
+    ln_conv_parallel(workers, p->n, dw_images, &j);
+    /* the workers' partial sums, in worker order */
+    size_t m = ocg * icg * kk, at = icg * j.d.ps + p->oh * p->ow * TC;
+    float *dw = dweight + j.g * m;
+    for (int w = 0; w < workers; w++) {
+      const float *part = ws + (size_t)w * j.per + at;
+      for (size_t i = 0; i < m; i++) dw[i] += part[i];
     }
+  }
+}
+
+static void din_images(void *ctx, size_t lo, size_t hi, int w) {
+  const tile_job *j = ctx;
+  const ln_conv2d_params *p = j->p;
+  size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
+  size_t m0 = margin(p, &j->d), es = j->d.wide + 2 * m0, hw = p->h * p->w;
+  float *e = j->ws + (size_t)w * j->per;
+  tile_pass t = j->t;
+  /* Input pixel (y, x) is padded position (y+pt, x+pl); it gathers output
+   * gradient (y+pt - ky dh, x+pl - kx dw): wide index (y+pt) WP + x+pl less
+   * the tap's offset, after the margin m0. */
+  t.src = e + m0 + p->pt * j->d.wp + p->pl;
+  memset(e, 0, ocg * es * sizeof *e);  /* margins and junk columns stay 0 */
+  for (size_t n = lo; n < hi; n++) {
+    for (size_t o = 0; o < ocg; o++)
+      for (size_t y = 0; y < p->oh; y++)
+        memcpy(e + o * es + m0 + y * j->d.wp,
+               j->src + ((n * p->oc + j->g * ocg + o) * p->oh + y) * p->ow, p->ow * sizeof *e);
+    for (size_t b = 0; b < blocks(icg); b++) {
+      t.vec = j->shared + b * ocg * kk * TC;
+      t.dst = j->dst + (n * p->ic + j->g * icg + b * TC) * hw;
+      t.nlanes = icg - b * TC < TC ? icg - b * TC : TC;
+      run_pass(&t);
+    }
+  }
 }
 
 void ln_conv_tile_dinp(float *dinp, const float *dout, const float *weight, float *ws,
                        const ln_conv2d_params *p) {
   size_t icg = p->ic / p->groups, ocg = p->oc / p->groups, kk = p->kh * p->kw;
-  ln_conv_dims d = ln_conv_dims_of(p);
-  size_t m0 = margin(p, &d), es = d.wide + 2 * m0, hw = p->h * p->w;
-  float *e = ws, *wpk = ws + ocg * es;
-  /* Input pixel (y, x) is padded position (y+pt, x+pl); it gathers output
-   * gradient (y+pt - ky dh, x+pl - kx dw): wide index (y+pt) WP + x+pl less
-   * the tap's offset, after the margin m0. */
-  tile_pass t = {.src = e + m0 + p->pt * d.wp + p->pl, .nrows = hw, .ds = (ptrdiff_t)hw,
-                 .rows = {{1, p->h, p->w}, {0, (ptrdiff_t)d.wp, 1}},
-                 .steps = taps(ocg, es, -1, p, &d),
-                 .out = {{1, p->h, p->w}, {0, (ptrdiff_t)p->w, 1}}};
-  memset(e, 0, ocg * es * sizeof *e);  /* margins and junk columns stay 0 */
-  for (size_t g = 0; g < p->groups; g++) {
-    pack(wpk, weight + g * ocg * icg * kk, icg, kk, ocg, icg * kk, kk);
-    for (size_t n = 0; n < p->n; n++) {
-      for (size_t o = 0; o < ocg; o++)
-        for (size_t y = 0; y < p->oh; y++)
-          memcpy(e + o * es + m0 + y * d.wp,
-                 dout + ((n * p->oc + g * ocg + o) * p->oh + y) * p->ow, p->ow * sizeof *e);
-      for (size_t b = 0; b < blocks(icg); b++) {
-        t.vec = wpk + b * ocg * kk * TC;
-        t.dst = dinp + (n * p->ic + g * icg + b * TC) * hw;
-        t.nlanes = icg - b * TC < TC ? icg - b * TC : TC;
-        run_pass(&t);
-      }
-    }
+  tile_job j = {.p = p, .d = ln_conv_dims_of(p), .src = dout, .dst = dinp, .shared = ws,
+                .ws = ws + din_shared(p)};
+  j.per = din_worker(p, &j.d);
+  size_t es = j.d.wide + 2 * margin(p, &j.d);
+  j.t = (tile_pass){.nrows = p->h * p->w, .ds = (ptrdiff_t)(p->h * p->w),
+                    .rows = {{1, p->h, p->w}, {0, (ptrdiff_t)j.d.wp, 1}},
+                    .steps = taps(ocg, es, -1, p, &j.d),
+                    .out = {{1, p->h, p->w}, {0, (ptrdiff_t)p->w, 1}}};
+  for (j.g = 0; j.g < p->groups; j.g++) {
+    pack(j.shared, weight + j.g * ocg * icg * kk, icg, kk, ocg, icg * kk, kk);
+    ln_conv_parallel(ln_conv_workers(p), p->n, din_images, &j);
   }
 }

@@ -20,7 +20,7 @@ mkdir -p "$B/bench"
 flags="-O3 -march=native -std=c99 -fno-math-errno -fopenmp-simd -D_POSIX_C_SOURCE=200809L"
 flags="$flags -D_DEFAULT_SOURCE $(pkg-config --cflags openblas) -Icore -Iscripts/bench"
 libs="$(pkg-config --libs openblas) -lm"
-objs="$B/core/conv.o $B/core/conv_gemm.o $B/core/conv_direct.o $B/core/tensor.o $B/core/base.o"
+objs="$(ls "$B"/core/conv*.o) $B/core/pool.o $B/core/tensor.o $B/core/base.o"
 objs="$objs $B/core/rng.o"
 if [ -f /usr/include/oneapi/dnnl/dnnl.h ]; then
   cc $flags -DWITH_DNNL -fopenmp -o "$out" scripts/bench/conv_bench.c \

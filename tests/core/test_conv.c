@@ -411,7 +411,7 @@ static void torch_tests(void) {
 
 int main(void) {
   ln_rng_seed(&rng, 13);
-  /* One thread takes the tiled kernels, more the GEMM: both are tested. */
+  /* One worker and two (the direct and tiled kernels split the images). */
   for (int threads = 1; threads <= 2; threads++) {
     ln_set_num_threads(threads);
     random_shapes(150);
