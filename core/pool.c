@@ -89,35 +89,79 @@ static void max_range(size_t o, size_t s, size_t pad, size_t k, size_t d, size_t
   *hi = b;
 }
 
+/* Outputs per block of the interior loop. */
+#define MAX_BLOCK 64
+
+/* Output columns [*lo, *hi) whose windows lie inside the input's columns. */
+static void interior(const ln_pool2d_params *p, size_t *lo, size_t *hi) {
+  size_t span = (p->kw - 1) * p->dw + 1;
+  *lo = (p->pw + p->sw - 1) / p->sw;
+  *hi = p->w + p->pw >= span ? (p->w + p->pw - span) / p->sw + 1 : 0;
+  if (*hi > p->ow) *hi = p->ow;
+  if (*lo > *hi) *lo = *hi;
+}
+
+/* The window of output (oy, ox) of one plane, scanned as cpu_max_pool:
+ * rows then columns, a later value taken when greater or NaN. Branch-free:
+ * on random data the comparison is a coin toss. */
+static void max_window(float *dst, int32_t *di, const float *src, size_t ox, ptrdiff_t y0,
+                       ptrdiff_t y1, const ln_pool2d_params *p) {
+  ptrdiff_t x0, x1;
+  max_range(ox, p->sw, p->pw, p->kw, p->dw, p->w, &x0, &x1);
+  ptrdiff_t bi = y0 * (ptrdiff_t)p->w + x0;
+  float best = -INFINITY;
+  for (ptrdiff_t y = y0; y < y1; y += (ptrdiff_t)p->dh)
+    for (ptrdiff_t x = x0, i = y * (ptrdiff_t)p->w + x0; x < x1;
+         x += (ptrdiff_t)p->dw, i += (ptrdiff_t)p->dw) {
+      float v = src[i];
+      int take = (v > best) | (v != v);
+      best = take ? v : best;
+      bi = take ? i : bi;
+    }
+  /* An empty window (possible only with dilation) points nowhere. */
+  *dst = best;
+  *di = y0 < y1 && x0 < x1 ? (int32_t)bi : -1;
+}
+
 void ln_maxpool2d_forward(float *out, int32_t *idx, const float *in,
                           const ln_pool2d_params *p) {
-  size_t hw = p->h * p->w, ohw = p->oh * p->ow;
+  size_t hw = p->h * p->w, ohw = p->oh * p->ow, xa, xb;
+  ptrdiff_t w = (ptrdiff_t)p->w, sw = (ptrdiff_t)p->sw;
+  interior(p, &xa, &xb);
   for (size_t pl = 0; pl < p->n * p->c; pl++) {
     const float *src = in + pl * hw;
-    float *dst = out + pl * ohw;
-    int32_t *di = idx + pl * ohw;
     for (size_t oy = 0; oy < p->oh; oy++) {
+      float *dst = out + pl * ohw + oy * p->ow;
+      int32_t *di = idx + pl * ohw + oy * p->ow;
       ptrdiff_t y0, y1;
       max_range(oy, p->sh, p->ph, p->kh, p->dh, p->h, &y0, &y1);
-      for (size_t ox = 0; ox < p->ow; ox++) {
-        ptrdiff_t x0, x1;
-        max_range(ox, p->sw, p->pw, p->kw, p->dw, p->w, &x0, &x1);
-        ptrdiff_t bi = y0 * (ptrdiff_t)p->w + x0;
-        float best = -INFINITY;
-        for (ptrdiff_t y = y0; y < y1; y += (ptrdiff_t)p->dh) {
-          const float *r = src + y * (ptrdiff_t)p->w;
-          for (ptrdiff_t x = x0; x < x1; x += (ptrdiff_t)p->dw) {
-            float v = r[x];
-            if (v > best || v != v) {
-              best = v;
-              bi = y * (ptrdiff_t)p->w + x;
+      for (size_t ox = 0; ox < xa; ox++) max_window(dst + ox, di + ox, src, ox, y0, y1, p);
+      /* Interior columns a block at a time, tap by tap in the same order,
+       * so the loop over outputs vectorizes. */
+      for (size_t o0 = xa; o0 < xb; o0 += MAX_BLOCK) {
+        size_t m = xb - o0 < MAX_BLOCK ? xb - o0 : MAX_BLOCK;
+        ptrdiff_t x0 = (ptrdiff_t)o0 * sw - (ptrdiff_t)p->pw;
+        float best[MAX_BLOCK];
+        int32_t bi[MAX_BLOCK];
+        for (size_t t = 0; t < m; t++) {
+          best[t] = -INFINITY;
+          bi[t] = (int32_t)(y0 * w + x0 + (ptrdiff_t)t * sw);
+        }
+        for (ptrdiff_t y = y0; y < y1; y += (ptrdiff_t)p->dh)
+          for (size_t kx = 0; kx < p->kw; kx++) {
+            int32_t at = (int32_t)(y * w + x0 + (ptrdiff_t)(kx * p->dw));
+            const float *r = src + at;
+            for (size_t t = 0; t < m; t++) {
+              float v = r[(ptrdiff_t)t * sw];
+              int take = (v > best[t]) | (v != v);
+              best[t] = take ? v : best[t];
+              bi[t] = take ? at + (int32_t)((ptrdiff_t)t * sw) : bi[t];
             }
           }
-        }
-        /* An empty window (possible only with dilation) points nowhere. */
-        dst[oy * p->ow + ox] = best;
-        di[oy * p->ow + ox] = y0 < y1 && x0 < x1 ? (int32_t)bi : -1;
+        memcpy(dst + o0, best, m * sizeof *best);
+        memcpy(di + o0, bi, m * sizeof *bi);
       }
+      for (size_t ox = xb; ox < p->ow; ox++) max_window(dst + ox, di + ox, src, ox, y0, y1, p);
     }
   }
 }

@@ -3,7 +3,9 @@
  * (conv_dnnl.c) in its two layouts. scripts/bench/conv_bench.sh builds it and
  * runs it beside scripts/bench/torch_conv.py.
  *
- * usage: conv_bench THREADS [SHAPE...]   (SHAPE: a name from the table below)
+ * and the max pooling of the reference net (forward with indices, backward).
+ *
+ * usage: conv_bench THREADS [SHAPE...]   (SHAPE: a name from the tables below)
  * Prints one line per shape and implementation:
  *   <shape> <threads> <impl> <forward ms> <backward ms>
  * Each time is the fastest of the repetitions filling at least MIN_SECONDS
@@ -15,6 +17,7 @@
 #include <time.h>
 
 #include "conv.h"
+#include "pool.h"
 #include "tensor.h"
 #ifdef WITH_DNNL
 #include "conv_dnnl.h"
@@ -40,6 +43,20 @@ static shape shapes[] = {
   {"3x3_64x56x56", SQ(32, 64, 56, 64, 3, 1, 1), 1},
   {"1x1_256x14x14", SQ(32, 256, 14, 256, 1, 0, 1), 1},
   {"dw3x3_128x28x28", SQ(32, 128, 28, 128, 3, 1, 128), 1},
+};
+
+/* Max pooling 2x2 of the reference net's two conv outputs. */
+typedef struct pool_shape {
+  const char *name;
+  ln_pool2d_params p;
+} pool_shape;
+
+#define MP2(N, C, HW) {.n = N, .c = C, .h = HW, .w = HW, .kh = 2, .kw = 2, .sh = 2, .sw = 2, \
+  .dh = 1, .dw = 1}
+
+static pool_shape pools[] = {
+  {"maxpool_ref1", MP2(128, 32, 28)},
+  {"maxpool_ref2", MP2(128, 64, 14)},
 };
 
 static double now(void) {
@@ -89,6 +106,18 @@ static double time_pass(pass_fn f, void *ctx, const bufs *B, const shape *s, int
   return t[0];
 }
 
+typedef struct pool_ctx {
+  const ln_pool2d_params *p;
+  int32_t *idx;
+} pool_ctx;
+
+static void pool_pass(void *ctx, const bufs *B, const shape *s, int backward) {
+  (void)s;
+  pool_ctx *c = ctx;
+  if (!backward) ln_maxpool2d_forward(B->out, c->idx, B->in, c->p);
+  else ln_maxpool2d_backward(B->din, B->dout, c->idx, c->p);
+}
+
 static float *randv(size_t n, ln_rng *r) {
   float *v = ln_malloc(n * sizeof *v);
   for (size_t i = 0; i < n; i++) v[i] = (float)(ln_rng_uniform(r) * 2 - 1);
@@ -132,6 +161,24 @@ static void run(shape *s, int threads) {
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) ln_free(all[i]);
 }
 
+static void run_pool(pool_shape *s, int threads) {
+  if (ln_maxpool2d_setup(s->name, &s->p)) {
+    fprintf(stderr, "%s\n", ln_error());
+    exit(1);
+  }
+  ln_rng r;
+  ln_rng_seed(&r, 1);
+  size_t ni = s->p.n * s->p.c * s->p.h * s->p.w, no = s->p.n * s->p.c * s->p.oh * s->p.ow;
+  bufs B = {.in = randv(ni, &r), .out = randv(no, &r), .dout = randv(no, &r),
+            .din = randv(ni, &r)};
+  pool_ctx c = {&s->p, ln_malloc(no * sizeof(int32_t))};
+  printf("%s %d lunet %.3f %.3f\n", s->name, threads, time_pass(pool_pass, &c, &B, NULL, 0),
+         time_pass(pool_pass, &c, &B, NULL, 1));
+  ln_free(c.idx);
+  float *all[] = {B.in, B.out, B.dout, B.din};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) ln_free(all[i]);
+}
+
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 1;
   if (threads < 1) {
@@ -146,6 +193,11 @@ int main(int argc, char **argv) {
     int want = argc <= 2;
     for (int a = 2; a < argc; a++) want |= !strcmp(argv[a], shapes[i].name);
     if (want) run(&shapes[i], threads);
+  }
+  for (size_t i = 0; i < sizeof pools / sizeof *pools; i++) {
+    int want = argc <= 2;
+    for (int a = 2; a < argc; a++) want |= !strcmp(argv[a], pools[i].name);
+    if (want) run_pool(&pools[i], threads);
   }
   return 0;
 }

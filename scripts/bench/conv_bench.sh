@@ -28,7 +28,7 @@ if [ -f /usr/include/oneapi/dnnl/dnnl.h ]; then
 else
   cc $flags -o "$out" scripts/bench/conv_bench.c $objs $libs
 fi
-shapes="ref_conv1 ref_conv2 3x3_64x56x56 1x1_256x14x14 dw3x3_128x28x28"
+shapes="ref_conv1 ref_conv2 3x3_64x56x56 1x1_256x14x14 dw3x3_128x28x28 maxpool_ref1 maxpool_ref2"
 raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
 for r in $(seq "${RUNS:-1}"); do

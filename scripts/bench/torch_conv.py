@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch's side of scripts/bench/conv_bench.c: the same shapes and timing.
+"""PyTorch's side of scripts/bench/conv_bench.c: the same shapes (convolutions
+and the reference net's max pooling) and timing.
 
 usage: /usr/bin/python3 scripts/bench/torch_conv.py THREADS [SHAPE...]
 Prints lines "<shape> <threads> torch <forward ms> <backward ms>": the fastest
@@ -37,7 +38,25 @@ def fastest_ms(fn):
     return times[0]
 
 
+# name: (batch, channels, hw) of a 2x2 max pooling with indices
+POOLS = {"maxpool_ref1": (128, 32, 28), "maxpool_ref2": (128, 64, 14)}
+
+
+def run_pool(name, threads):
+    n, c, hw = POOLS[name]
+    x = (torch.rand(n, c, hw, hw) * 2 - 1).requires_grad_(True)
+    with torch.no_grad():
+        fwd = fastest_ms(lambda: torch.nn.functional.max_pool2d(x, 2, return_indices=True))
+    y = torch.nn.functional.max_pool2d(x, 2)
+    dy = torch.rand_like(y)
+    bwd = fastest_ms(lambda: torch.autograd.grad(y, [x], dy, retain_graph=True))
+    print(f"{name} {threads} torch {fwd:.3f} {bwd:.3f}", flush=True)
+
+
 def run(name, threads):
+    if name in POOLS:
+        run_pool(name, threads)
+        return
     n, c, hw, oc, k, pad, groups, dinp = SHAPES[name]
     conv = torch.nn.Conv2d(c, oc, k, padding=pad, groups=groups)
     x = torch.rand(n, c, hw, hw) * 2 - 1
@@ -54,7 +73,7 @@ def run(name, threads):
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     torch.set_num_threads(threads)
-    for name in sys.argv[2:] or SHAPES:
+    for name in sys.argv[2:] or list(SHAPES) + list(POOLS):
         run(name, threads)
 
 
