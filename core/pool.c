@@ -166,16 +166,42 @@ void ln_maxpool2d_forward(float *out, int32_t *idx, const float *in,
   }
 }
 
+/* Windows that cannot overlap (each input in at most one window, padding
+ * none): the input gradient is set window by window in one pass. */
+static int disjoint(const ln_pool2d_params *p) {
+  return (p->kh - 1) * p->dh + 1 <= p->sh && (p->kw - 1) * p->dw + 1 <= p->sw && !p->ph &&
+         !p->pw && p->dh == 1 && p->dw == 1;
+}
+
 void ln_maxpool2d_backward(float *dinp, const float *dout, const int32_t *idx,
                            const ln_pool2d_params *p) {
   size_t hw = p->h * p->w, ohw = p->oh * p->ow;
-  memset(dinp, 0, p->n * p->c * hw * sizeof *dinp);
+  if (!disjoint(p)) {
+    memset(dinp, 0, p->n * p->c * hw * sizeof *dinp);
+    for (size_t pl = 0; pl < p->n * p->c; pl++) {
+      float *d = dinp + pl * hw;
+      const float *g = dout + pl * ohw;
+      const int32_t *di = idx + pl * ohw;
+      for (size_t j = 0; j < ohw; j++)
+        if (di[j] >= 0) d[di[j]] += g[j];
+    }
+    return;
+  }
+  /* Row by row of the input: zeros, then each window's maximum. Rows and
+   * columns no window covers (floor mode's remainder, strides beyond the
+   * kernel) stay zero. */
   for (size_t pl = 0; pl < p->n * p->c; pl++) {
     float *d = dinp + pl * hw;
     const float *g = dout + pl * ohw;
     const int32_t *di = idx + pl * ohw;
-    for (size_t j = 0; j < ohw; j++)
-      if (di[j] >= 0) d[di[j]] += g[j];
+    for (size_t oy = 0; oy <= p->oh; oy++) {
+      size_t y0 = oy * p->sh < p->h ? oy * p->sh : p->h;
+      size_t y1 = oy < p->oh ? (oy + 1) * p->sh : p->h;
+      if (y1 > p->h) y1 = p->h;
+      memset(d + y0 * p->w, 0, (y1 - y0) * p->w * sizeof *d);
+      if (oy == p->oh) break;
+      for (size_t ox = 0; ox < p->ow; ox++) d[di[oy * p->ow + ox]] = g[oy * p->ow + ox];
+    }
   }
 }
 
