@@ -18,9 +18,7 @@
 #define GEMM_MIN_K 16
 /* Largest col chunk in floats (4 MiB): more images per GEMM only while the
  * unfolded chunk stays in the shared L3 cache. */
-#ifndef COL_CAP
 #define COL_CAP ((size_t)1 << 20)
-#endif
 
 int ln_conv_gemm_suits(const ln_conv2d_params *p) {
   return p->oc / p->groups >= GEMM_MIN_OCG && p->ic / p->groups * p->kh * p->kw >= GEMM_MIN_K;

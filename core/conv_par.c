@@ -27,7 +27,8 @@ static struct {
           PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0};
 
 static void run_share(int w, int workers) {
-  size_t lo = pool.n * (size_t)w / (size_t)workers, hi = pool.n * (size_t)(w + 1) / (size_t)workers;
+  size_t lo = pool.n * (size_t)w / (size_t)workers;
+  size_t hi = pool.n * (size_t)(w + 1) / (size_t)workers;
   if (lo < hi) pool.fn(pool.ctx, lo, hi, w);
 }
 
@@ -49,9 +50,11 @@ static void *worker(void *arg) {
 }
 
 int ln_conv_workers(const ln_conv2d_params *p) {
+  /* never more than the workspace was sized for (0 counts as 1) */
   int t = ln_get_num_threads();
-  int w = p->workers && (int)p->workers < t ? (int)p->workers : t;
-  return w < 1 ? 1 : w > MAX_WORKERS ? MAX_WORKERS : w;
+  int sized = p->workers > MAX_WORKERS ? MAX_WORKERS : p->workers ? (int)p->workers : 1;
+  int w = sized < t ? sized : t;
+  return w < 1 ? 1 : w;
 }
 
 void ln_conv_parallel(int workers, size_t n, void (*fn)(void *, size_t, size_t, int),

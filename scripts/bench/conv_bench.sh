@@ -6,9 +6,10 @@
 # usage: [RUNS=n] scripts/bench/conv_bench.sh [THREADS...]   (default: 1 thread, 1 run)
 # With RUNS > 1 every pair of timings is taken that many times and each cell
 # of the table is the fastest: on a shared machine, the least disturbed.
-# Needs `make` first (it links the convolution's objects from build/core/) and /usr/bin/python3 with
-# python3-torch. With libdnnl-dev installed the oneDNN candidate
-# (conv_dnnl.c) is timed too, in its blocked ("any") and plain layouts.
+# Needs `make` first (it links the convolution's objects from build/core/)
+# and /usr/bin/python3 with python3-torch. With libdnnl-dev installed the
+# oneDNN candidate (conv_dnnl.c) is timed too, in its blocked ("any") and
+# plain layouts. The reference net's max pooling is timed after the shapes.
 # Prints one table row per shape and thread count; "speed-up" is PyTorch's
 # time over lunet's (above 1: lunet is faster).
 set -e
@@ -49,8 +50,9 @@ awk '
       "torch fwd/bwd ms", "dnnl_any fwd/bwd", "dnnl_nchw fwd/bwd", "speed-up f/b"
     for (i = 0; i < n; i++) {
       k = order[i]; split(k, kk, " ")
-      da = ((k, "dnnl_any") in f) ? sprintf("%8.2f %8.2f", f[k, "dnnl_any"], b[k, "dnnl_any"]) : "-"
-      dn = ((k, "dnnl_nchw") in f) ? sprintf("%8.2f %8.2f", f[k, "dnnl_nchw"], b[k, "dnnl_nchw"]) : "-"
+      da = dn = "-"
+      if ((k, "dnnl_any") in f) da = sprintf("%8.2f %8.2f", f[k, "dnnl_any"], b[k, "dnnl_any"])
+      if ((k, "dnnl_nchw") in f) dn = sprintf("%8.2f %8.2f", f[k, "dnnl_nchw"], b[k, "dnnl_nchw"])
       printf "%-16s %3s %8.2f %8.2f %8.2f %8.2f %17s %17s %6.2fx %6.2fx\n", kk[1], kk[2],
         f[k, "lunet"], b[k, "lunet"], f[k, "torch"], b[k, "torch"], da, dn,
         f[k, "torch"] / f[k, "lunet"], b[k, "torch"] / b[k, "lunet"]
