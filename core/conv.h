@@ -11,7 +11,8 @@
  *
  * Two implementations share one contract. The fast path (ln_conv2d_forward,
  * ln_conv2d_backward) needs a workspace of ln_conv2d_workspace() floats that
- * the caller allocates once per shape, so a steady step allocates nothing.
+ * the caller allocates once per shape, so a steady step allocates nothing
+ * (its worker threads are started once, on first use, outside ln_malloc).
  * The reference (_ref) is the plain loop above, accumulated in double, for
  * the tests to compare against. The measurements that chose the fast path
  * are in docs/conv_measurements.md. */
@@ -63,11 +64,19 @@ void ln_conv2d_backward(float *dinp,          /* (N,IC,H,W) or NULL */
                         const float *weight,  /* (OC,IC/groups,KH,KW) */
                         float *ws, const ln_conv2d_params *p);
 
-/* The reference, same contracts, no workspace. */
-void ln_conv2d_forward_ref(float *out, const float *in, const float *weight,
-                           const float *bias, const ln_conv2d_params *p);
-void ln_conv2d_backward_ref(float *dinp, float *dweight, float *dbias, const float *dout,
-                            const float *in, const float *weight,
+/* The reference, same contracts (SETS out and dinp, ADDS into dweight and
+ * dbias), no workspace. */
+void ln_conv2d_forward_ref(float *out,           /* (N,OC,OH,OW) */
+                           const float *in,      /* (N,IC,H,W) */
+                           const float *weight,  /* (OC,IC/groups,KH,KW) */
+                           const float *bias,    /* (OC) or unused */
+                           const ln_conv2d_params *p);
+void ln_conv2d_backward_ref(float *dinp,          /* (N,IC,H,W) or NULL */
+                            float *dweight,       /* (OC,IC/groups,KH,KW) */
+                            float *dbias,         /* (OC) or unused */
+                            const float *dout,    /* (N,OC,OH,OW) */
+                            const float *in,      /* (N,IC,H,W) */
+                            const float *weight,  /* (OC,IC/groups,KH,KW) */
                             const ln_conv2d_params *p);
 
 #endif
