@@ -1,0 +1,94 @@
+/* conv_impl.h: what conv.c, conv_gemm.c and conv_direct.c share; not part
+ * of the core's interface (that is conv.h).
+ *
+ * Both fast kernels read the input through zero-padded planes of
+ * HP = H+pt+pb rows of WP = W+pl+pr floats, PS floats apart: the plane plus
+ * (KW-1)*DW floats of slack. Tap k = ky*KW + kx of output (y, x) reads the
+ * padded plane at (y*SH)*WP + x*SW + ln_conv_tap_off(k). With stride 1 an
+ * output plane can be laid "wide", OH rows of WP, so that tap k reads the
+ * padded plane at the same index plus the tap's offset: every tap is then
+ * one flat loop over OH*WP elements (the columns past OW are junk, dropped at
+ * the end; the slack keeps the last row's junk reads inside the buffer). */
+#ifndef LN_CONV_IMPL_H
+#define LN_CONV_IMPL_H
+
+#include <string.h>
+#include "conv.h"
+
+/* Eight floats, a GCC/Clang vector: the direct kernels' running sums must
+ * live in registers, which no form of plain loop got GCC 12 to do. With
+ * FMA (-march=native here) a product and its sum are one fused instruction:
+ * ISO C mode (-std=c99) forbids the compiler to fuse them itself, which
+ * halves the speed of a kernel bound by multiply-adds. */
+typedef float ln_v8 __attribute__((vector_size(32)));
+static inline ln_v8 ln_v8_load(const float *p) {
+  ln_v8 v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+static inline void ln_v8_store(float *p, ln_v8 v) { memcpy(p, &v, sizeof v); }
+static inline ln_v8 ln_v8_splat(float x) { return (ln_v8){x, x, x, x, x, x, x, x}; }
+/* a b + c */
+static inline ln_v8 ln_v8_fma(ln_v8 a, ln_v8 b, ln_v8 c) {
+#ifdef __FMA__
+  return __builtin_ia32_vfmaddps256(a, b, c);
+#else
+  return a * b + c;
+#endif
+}
+
+typedef struct ln_conv_dims {
+  size_t hp, wp, ps, wide;  /* wide: OH*WP floats of a wide output plane */
+} ln_conv_dims;
+
+ln_conv_dims ln_conv_dims_of(const ln_conv2d_params *p);
+static inline size_t ln_conv_tap_off(size_t k, const ln_conv2d_params *p,
+                                     const ln_conv_dims *d) {
+  return k / p->kw * p->dh * d->wp + k % p->kw * p->dw;
+}
+/* pad (ICg, PS) = ICg input planes in (ICg,H,W) inside zeros. */
+void ln_conv_pad_planes(float *pad, const float *in, size_t icg, const ln_conv2d_params *p,
+                        const ln_conv_dims *d);
+/* The interior of the padded planes dpad (ICg, PS) into din (ICg,H,W). */
+void ln_conv_unpad_planes(float *din, const float *dpad, size_t icg,
+                          const ln_conv2d_params *p, const ln_conv_dims *d);
+
+/* Threads (conv_par.c): the number of workers a kernel may use for p, and
+ * fn(ctx, lo, hi, w) run by workers w = 0..workers-1 over a fixed split of
+ * [0, n) into contiguous ranges, the caller being worker 0. */
+int ln_conv_workers(const ln_conv2d_params *p);
+void ln_conv_parallel(int workers, size_t n, void (*fn)(void *ctx, size_t lo, size_t hi, int w),
+                      void *ctx);
+
+/* im2col + GEMM (conv_gemm.c), for groups of many outputs and taps. */
+int ln_conv_gemm_suits(const ln_conv2d_params *p);
+size_t ln_conv_gemm_workspace(const ln_conv2d_params *p);
+void ln_conv_gemm_forward(float *out, const float *in, const float *weight,
+                          const float *bias, float *ws, const ln_conv2d_params *p);
+void ln_conv_gemm_backward(float *dinp, float *dweight, const float *dout, const float *in,
+                           const float *weight, float *ws, const ln_conv2d_params *p);
+
+/* Register-tiled direct (conv_tile.c), for groups of 16 outputs or more:
+ * the forward and the weight gradient, and the input gradient of a stride-1
+ * convolution of 16 input channels or more per group. */
+int ln_conv_tile_suits(const ln_conv2d_params *p);
+int ln_conv_tile_suits_dinp(const ln_conv2d_params *p);
+size_t ln_conv_tile_workspace(const ln_conv2d_params *p);
+void ln_conv_tile_forward(float *out, const float *in, const float *weight,
+                          const float *bias, float *ws, const ln_conv2d_params *p);
+/* ADDS into dweight. */
+void ln_conv_tile_dweight(float *dweight, const float *dout, const float *in, float *ws,
+                          const ln_conv2d_params *p);
+/* SETS dinp. */
+void ln_conv_tile_dinp(float *dinp, const float *dout, const float *weight, float *ws,
+                       const ln_conv2d_params *p);
+
+/* Direct (conv_direct.c), for the rest (depthwise, the first layer). */
+size_t ln_conv_direct_workspace(const ln_conv2d_params *p);
+void ln_conv_direct_forward(float *out, const float *in, const float *weight,
+                            const float *bias, float *ws, const ln_conv2d_params *p);
+void ln_conv_direct_backward(float *dinp, float *dweight, const float *dout,
+                             const float *in, const float *weight, float *ws,
+                             const ln_conv2d_params *p);
+
+#endif
