@@ -283,16 +283,21 @@ static void push_value(lua_State *L, int idx, int depth, int indent)
  * Its upvalue holds the tables being printed, to catch cycles. */
 static int print_values(lua_State *L)
 {
-  int n = lua_gettop(L), i;
+  int n = lua_gettop(L), i, lines = 0;
+  /* Side by side as lua does, unless one takes several lines (a tensor, a
+   * module): then one below the other, so a row never runs into the next
+   * value's text. */
+  for (i = 1; i <= n; i++) {
+    push_value(L, i, 0, 0);
+    lines |= strchr(lua_tostring(L, -1), '\n') != NULL;
+  }
   for (i = 1; i <= n; i++) {
     size_t len;
-    const char *s;
-    push_value(L, i, 0, 0);
-    s = lua_tolstring(L, -1, &len);
+    const char *s = lua_tolstring(L, n + i, &len);
     fwrite(s, 1, len, stdout); /* whole, embedded NULs included */
-    fputc(i < n ? '\t' : '\n', stdout);
-    lua_pop(L, 1);
+    fputc(i == n ? '\n' : lines ? '\n' : '\t', stdout);
   }
+  lua_settop(L, n);
   fflush(stdout);
   return 0;
 }

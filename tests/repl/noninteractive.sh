@@ -107,5 +107,9 @@ same "an unknown option exits 1" 1 $?
 grep -q "unrecognized option '-Q'" "$TMP/err"
 check "  ...and says which" $?
 
+out=$(printf '1, "a"\nx = lunet.ones(2)\nx, x:sum()\n' | "$LUNET" -i 2>&1)
+same "several results: side by side, or one below the other when one is a tensor" \
+  "$(printf '1\ta\n 1 1\n[lunet.Tensor of size 2]\n2.0')" "$out"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
