@@ -113,12 +113,13 @@ end
 -- in those, the held-out rows and `test_x`.
 local function split_and_normalise(x, y, test_x, val)
   local perm = lunet.randperm(#y)
-  local tr, va = perm:narrow(1, val + 1, #y - val), perm:narrow(1, 1, val)
+  local tr = perm:narrow(1, val + 1, #y - val)
   local d = {train_x = x:index_select(1, tr), train_y = y:index_select(1, tr)}
   -- a pixel that (almost) never varies is scaled by at most 100, not divided by ~0
   local mean, std = d.train_x:mean(1), d.train_x:std(1):clamp_(1e-2)
   for _, t in ipairs{d.train_x, test_x} do t:sub_(mean):div_(std) end
   if val > 0 then
+    local va = perm:narrow(1, 1, val)  -- narrow refuses a length of 0
     d.val_x = x:index_select(1, va):sub_(mean):div_(std)
     d.val_y = y:index_select(1, va)
   end
