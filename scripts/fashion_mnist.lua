@@ -3,13 +3,17 @@
 --
 -- usage: lunet scripts/fashion_mnist.lua [--epochs 10] [--batch-size 128]
 --          [--lr 0.001] [--seed 1] [--no-bn] [--no-window] [--out out/fashion_mnist]
---          [--limit N] [--data DIR]
+--          [--limit N] [--val N] [--data DIR]
 --
+-- A random --val examples of the training set are held out for validation;
+-- every pixel is standardised with the mean and standard deviation it has over
+-- the rest (the examples trained on), in the training, validation and test sets.
 -- Per epoch: a progress bar on stderr (batches/s, running loss), then one line
--- on stdout with the loss, train and test accuracy and the epoch's training
--- time. Accuracies and the loss go to a board, shown in the viewer when there
--- is a display (not with --no-window) and saved as a PNG in --out at the end.
--- The last line is `test accuracy: 0.xxxx`.
+-- on stdout with the loss, train, validation and test accuracy and the epoch's
+-- training time. Accuracies and the loss go to a board, shown in the viewer when
+-- there is a display (not with --no-window) and saved as a PNG in --out at the
+-- end. Then the confusion matrix and per-class accuracy of the test set; the
+-- last line is `test accuracy: 0.xxxx`.
 -- Data: the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist).
 local lunet = require "lunet"
 
@@ -25,13 +29,15 @@ usage: lunet scripts/fashion_mnist.lua [options]
   --no-window      do not open the viewer even when there is a display
   --out DIR        where the plot goes (default out/fashion_mnist)
   --limit N        train on the first N examples only, 0 for all (default 0)
+  --val N          examples of the training set held out for validation, drawn
+                   at random, 0 for none (default 5000, at most a tenth of them)
   --data DIR       the directory of the IDX files (default: the Debian package's)]]
 
 local function parse(args)
   local o = {epochs = 10, batch_size = 128, lr = 1e-3, seed = 1, bn = true, window = true,
              out = "out/fashion_mnist", limit = 0, schedule = "cosine"}
   local numeric = {["--epochs"] = "epochs", ["--batch-size"] = "batch_size", ["--lr"] = "lr",
-                   ["--seed"] = "seed", ["--limit"] = "limit"}
+                   ["--seed"] = "seed", ["--limit"] = "limit", ["--val"] = "val"}
   local i = 1
   while i <= #args do
     local a = args[i]
@@ -50,8 +56,8 @@ local function parse(args)
     else error("unknown option " .. a .. "\n" .. usage, 0) end
     i = i + 1
   end
-  for _, k in ipairs{"epochs", "batch_size", "seed", "limit"} do
-    if o[k] < 0 or o[k] % 1 ~= 0 then
+  for _, k in ipairs{"epochs", "batch_size", "seed", "limit", "val"} do
+    if o[k] and (o[k] < 0 or o[k] % 1 ~= 0) then
       error("--" .. k:gsub("_", "-") .. " must be a whole number", 0)
     end
   end
@@ -84,15 +90,59 @@ local function progress(epoch, epochs, done, total, rate, loss)
   io.stderr:flush()
 end
 
--- Fraction of (x, y) classified correctly, in evaluation mode.
-local function evaluate(net, x, y)
+local classes = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                 "Sneaker", "Bag", "Ankle boot"}
+
+-- The predicted class (1..10) of every row of x, in evaluation mode.
+local function predict(net, x)
   net:evaluate()
-  local correct = 0
-  for bx, by in lunet.data.batches(x, y, 1000, {shuffle = false}) do
-    local _, c = lunet.accuracy(net:forward(bx), by)
-    correct = correct + c
+  local parts = {}
+  for bx in lunet.data.batches(x, nil, 1000, {shuffle = false}) do
+    parts[#parts + 1] = net:forward(bx):argmax(2)
   end
-  return correct / #y
+  return lunet.cat(parts)
+end
+
+-- Fraction of (x, y) classified correctly.
+local function evaluate(net, x, y)
+  return predict(net, x):eq(y):mean()
+end
+
+-- Holds out `val` random rows of (x, y) and standardises every feature (pixel)
+-- with its mean and standard deviation over the rows left for training,
+-- in those, the held-out rows and `test_x`.
+local function split_and_normalise(x, y, test_x, val)
+  local perm = lunet.randperm(#y)
+  local tr = perm:narrow(1, val + 1, #y - val)
+  local d = {train_x = x:index_select(1, tr), train_y = y:index_select(1, tr)}
+  -- a pixel that (almost) never varies is scaled by at most 100, not divided by ~0
+  local mean, std = d.train_x:mean(1), d.train_x:std(1):clamp_(1e-2)
+  for _, t in ipairs{d.train_x, test_x} do t:sub_(mean):div_(std) end
+  if val > 0 then
+    local va = perm:narrow(1, 1, val)  -- narrow refuses a length of 0
+    d.val_x = x:index_select(1, va):sub_(mean):div_(std)
+    d.val_y = y:index_select(1, va)
+  end
+  d.test_x = test_x
+  return d
+end
+
+-- The test set's confusion matrix (rows: true class, columns: predicted) with
+-- every class's accuracy (its diagonal entry over its row's sum).
+local function report_confusion(pred, y)
+  local n = #classes
+  local conf = lunet.zeros(n * n):index_add_(1, (y - 1) * n + pred, lunet.ones(#y)):view(n, n)
+  local per_class = (conf * lunet.eye(n)):sum(2) / conf:sum(2)
+  print("confusion matrix of the test set (rows: true class, columns: predicted class)")
+  local head = {string.format("%-14s", "")}
+  for c = 1, n do head[#head + 1] = string.format("%6d", c) end
+  print(table.concat(head) .. "  accuracy")
+  for c = 1, n do
+    local row = conf[c]:totable()
+    row[n + 1] = per_class[c]
+    print(string.format("%2d %-11s" .. string.rep("%6d", n) .. "  %8.4f", c, classes[c],
+      table.unpack(row)))
+  end
 end
 
 local function main(args)
@@ -104,9 +154,17 @@ local function main(args)
     os.exit(2)
   end
   lunet.manual_seed(o.seed)
-  -- Images stay bytes and are converted per batch (as torchvision's ToTensor),
-  -- which keeps the whole run small: 55 MB of data instead of 220 MB of floats.
-  local data = lunet.data.fashion_mnist(o.data, {bytes = true, limit = o.limit})
+  -- Floats (220 MB with the test set): standardising needs them.
+  local raw = lunet.data.fashion_mnist(o.data, {limit = o.limit})
+  local val = o.val or math.min(5000, #raw.train_y // 10)
+  if val >= #raw.train_y then
+    io.stderr:write(string.format("fashion_mnist: --val %d leaves no training examples (%d)\n",
+      val, #raw.train_y))
+    os.exit(2)
+  end
+  local data = split_and_normalise(raw.train_x, raw.train_y, raw.test_x, val)
+  data.test_y, raw = raw.test_y, nil
+  collectgarbage()
   local net = mlp(o.bn)
   local loss_fn = lunet.CrossEntropyLoss()
   local opt = lunet.optim.Adam(net, {lr = o.lr})
@@ -119,10 +177,10 @@ local function main(args)
 
   local n = #data.train_y
   local nbatch = math.ceil(n / o.batch_size)
-  print(string.format("Fashion-MNIST: %d training, %d test examples; MLP 784-256-128-10 %s, "
-    .. "Adam lr %g (%s), batch %d", n, #data.test_y, o.bn and "with BN" or "without BN", o.lr,
-    o.schedule, o.batch_size))
-  local step, test_acc = 0, 0
+  print(string.format("Fashion-MNIST: %d training, %d validation, %d test examples; "
+    .. "MLP 784-256-128-10 %s, Adam lr %g (%s), batch %d", n, val, #data.test_y,
+    o.bn and "with BN" or "without BN", o.lr, o.schedule, o.batch_size))
+  local step, test_acc, test_pred = 0, 0, nil
   for epoch = 1, o.epochs do
     if o.schedule == "cosine" then
       opt.lr = o.lr * (1 + math.cos(math.pi * (epoch - 1) / o.epochs)) / 2
@@ -151,17 +209,21 @@ local function main(args)
     local elapsed = lunet.clock() - start
     io.stderr:write("\n")
     local train_acc = correct / n
-    test_acc = evaluate(net, data.test_x, data.test_y)
+    local val_acc = val > 0 and evaluate(net, data.val_x, data.val_y) or 0 / 0
+    test_pred = predict(net, data.test_x)
+    test_acc = test_pred:eq(data.test_y):mean()
     board:scalar("accuracy/train", epoch, train_acc)
+    if val > 0 then board:scalar("accuracy/val", epoch, val_acc) end
     board:scalar("accuracy/test", epoch, test_acc)
-    print(string.format("epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  time %.2f s",
-      epoch, o.epochs, loss_sum / n, train_acc, test_acc, elapsed))
+    print(string.format("epoch %d/%d  loss %.4f  train acc %.4f  val acc %.4f  test acc %.4f  "
+      .. "time %.2f s", epoch, o.epochs, loss_sum / n, train_acc, val_acc, test_acc, elapsed))
   end
 
   os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
   local png = o.out .. "/fashion_mnist" .. (o.bn and "" or "_nobn") .. ".png"
   board:save_png(png)
   io.stderr:write("plot saved to " .. png .. "\n")
+  report_confusion(test_pred, data.test_y)
   print(string.format("test accuracy: %.4f", test_acc))
   io.stdout:flush()
   if win and win:is_open() then
