@@ -146,13 +146,13 @@ static void call_method(lua_State *L, int idx, const char *name) {
     luaL_error(L, "saving an optimizer needs opt:%s()", name);
   lua_pushvalue(L, idx);
   lua_call(L, 1, 1);
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_remove(L, -2);
 }
 
 /* The pre-pass: an optimizer's parts {type, modules, state} into the cache
  * (see the top of this file). */
 static void optim_parts(lua_State *L, vwalk *v, int idx) {
+  luaL_checkstack(L, 8, "saving");
   lua_pushvalue(L, idx);
   if (lua_rawget(L, v->cache) != LUA_TNIL) {
     lua_pop(L, 1);
