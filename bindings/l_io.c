@@ -11,12 +11,14 @@
  * walk, which runs under lua_pcall so an error never unwinds through the
  * core: no file is left behind and an earlier one is untouched.
  *
- * An optimizer is saved through its Lua API: opt:type() (the name of its
- * constructor in lunet.optim), opt:modules() (the modules it optimizes, one
- * per parameter group) and opt:state_dict(). Loading makes it again as
- * lunet.optim[type](module, {lr = 0}) (one group) or lunet.optim[type]({{module
- * = m1}, {module = m2}, ...}, {lr = 0}), then opt:load_state_dict(state),
- * which sets every hyper-parameter and state of the groups. */
+ * An optimizer is saved through its Lua API as three parts: opt:type()
+ * (the name of its constructor in lunet.optim), the module of each
+ * parameter group (opt.param_groups[i].module, walked as any module, so a
+ * module also saved elsewhere in the tree is one shared reference) and
+ * opt:state_dict() (each group's options, the momentum buffers, moments and
+ * step counts). Loading makes it again as lunet.optim[type]({{module = m1,
+ * <group 1's options>}, ...}), so it claims the loaded modules' own
+ * parameters exactly as the saved one did, then opt:load_state_dict(state). */
 #include <string.h>
 
 #include "l_module.h"
@@ -136,10 +138,21 @@ static lua_Integer new_id(lua_State *L, vwalk *v, int idx, const void *p) {
 
 static void walk(lua_State *L, vwalk *v, int idx, int depth);
 
-/* The pre-pass: an optimizer's parts into the cache, asked through its
- * API (the methods of its class, so a missing one is a clear error). */
+/* Pushes the result of method name of the optimizer at idx, found in its
+ * class (so a missing one is a clear error). */
+static void call_method(lua_State *L, int idx, const char *name) {
+  if (luaL_getmetafield(L, idx, "__methods") != LUA_TTABLE ||
+      lua_getfield(L, -1, name) != LUA_TFUNCTION)
+    luaL_error(L, "saving an optimizer needs opt:%s()", name);
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 1);
+  lua_remove(L, -2);
+}
+
+/* The pre-pass: an optimizer's parts {type, modules, state} into the cache
+ * (see the top of this file). */
 static void optim_parts(lua_State *L, vwalk *v, int idx) {
-  static const char *const parts[] = {"type", "modules", "state_dict"};
+  luaL_checkstack(L, 8, "saving");
   lua_pushvalue(L, idx);
   if (lua_rawget(L, v->cache) != LUA_TNIL) {
     lua_pop(L, 1);
@@ -147,18 +160,25 @@ static void optim_parts(lua_State *L, vwalk *v, int idx) {
   }
   lua_pop(L, 1);
   lua_createtable(L, 3, 0);
-  for (int i = 0; i < 3; i++) {
-    if (luaL_getmetafield(L, idx, "__methods") != LUA_TTABLE ||
-        lua_getfield(L, -1, parts[i]) != LUA_TFUNCTION)
-      luaL_error(L, "saving an optimizer needs opt:type(), opt:modules() and "
-                 "opt:state_dict() (it has no %s)", parts[i]);
-    lua_pushvalue(L, idx);
-    lua_call(L, 1, 1);
-    lua_rawseti(L, -3, i + 1);
+  int parts = lua_gettop(L);
+  call_method(L, idx, "type");
+  lua_rawseti(L, parts, 1);
+  lua_getfield(L, idx, "param_groups");
+  int groups = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, groups);
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer g = 1; g <= n; g++) {
+    lua_rawgeti(L, groups, g);
+    lua_getfield(L, -1, "module");
+    lua_rawseti(L, groups + 1, g);
     lua_pop(L, 1);
   }
+  lua_rawseti(L, parts, 2);
+  lua_pop(L, 1);
+  call_method(L, idx, "state_dict");
+  lua_rawseti(L, parts, 3);
   lua_pushvalue(L, idx);
-  lua_pushvalue(L, -2);
+  lua_pushvalue(L, parts);
   lua_rawset(L, v->cache);
   lua_pop(L, 1);
 }
@@ -369,36 +389,48 @@ static uint64_t get_u(lua_State *L, vread *v, int bytes) {
 }
 
 /* Makes an optimizer of kind over the modules (table at mods) with state
- * (at st), through lunet.optim (see the top of this file). */
+ * (at st), through lunet.optim (see the top of this file): group g is
+ * {module = mods[g]} with the options of st.param_groups[g] but its ids. */
 static void make_optim(lua_State *L, vread *v, int kind, int mods, int st) {
-  if (lua_type(L, kind) != LUA_TSTRING || !lua_istable(L, mods))
+  lua_Integer n = lua_istable(L, mods) ? (lua_Integer)lua_rawlen(L, mods) : 0;
+  if (lua_type(L, kind) != LUA_TSTRING || n == 0 || !lua_istable(L, st) ||
+      lua_rawgetp(L, LUA_REGISTRYINDEX, &lunet_key) != LUA_TTABLE)
     ln_bad(v->r, "an optimizer's parts"), rfail(L);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &lunet_key);
+  int top = lua_gettop(L);
   lua_getfield(L, -1, "optim");
   if (!lua_istable(L, -1) || lua_getfield(L, -1, lua_tostring(L, kind)) == LUA_TNIL)
     luaL_error(L, "the optimizer lunet.optim.%s is not defined", lua_tostring(L, kind));
-  lua_Integer n = (lua_Integer)lua_rawlen(L, mods);
-  if (n == 1) {
-    lua_rawgeti(L, mods, 1);
-  } else {
-    lua_createtable(L, (int)n, 0);
-    for (lua_Integer i = 1; i <= n; i++) {
-      lua_createtable(L, 0, 1);
-      lua_rawgeti(L, mods, i);
-      lua_setfield(L, -2, "module");
-      lua_rawseti(L, -2, i);
+  lua_pushstring(L, "param_groups");
+  if (lua_rawget(L, st) != LUA_TTABLE || (lua_Integer)lua_rawlen(L, -1) != n)
+    ln_bad(v->r, "an optimizer's parameter groups"), rfail(L);
+  int pg = lua_gettop(L);
+  lua_createtable(L, (int)n, 0);  /* the groups, the constructor's argument */
+  for (lua_Integer g = 1; g <= n; g++) {
+    lua_newtable(L);
+    if (lua_rawgeti(L, pg, g) != LUA_TTABLE) ln_bad(v->r, "an optimizer's group"), rfail(L);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      if (lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), "params")) {
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -5);
     }
+    lua_pop(L, 1);
+    lua_rawgeti(L, mods, g);
+    lua_setfield(L, -2, "module");
+    lua_rawseti(L, -2, g);
   }
-  lua_createtable(L, 0, 1);
-  lua_pushinteger(L, 0);
-  lua_setfield(L, -2, "lr");
-  lua_call(L, 2, 1);
+  lua_remove(L, pg);
+  lua_call(L, 1, 1);
   lua_getfield(L, -1, "load_state_dict");
   lua_pushvalue(L, -2);
   lua_pushvalue(L, st);
   lua_call(L, 2, 0);
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_replace(L, top);
+  lua_settop(L, top);
 }
 
 static void set_id(lua_State *L, vread *v, lua_Integer id) {

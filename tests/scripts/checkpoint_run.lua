@@ -1,0 +1,65 @@
+-- checkpoint_run.lua: one leg of the training run of tests/spec/checkpoint_spec.lua,
+-- a BN MLP 784-64-BN-ReLU-10 on the first 3000 Fashion-MNIST training images in
+-- shuffled batches of 100 (30 steps an epoch).
+--
+-- usage: lunet checkpoint_run.lua OPTIM N OUT [--save-at K CKPT] [--resume CKPT]
+--
+-- Trains with OPTIM ("SGD": momentum 0.9; "Adam") up to step N and saves
+-- {net = net, opt = opt} to OUT; --save-at writes the checkpoint of step K on
+-- the way; --resume starts from a checkpoint instead of step 0.
+--
+-- A checkpoint may fall inside an epoch. The order of an epoch's batches is
+-- drawn from lunet's generator when lunet.data.batches is called, and nothing
+-- else draws from it while the epoch runs (no dropout), so the checkpoint's
+-- rng is the generator's state at that call and `batch` counts the batches of
+-- the epoch already trained: resuming restores the state, calls batches
+-- again (the same order) and skips those batches.
+local lunet = require "lunet"
+
+local optim, n, out = arg[1], tonumber(arg[2]), arg[3]
+local save_at, ckpt_path, resume
+local i = 4
+while arg[i] do
+  if arg[i] == "--save-at" then save_at, ckpt_path, i = tonumber(arg[i + 1]), arg[i + 2], i + 3
+  elseif arg[i] == "--resume" then resume, i = arg[i + 1], i + 2
+  else error("checkpoint_run: unknown argument " .. arg[i], 0) end
+end
+
+local d = lunet.data.fashion_mnist({limit = 3000, test_limit = 1})
+local net, opt, step, skip
+if resume then
+  local c = lunet.load(resume)
+  net, opt, step, skip = c.net, c.opt, c.step, c.batch
+  lunet.set_rng_state(c.rng)
+else
+  lunet.manual_seed(7)
+  net = lunet.Sequential(lunet.Linear(784, 64), lunet.BatchNorm(64), lunet.ReLU(),
+                         lunet.Linear(64, 10))
+  if optim == "SGD" then opt = lunet.optim.SGD(net, {lr = 0.05, momentum = 0.9})
+  else opt = lunet.optim.Adam(net, {lr = 1e-3}) end
+  step, skip = 0, 0
+end
+
+local loss_fn = lunet.CrossEntropyLoss()
+net:train()
+while step < n do
+  local rng = lunet.get_rng_state()
+  local batch = 0
+  for bx, by in lunet.data.batches(d.train_x, d.train_y, 100, {drop_last = true}) do
+    batch = batch + 1
+    if batch > skip then
+      local logits = net:forward(bx)
+      loss_fn:forward(logits, by)
+      opt:zero_grad()
+      net:backward(bx, loss_fn:backward(logits, by))
+      opt:step()
+      step = step + 1
+      if step == save_at then
+        lunet.save(ckpt_path, {net = net, opt = opt, rng = rng, batch = batch, step = step})
+      end
+      if step == n then break end
+    end
+  end
+  skip = 0
+end
+lunet.save(out, {net = net, opt = opt})
