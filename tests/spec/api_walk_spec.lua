@@ -131,7 +131,7 @@ for _, group in ipairs{
   cats({"number"}, {"value", "mean", "std", "gain", "step", "param", "rtol", "atol"}),
   {index = {"index"}, tensors = {"tensor_list"}, sizes = {"sizes"}, fn = {"fn"},
    name = {"name"}, board = {"board"}, path = {"path"}, dir = {"dir"}, tag = {"tag"},
-   table = {"nested"}, mode = {"bool"}, state = {"rng"}, state_dict = {"state_dict"},
+   table = {"nested"}, mode = {"bool"}, keepdim = {"bool"}, state = {"rng"}, state_dict = {"state_dict"},
    sd = {"state_dict"}},
 } do
   for k, v in pairs(group) do CATEGORY[k] = v end
@@ -187,11 +187,19 @@ local function find_call(fn, entries, recv)
   for _, entry in ipairs(entries) do
     for try = 1, 200 do
       local args, opts_at = {}, nil
+      local skip = false
       for _, p in ipairs(entry.params) do
-        if p.optional and try > 100 and math.random() < 0.5 then break end
+        -- later tries leave optional ones out: this one only (so that an
+        -- options table after it is still given: fashion_mnist(opts) for
+        -- fashion_mnist([dir] [, opts])), then the rest too
+        if p.optional and try > (p.name == "opts" and 150 or 100) and math.random() < 0.5 then
+          if try > 150 and math.random() < 0.5 then break end
+          skip = true
+        end
         local choices = {}
+        if skip then skip = false  -- nothing given
         -- {lr = 0.1}: SGD needs its lr (torch.optim 1.13 has no default)
-        if p.name == "opts" then opts_at = #args + 1; choices = {{}, {lr = 0.1}}
+        elseif p.name == "opts" then opts_at = #args + 1; choices = {{}, {lr = 0.1}}
         elseif CATEGORY[p.name] then
           for _, cat in ipairs(CATEGORY[p.name]) do
             for _, v in ipairs(VALUES[cat](recv)) do choices[#choices + 1] = v end
@@ -201,11 +209,12 @@ local function find_call(fn, entries, recv)
           for _, v in ipairs{1, 0.5, "x", lunet.randn(2, 3)} do choices[#choices + 1] = v end
         end
         local first = #args + 1
-        args[first] = choices[math.random(#choices)]
-        if p.rest then
+        if #choices > 0 then args[first] = choices[math.random(#choices)] end
+        if p.rest and #choices > 0 then
           for _ = 1, math.random(0, 2) do args[#args + 1] = choices[math.random(#choices)] end
         end
-        if entry.list == p.name and math.random() < 0.5 then  -- f{m1, m2} as f(m1, m2)
+        -- f(m1, m2) as f{m1, m2}
+        if entry.list == p.name and #choices > 0 and math.random() < 0.5 then
           local list = {table.unpack(args, first)}
           for k = #args, first, -1 do args[k] = nil end
           args[first] = list
