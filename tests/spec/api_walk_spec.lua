@@ -131,7 +131,8 @@ for _, group in ipairs{
   cats({"number"}, {"value", "mean", "std", "gain", "step", "param", "rtol", "atol"}),
   {index = {"index"}, tensors = {"tensor_list"}, sizes = {"sizes"}, fn = {"fn"},
    name = {"name"}, board = {"board"}, path = {"path"}, dir = {"dir"}, tag = {"tag"},
-   table = {"nested"}, mode = {"bool"}, keepdim = {"bool"}, state = {"rng"}, state_dict = {"state_dict"},
+   table = {"nested"}, mode = {"bool"}, keepdim = {"bool"}, state = {"rng"},
+   state_dict = {"state_dict"},
    sd = {"state_dict"}},
 } do
   for k, v in pairs(group) do CATEGORY[k] = v end
