@@ -187,7 +187,7 @@ static const char *const fmnist_options[] = {"limit", "test_limit", "bytes", NUL
 static int data_fashion_mnist(lua_State *L) {
   const char *who = "lunet.data.fashion_mnist";
   if (lua_istable(L, 1)) {   /* fashion_mnist{...}: options without a directory */
-    lua_settop(L, 1);
+    l_checknargs(L, 1, who);
     lua_pushnil(L);
     lua_insert(L, 1);
   }

@@ -246,6 +246,8 @@ static int construct(lua_State *L) {
   }
   int list = arg <= top && lua_type(L, arg) == LUA_TTABLE;
   if (list) l_checknargs(L, arg, who);
+  else if (ops->max_children != LN_NOLIMIT)  /* Residual(block, shortcut, extra) */
+    l_checknargs(L, arg - 1 + (int)ops->max_children, who);
   lua_Integer n = list ? luaL_len(L, arg) : top - arg + 1;
   if ((size_t)n < ops->min_children || (size_t)n > ops->max_children) {
     if (ops->max_children == LN_NOLIMIT)

@@ -32,8 +32,19 @@ static int lunet_get_num_threads(lua_State *L) {
   return 1;
 }
 
+/* The default __index: a method (upvalue 1, the methods table) or, for any
+ * other key, "<Type>: no field 'k'" (upvalue 2, "Board" of "lunet.Board"). */
+static int class_index(lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNIL)
+    return l_nofield(L, lua_tostring(L, lua_upvalueindex(2)), 2, NULL);
+  return 1;
+}
+
 void l_newclass(lua_State *L, const char *name, const luaL_Reg *meta,
                 const luaL_Reg *methods) {
+  const char *dot = strrchr(name, '.');
   luaL_newmetatable(L, name);
   luaL_setfuncs(L, meta, 0);
   lua_newtable(L);
@@ -41,6 +52,8 @@ void l_newclass(lua_State *L, const char *name, const luaL_Reg *meta,
   lua_getfield(L, -2, "__index");
   if (!lua_toboolean(L, -1)) {  /* none of its own */
     lua_pushvalue(L, -2);
+    lua_pushstring(L, dot ? dot + 1 : name);
+    lua_pushcclosure(L, class_index, 2);
     lua_setfield(L, -4, "__index");
   }
   lua_pop(L, 1);

@@ -68,15 +68,21 @@ end
 
 -- docs/api.md: each entry is "### `signature`" then a paragraph. Returns
 -- {functions = {["lunet.zeros"] = entry}, methods = {view = {entry...}}},
--- an entry being {params = {{name =, optional =, rest =}}, words = {...},
+-- an entry being {params = {{name =, optional =, rest =}}, list = the name of
+-- a parameter that may also be given as a list, words = {...},
 -- strings = {...}}: the identifiers in backquotes and the double-quoted
 -- strings of its paragraph (option names and their values, mostly).
 local skip_words = {["true"] = 1, ["false"] = 1, ["nil"] = 1, lunet = 1}
 
 local function parse_entry(sig, text)
   local e = {params = {}, words = {}, strings = {}, sig = sig}
-  local args = sig:match("%((.*)%)")
+  -- f(a, {opt = v}) and f{m1, m2, ...}; a list written out, {m1, m2, ...},
+  -- is one parameter named by its first element, with more of the same
+  local args = sig:match("%((.*)%)") or sig:match("^[%w_.:]+(%b{})$")
   if args then
+    local pat = "{%s*([%a_][%w_]*)%s*,[^}=]*%.%.%.%s*}"
+    e.list = args:match(pat)
+    args = args:gsub(pat, "%1, ...")
     local optional = false
     for piece in args:gmatch("[^,]+") do
       local at, name = piece:match("()([%a_][%w_]*)")
