@@ -8,41 +8,55 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The row's maximum and sum of e^(x - max), the sum in double. A NaN is
+ * skipped by the maximum but makes the sum NaN, so the row comes out NaN. */
+static void row_stats(const float *x /* (len) stride inner */, size_t len, size_t inner,
+                      double *max, double *sum) {
+  float m = -INFINITY;
+  for (size_t k = 0; k < len; k++)
+    if (x[k * inner] > m) m = x[k * inner];
+  double s = 0;
+  for (size_t k = 0; k < len; k++) s += exp((double)x[k * inner] - m);
+  *max = m;
+  *sum = s;
+}
+
 void ln_softmax_forward(float *out, const float *inp, size_t outer, size_t len,
                         size_t inner, int is_log) {
   for (size_t o = 0; o < outer; o++)
     for (size_t j = 0; j < inner; j++) {
       const float *x = inp + o * len * inner + j;
       float *y = out + o * len * inner + j;
-      /* a NaN is skipped here but makes the sum NaN, so the row is NaN */
-      float max = -INFINITY;
-      for (size_t k = 0; k < len; k++)
-        if (x[k * inner] > max) max = x[k * inner];
-      double sum = 0;
-      for (size_t k = 0; k < len; k++) sum += exp((double)x[k * inner] - max);
-      if (is_log) {
-        double lse = max + log(sum);
-        for (size_t k = 0; k < len; k++) y[k * inner] = (float)((double)x[k * inner] - lse);
-      } else {
-        for (size_t k = 0; k < len; k++)
-          y[k * inner] = (float)(exp((double)x[k * inner] - max) / sum);
+      double max, sum;
+      row_stats(x, len, inner, &max, &sum);
+      double lse = max + log(sum);
+      for (size_t k = 0; k < len; k++) {
+        double v = (double)x[k * inner];
+        y[k * inner] = (float)(is_log ? v - lse : exp(v - max) / sum);
       }
     }
 }
 
-void ln_softmax_backward(float *dinp, const float *out, const float *dout, size_t outer,
+/* The softmax is recomputed from the input in double rather than read from
+ * the float output: dy - sum(dy y) cancels where dy is near its weighted
+ * mean, and the float y's rounding would then show in dx. */
+void ln_softmax_backward(float *dinp, const float *inp, const float *dout, size_t outer,
                          size_t len, size_t inner, int is_log) {
   for (size_t o = 0; o < outer; o++)
     for (size_t j = 0; j < inner; j++) {
       size_t at = o * len * inner + j;
-      const float *y = out + at, *dy = dout + at;
+      const float *x = inp + at, *dy = dout + at;
       float *dx = dinp + at;
-      double s = 0;
-      for (size_t k = 0; k < len; k++)
-        s += is_log ? dy[k * inner] : (double)dy[k * inner] * y[k * inner];
+      double max, sum, s = 0;
+      row_stats(x, len, inner, &max, &sum);
       for (size_t k = 0; k < len; k++) {
         size_t i = k * inner;
-        dx[i] = (float)(is_log ? dy[i] - exp((double)y[i]) * s : y[i] * (dy[i] - s));
+        s += is_log ? dy[i] : dy[i] * (exp((double)x[i] - max) / sum);
+      }
+      for (size_t k = 0; k < len; k++) {
+        size_t i = k * inner;
+        double y = exp((double)x[i] - max) / sum;
+        dx[i] = (float)(is_log ? dy[i] - y * s : y * (dy[i] - s));
       }
     }
 }
@@ -81,7 +95,7 @@ static int sm_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
   size_t outer = 1, len = 1, inner = 1;
   if (ln_check_last_input(m, in) || split(m, in, &outer, &len, &inner) || ln_tensor_resize_as(&m->grad_input, in))
     return LN_ERR;
-  ln_softmax_backward(ln_data(&m->grad_input), ln_data(&m->output), ln_data(dout), outer, len,
+  ln_softmax_backward(ln_data(&m->grad_input), ln_data(in), ln_data(dout), outer, len,
                       inner, m->ops == &ln_log_softmax_ops);
   return LN_OK;
 }

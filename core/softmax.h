@@ -14,13 +14,14 @@ ln_module *ln_softmax_new(int64_t dim);
 ln_module *ln_log_softmax_new(int64_t dim);
 
 /* The input seen as (outer, len, inner), the softmax taken over len (stride
- * inner). Forward SETS out; backward SETS dinp from the forward's output:
- * softmax dx = y (dy - sum(dy y)), log-softmax dx = dy - e^y sum(dy). */
+ * inner). Forward SETS out; backward SETS dinp from the forward's input
+ * (y recomputed in double): softmax dx = y (dy - sum(dy y)), log-softmax
+ * dx = dy - softmax(x) sum(dy). */
 void ln_softmax_forward(float *out,       /* (outer, len, inner) */
                         const float *inp, /* (outer, len, inner) */
                         size_t outer, size_t len, size_t inner, int is_log);
 void ln_softmax_backward(float *dinp,       /* (outer, len, inner) */
-                         const float *out,  /* (outer, len, inner) the forward's output */
+                         const float *inp,  /* (outer, len, inner) the forward's input */
                          const float *dout, /* (outer, len, inner) */
                          size_t outer, size_t len, size_t inner, int is_log);
 
