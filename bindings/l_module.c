@@ -15,9 +15,12 @@
 #include "../core/activation.h"
 #include "../core/batchnorm.h"
 #include "../core/concat.h"
+#include "../core/dropout.h"
 #include "../core/linear.h"
+#include "../core/pointwise.h"
 #include "../core/residual.h"
 #include "../core/sequential.h"
+#include "../core/softmax.h"
 
 /* The Lua constructors: one line per kind (the name in lunet, its ops). */
 static const struct { const char *name; const ln_module_ops *ops; } constructors[] = {
@@ -25,6 +28,14 @@ static const struct { const char *name; const ln_module_ops *ops; } constructors
   {"Sigmoid", &ln_sigmoid_ops}, {"BatchNorm", &ln_batchnorm_ops},
   {"Sequential", &ln_sequential_ops}, {"Residual", &ln_residual_ops},
   {"Concat", &ln_concat_ops}, {"Identity", &ln_identity_ops},
+  {"LeakyReLU", &ln_leaky_relu_ops},
+  {"ELU", &ln_elu_ops},
+  {"GELU", &ln_gelu_ops},
+  {"SiLU", &ln_silu_ops},
+  {"Softplus", &ln_softplus_ops},
+  {"Softmax", &ln_softmax_ops},
+  {"LogSoftmax", &ln_log_softmax_ops},
+  {"Dropout", &ln_dropout_ops},
 };
 
 static const char cache_key = 'm';  /* its address keys the registry */
@@ -115,7 +126,8 @@ int l_modraise(lua_State *L, l_module *u, const char *method) {
 /* ---- the generic constructor ---- */
 
 /* A positional field's argument. */
-static ln_value checkfield(lua_State *L, int arg, const ln_field *f) {
+static ln_value checkfield(lua_State *L, int arg, const ln_module_ops *ops,
+                           const ln_field *f) {
   ln_value v;
   memset(&v, 0, sizeof v);
   if (f->type == LN_FIELD_SIZE) {
@@ -126,6 +138,8 @@ static ln_value checkfield(lua_State *L, int arg, const ln_field *f) {
     v.i = (int64_t)luaL_checkinteger(L, arg);
   } else if (f->type == LN_FIELD_DOUBLE) {
     v.d = luaL_checknumber(L, arg);
+  } else if (f->type == LN_FIELD_CHOICE) {
+    v.i = luaL_checkoption(L, arg, NULL, ops->choices);
   } else {
     luaL_checktype(L, arg, LUA_TBOOLEAN);
     v.b = lua_toboolean(L, arg);
@@ -134,13 +148,32 @@ static ln_value checkfield(lua_State *L, int arg, const ln_field *f) {
 }
 
 /* An option's value on top of the stack (the options table is argument arg). */
-static ln_value optfield(lua_State *L, int arg, const ln_field *f) {
+static ln_value optfield(lua_State *L, int arg, const ln_module_ops *ops, const ln_field *f) {
   static const char *const want[] = {"a positive integer", "an integer", "a number",
-                                     "a boolean"};
+                                     "a boolean", "a string"};
   ln_value v;
   memset(&v, 0, sizeof v);
   int ok = 0;
-  if (f->type == LN_FIELD_BOOL) {
+  if (f->type == LN_FIELD_CHOICE) {
+    ok = lua_type(L, -1) == LUA_TSTRING;
+    for (int k = 0; ok && ops->choices[k]; k++)
+      if (!strcmp(ops->choices[k], lua_tostring(L, -1))) return v.i = k, v;
+    if (ok) {
+      luaL_Buffer b;  /* "option 'approximate' must be 'none' or 'tanh', got 'x'" */
+      luaL_buffinit(L, &b);
+      lua_pushfstring(L, "option '%s' must be ", f->name);
+      luaL_addvalue(&b);
+      for (int k = 0; ops->choices[k]; k++) {
+        lua_pushfstring(L, "%s'%s'", k ? ops->choices[k + 1] ? ", " : " or " : "",
+                        ops->choices[k]);
+        luaL_addvalue(&b);
+      }
+      lua_pushfstring(L, ", got '%s'", lua_tostring(L, -2));
+      luaL_addvalue(&b);
+      luaL_pushresult(&b);
+      luaL_argerror(L, arg, lua_tostring(L, -1));
+    }
+  } else if (f->type == LN_FIELD_BOOL) {
     ok = lua_type(L, -1) == LUA_TBOOLEAN;
     v.b = lua_toboolean(L, -1);
   } else if (f->type == LN_FIELD_DOUBLE) {
@@ -169,7 +202,7 @@ static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_valu
     memset(&cfg[i], 0, sizeof cfg[i]);
     if (f->type == LN_FIELD_BOOL) cfg[i].b = f->def != 0;
     else if (f->type == LN_FIELD_DOUBLE) cfg[i].d = f->def;
-    else if (f->type == LN_FIELD_INT) cfg[i].i = (int64_t)f->def;
+    else if (f->type == LN_FIELD_INT || f->type == LN_FIELD_CHOICE) cfg[i].i = (int64_t)f->def;
     else cfg[i].z = (size_t)f->def;
     names[n++] = f->name;
   }
@@ -178,7 +211,7 @@ static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_valu
   if (lua_isnoneornil(L, arg)) return;
   for (int i = ops->nargs; ops->fields[i].name; i++) {
     lua_pushstring(L, ops->fields[i].name);  /* raw: no metamethod runs */
-    if (lua_rawget(L, arg) != LUA_TNIL) cfg[i] = optfield(L, arg, &ops->fields[i]);
+    if (lua_rawget(L, arg) != LUA_TNIL) cfg[i] = optfield(L, arg, ops, &ops->fields[i]);
     lua_pop(L, 1);
   }
 }
@@ -234,7 +267,7 @@ static int construct(lua_State *L) {
   const char *who = lua_tostring(L, lua_upvalueindex(2));
   int nf = ln_field_count(ops), arg = 1, top = lua_gettop(L);
   ln_value cfg[LN_MAXFIELD];
-  for (; arg <= ops->nargs; arg++) cfg[arg - 1] = checkfield(L, arg, &ops->fields[arg - 1]);
+  for (; arg <= ops->nargs; arg++) cfg[arg - 1] = checkfield(L, arg, ops, &ops->fields[arg - 1]);
   if (nf > ops->nargs) {
     l_checknargs(L, arg, who);
     readoptions(L, arg, ops, cfg, who);

@@ -64,6 +64,7 @@ static void pushfield(lua_State *L, const ln_module *m, const ln_field *f) {
   if (f->type == LN_FIELD_SIZE) lua_pushinteger(L, (lua_Integer)v.z);
   else if (f->type == LN_FIELD_INT) lua_pushinteger(L, (lua_Integer)v.i);
   else if (f->type == LN_FIELD_DOUBLE) lua_pushnumber(L, v.d);
+  else if (f->type == LN_FIELD_CHOICE) lua_pushstring(L, m->ops->choices[v.i]);
   else lua_pushboolean(L, v.b);
 }
 

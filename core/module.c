@@ -334,7 +334,8 @@ size_t ln_module_parameters(ln_module *m, ln_tensor **params, ln_tensor **grads,
 /* ---- fields, describing ---- */
 
 ln_value ln_field_get(const ln_module *m, const ln_field *f) {
-  static const size_t width[] = {sizeof(size_t), sizeof(int64_t), sizeof(double), sizeof(int)};
+  static const size_t width[] = {sizeof(size_t), sizeof(int64_t), sizeof(double), sizeof(int),
+                                 sizeof(int64_t)};
   ln_value v;
   memset(&v, 0, sizeof v);
   memcpy(&v, (const char *)m + f->offset, width[f->type]);  /* every member starts at v */
@@ -360,6 +361,8 @@ static void put_field(char *buf, size_t n, int *len, const ln_module *m, const l
   else if (f->type == LN_FIELD_INT)
     *len += snprintf(p, room, "%s%s%s%lld", sep, nm, eq, (long long)v.i);
   else if (f->type == LN_FIELD_DOUBLE) *len += snprintf(p, room, "%s%s%s%g", sep, nm, eq, v.d);
+  else if (f->type == LN_FIELD_CHOICE)
+    *len += snprintf(p, room, "%s%s%s'%s'", sep, nm, eq, m->ops->choices[v.i]);
   else *len += snprintf(p, room, "%s%s%s%s", sep, nm, eq, v.b ? "true" : "false");
 }
 

@@ -36,9 +36,13 @@ typedef struct ln_writer ln_writer;  /* serialize.h */
 typedef struct ln_reader ln_reader;  /* serialize.h */
 
 /* A named configuration value of a kind: a tensor dimension (SIZE, positive,
- * checked against the file on load), an integer, a number or a boolean (an
- * int holding 0 or 1), stored at `offset` in the kind's struct. */
-typedef enum { LN_FIELD_SIZE, LN_FIELD_INT, LN_FIELD_DOUBLE, LN_FIELD_BOOL } ln_field_type;
+ * checked against the file on load), an integer, a number, a boolean (an
+ * int holding 0 or 1) or a CHOICE (an int64_t: the index of one of the
+ * kind's `choices`, a string in Lua, as GELU's approximate = "tanh"),
+ * stored at `offset` in the kind's struct. */
+typedef enum {
+  LN_FIELD_SIZE, LN_FIELD_INT, LN_FIELD_DOUBLE, LN_FIELD_BOOL, LN_FIELD_CHOICE
+} ln_field_type;
 
 typedef struct ln_field {
   const char *name;   /* "in_features": the Lua field and option name */
@@ -87,6 +91,10 @@ typedef struct ln_module_ops {
   /* Writes what tostring shows for m itself, snprintf-style (children are
    * printed by the caller); NULL: "<tag>(<fields>)". */
   int (*describe)(const ln_module *m, char *buf, size_t n);
+  /* The values of the kind's CHOICE field (a kind has at most one), in index
+   * order, NULL-terminated; the field's def is the default's index. A value
+   * read from a file is checked by make. */
+  const char *const *choices;
 
   /* Kinds whose configuration is more than fields (modules written in Lua)
    * fill these; NULL for the others. save writes the extra configuration;

@@ -8,13 +8,24 @@
 #include "activation.h"
 #include "batchnorm.h"
 #include "concat.h"
+#include "dropout.h"
 #include "linear.h"
+#include "pointwise.h"
 #include "residual.h"
 #include "sequential.h"
+#include "softmax.h"
 
 static const ln_module_ops *const builtin[] = {
   &ln_linear_ops, &ln_relu_ops, &ln_tanh_ops, &ln_sigmoid_ops, &ln_batchnorm_ops,
   &ln_sequential_ops, &ln_residual_ops, &ln_concat_ops, &ln_identity_ops,
+  &ln_leaky_relu_ops,
+  &ln_elu_ops,
+  &ln_gelu_ops,
+  &ln_silu_ops,
+  &ln_softplus_ops,
+  &ln_softmax_ops,
+  &ln_log_softmax_ops,
+  &ln_dropout_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])

@@ -16,8 +16,11 @@
 #include "check.h"
 #include "activation.h"
 #include "batchnorm.h"
+#include "dropout.h"
 #include "linear.h"
+#include "pointwise.h"
 #include "sequential.h"
+#include "softmax.h"
 
 #define H 5e-3
 #define TOL 1e-2
@@ -292,10 +295,11 @@ static void test_sequential(void) {
   ln_module_release(net);
 }
 
-static void test_no_alloc(void) {
-  ln_module *net = mixed_net();
-  ln_tensor big = make(2, 64, 3, 0, 0, -1, 1), small = make(2, 16, 3, 0, 0, -1, 1);
-  ln_tensor dbig = make(2, 64, 2, 0, 0, -1, 1), dsmall = make(2, 16, 2, 0, 0, -1, 1);
+/* Steady steps of net (in features to out) at two batch sizes, training
+ * and then evaluating, allocate nothing. Takes net's reference. */
+static void test_no_alloc(ln_module *net, size_t in, size_t out) {
+  ln_tensor big = make(2, 64, in, 0, 0, -1, 1), small = make(2, 16, in, 0, 0, -1, 1);
+  ln_tensor dbig = make(2, 64, out, 0, 0, -1, 1), dsmall = make(2, 16, out, 0, 0, -1, 1);
   int ok = 1;
   ok &= ln_module_forward(net, &big) == LN_OK;  /* warm-up at the largest shape */
   ok &= ln_module_backward(net, &big, &dbig) == LN_OK;
@@ -308,13 +312,44 @@ static void test_no_alloc(void) {
     if (step == 5) ln_module_set_training(net, 0);
   }
   CHECK(ok, "steps ran: %s", ln_error());
-  CHECK(ln_alloc_count() == before, "%llu allocations in steady steps",
+  CHECK(ln_alloc_count() == before, "%s: %llu allocations in steady steps", net->name,
         (unsigned long long)(ln_alloc_count() - before));
   ln_tensor_free(&big);
   ln_tensor_free(&small);
   ln_tensor_free(&dbig);
   ln_tensor_free(&dsmall);
   ln_module_release(net);
+}
+
+/* LeakyReLU, ELU, GELU (both forms), SiLU, Softplus, Softmax, LogSoftmax
+ * (over a middle and the last dimension of 3-D inputs) and Dropout (in
+ * evaluation: training redraws the mask at every forward); then all of them
+ * in one network, training and evaluating, allocate nothing once sized. */
+static void test_act_family(void) {
+  ln_module *ms[] = {ln_leaky_relu_new(0.2), ln_elu_new(0.7), ln_gelu_new(LN_GELU_NONE),
+                     ln_gelu_new(LN_GELU_TANH), ln_silu_new(), ln_softplus_new(2, 3),
+                     ln_softmax_new(2), ln_log_softmax_new(-1), ln_dropout_new(0.3)};
+  const char *names[] = {"LeakyReLU", "ELU", "GELU", "GELU tanh", "SiLU", "Softplus",
+                         "Softmax(dim=2)", "LogSoftmax(dim=-1)", "Dropout (evaluation)"};
+  ln_module_set_training(ms[8], 0);
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+    ln_tensor x = make(3, 3, 4, 2, 0, -4, 4);
+    float *p = ln_data(&x);
+    for (size_t i = 0; i < ln_numel(&x); i++)  /* clear of LeakyReLU's and ELU's kink */
+      if (fabsf(p[i]) < 0.1f) p[i] = p[i] < 0 ? -0.5f : 0.5f;
+    gradcheck(names[k], ms[k], &x);
+    ln_tensor_free(&x);
+  }
+  ln_module *net = ln_sequential_new(), *lin[2] = {ln_linear_new(3, 8, &rng),
+                                                     ln_linear_new(8, 2, &rng)};
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0] + 2; k++) {
+    /* the softmaxes over 2 classes: the second Linear before them */
+    ln_module *m = k == 0 ? lin[0] : k == 7 ? lin[1] : ms[k < 7 ? k - 1 : k - 2];
+    ln_module_set_training(m, 1);
+    CHECK(ln_sequential_add(net, m) == LN_OK, "add: %s", ln_error());
+    ln_module_release(m);
+  }
+  test_no_alloc(net, 3, 2);
 }
 
 static void test_errors(void) {
@@ -476,7 +511,8 @@ int main(void) {
   test_batchnorm_reference();
   test_sequential();
   test_reuse_through_parent();
-  test_no_alloc();
+  test_no_alloc(mixed_net(), 3, 2);
+  test_act_family();
   test_errors();
   test_linear_init();
   printf("largest relative gradient difference: %.2e\n", worst);
