@@ -191,13 +191,14 @@ static ln_value optfield(lua_State *L, int arg, const ln_module_ops *ops, const 
   return v;
 }
 
-/* Reads the options table at arg into cfg[ops->nargs...] (defaults first).
- * Raw reads: no metamethod runs. */
+/* Reads the options table at arg into cfg[first...] (defaults first); the
+ * fields before first were given as arguments. Raw reads: no metamethod
+ * runs. */
 static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_value *cfg,
-                        const char *who) {
+                        int first, const char *who) {
   const char *names[LN_MAXFIELD + 1];
   int n = 0;
-  for (int i = ops->nargs; ops->fields[i].name; i++) {
+  for (int i = first; ops->fields[i].name; i++) {
     const ln_field *f = &ops->fields[i];
     memset(&cfg[i], 0, sizeof cfg[i]);
     if (f->type == LN_FIELD_BOOL) cfg[i].b = f->def != 0;
@@ -209,7 +210,7 @@ static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_valu
   names[n] = NULL;
   l_checkoptions(L, arg, who, names);
   if (lua_isnoneornil(L, arg)) return;
-  for (int i = ops->nargs; ops->fields[i].name; i++) {
+  for (int i = first; ops->fields[i].name; i++) {
     lua_pushstring(L, ops->fields[i].name);  /* raw: no metamethod runs */
     if (lua_rawget(L, arg) != LUA_TNIL) cfg[i] = optfield(L, arg, ops, &ops->fields[i]);
     lua_pop(L, 1);
@@ -268,12 +269,20 @@ static int construct(lua_State *L) {
   int nf = ln_field_count(ops), arg = 1, top = lua_gettop(L);
   ln_value cfg[LN_MAXFIELD];
   for (; arg <= ops->nargs; arg++) cfg[arg - 1] = checkfield(L, arg, ops, &ops->fields[arg - 1]);
-  if (nf > ops->nargs) {
+  /* Options may also come as arguments, in field order, as PyTorch's and
+   * Torch7's signatures allow: LeakyReLU(0.2), Dropout(0.5), ELU(1.0). */
+  while (arg - 1 < nf && arg <= top && (lua_type(L, arg) == LUA_TNUMBER ||
+         lua_type(L, arg) == LUA_TBOOLEAN || lua_type(L, arg) == LUA_TSTRING)) {
+    cfg[arg - 1] = checkfield(L, arg, ops, &ops->fields[arg - 1]);
+    arg++;
+  }
+  int opts = nf >= arg;  /* an options table may follow, for the fields left */
+  if (opts) {
     l_checknargs(L, arg, who);
-    readoptions(L, arg, ops, cfg, who);
+    readoptions(L, arg, ops, cfg, arg - 1, who);
   }
   if (!ops->max_children) {
-    l_checknargs(L, nf > ops->nargs ? arg : arg - 1, who);
+    l_checknargs(L, opts ? arg : arg - 1, who);
     l_newmodule(L);
     return l_setmodule(L, ops->make(cfg, NULL, 0, ln_rng_default()), who);
   }

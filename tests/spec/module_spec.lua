@@ -243,7 +243,10 @@ describe("module errors", function()
     errors_with(function() lunet.BatchNorm(3, { affine = 1 }) end, "'affine' must be a boolean")
     errors_with(function() lunet.BatchNorm(3, { momentum = 2 }) end,
       "lunet.BatchNorm: momentum must be in [0, 1], got 2")
-    errors_with(function() lunet.BatchNorm(3, 5) end, "table expected")
+    -- options may come as arguments, in PyTorch's order: BatchNorm(3, eps)
+    assert.equals(5, lunet.BatchNorm(3, 5).eps)
+    errors_with(function() lunet.BatchNorm(3, {}, 5) end, "unexpected argument #3")
+    errors_with(function() lunet.BatchNorm(3, "x") end, "number expected, got string")
     errors_with(function() lunet.BatchNorm(0) end, "size must be positive")
     bn:evaluate()  -- one sample is fine with running statistics
     assert.are.same({ 1, 30 }, bn:forward(lunet.ones(1, 30)):size())
