@@ -1,10 +1,13 @@
-/* l_loss.c: lunet.MSELoss, lunet.CrossEntropyLoss and lunet.isfinite.
+/* l_loss.c: the losses (lunet.MSELoss, lunet.CrossEntropyLoss, ... one
+ * constructor per registered kind of core/loss.h) and lunet.isfinite.
  *
- * loss:forward(y, target) returns the cost as a Lua number; a NaN or Inf
- * cost is returned as it is (as PyTorch returns a nan tensor), and
- * lunet.isfinite(cost) tells a script whether to stop. loss:backward(y,
- * target) returns the gradient as a view of a buffer the loss object keeps:
- * the next backward overwrites it, as a layer's grad_input. */
+ * lunet.<Kind>([opts]) reads the options the kind takes (an unknown one is
+ * refused). loss:forward(y, target) returns the cost as a Lua number (a NaN
+ * or Inf cost as it is, as PyTorch returns a nan tensor; lunet.isfinite(cost)
+ * tells a script whether to stop), or with reduction "none" the losses as a
+ * view of a buffer the loss keeps. loss:backward(y, target) returns the
+ * gradient as a view of another: the next call overwrites them, as a layer's
+ * grad_input. */
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -26,7 +29,7 @@ typedef struct l_loss {
  * run Lua. */
 static l_loss *liveloss(lua_State *L, const char *method) {
   l_loss *l = l_checkself(L, L_LOSS, "loss expected, got %s; call it as loss:%s(...)", method);
-  if (!l->live) luaL_error(L, "%s:%s: loss has been closed", ln_loss_name(l->loss.kind), method);
+  if (!l->live) luaL_error(L, "%s:%s: loss has been closed", l->loss.kind->name, method);
   return l;
 }
 
@@ -35,24 +38,44 @@ static l_loss *liveloss(lua_State *L, const char *method) {
 static l_loss *checkloss(lua_State *L, const char *method, int nargs) {
   l_loss *l = liveloss(L, method);
   char who[64];
-  snprintf(who, sizeof who, "%s:%s", ln_loss_name(l->loss.kind), method);
+  snprintf(who, sizeof who, "%s:%s", l->loss.kind->name, method);
   l_checknargs(L, nargs, who);
   return l;
 }
 
-static int newloss(lua_State *L, ln_loss_kind kind, const char *who) {
-  /* No options yet: a PyTorch-style {reduction = "sum"} must not pass unnoticed. */
-  l_checknargs(L, 0, who);
+static const char *const reductions[] = {"mean", "sum", "none", NULL};
+
+/* lunet.<Kind>([opts]), the kind in upvalue 1. Every option is read into C
+ * values (the tensors pushed) before the userdata is made; the weights are
+ * fetched after, as anything may have closed them. ignore_index is the
+ * 1-based class number, stored 0-based. */
+static int lunet_loss_new(lua_State *L) {
+  const ln_loss_kind *k = lua_touserdata(L, lua_upvalueindex(1));
+  char who[64];
+  snprintf(who, sizeof who, "lunet.%s", k->name);
+  l_checknargs(L, 1, who);
+  l_checkoptions(L, 1, who, k->options);
+  ln_loss_options o;
+  ln_loss_options_default(&o);
+  o.reduction = (ln_reduction)l_optchoice(L, 1, who, "reduction", reductions, 0);
+  if (ln_loss_takes(k, "beta")) o.beta = l_optnumber(L, 1, who, "beta", 1);
+  if (ln_loss_takes(k, "delta")) o.delta = l_optnumber(L, 1, who, "delta", 1);
+  if (ln_loss_takes(k, "label_smoothing"))
+    o.smoothing = l_optnumber(L, 1, who, "label_smoothing", 0);
+  if (ln_loss_takes(k, "ignore_index") && l_optgiven(L, 1, "ignore_index")) {
+    o.has_ignore = 1;
+    o.ignore = (int)l_optinteger(L, 1, who, "ignore_index", 0, -(INT_MAX / 2), INT_MAX / 2) - 1;
+  }
+  int wi = ln_loss_takes(k, "weight") ? l_opttensor(L, 1, who, "weight") : 0;
+  int pwi = ln_loss_takes(k, "pos_weight") ? l_opttensor(L, 1, who, "pos_weight") : 0;
   l_loss *l = lua_newuserdatauv(L, sizeof *l, 0);
-  ln_loss_init(&l->loss, kind);
+  ln_loss_init(&l->loss, k);
   l->live = 1;
   luaL_setmetatable(L, L_LOSS);
+  if (wi) o.weight = *l_optlive(L, wi, who, "weight");
+  if (pwi) o.pos_weight = *l_optlive(L, pwi, who, "pos_weight");
+  if (ln_loss_set_options(&l->loss, &o)) l_raise(L, who);
   return 1;
-}
-
-static int lunet_MSELoss(lua_State *L) { return newloss(L, LN_MSE, "lunet.MSELoss"); }
-static int lunet_CrossEntropyLoss(lua_State *L) {
-  return newloss(L, LN_CROSS_ENTROPY, "lunet.CrossEntropyLoss");
 }
 
 /* luaL_error with C's printf formats (%zu, %g), which lua_pushfstring lacks. */
@@ -65,19 +88,29 @@ static int fail(lua_State *L, const char *fmt, ...) {
   return luaL_error(L, "%s", msg);
 }
 
-/* The 0-based class of label v at index i (0-based) for c classes. */
-static int class_of(lua_State *L, const char *who, double v, size_t i, size_t c) {
+/* What a label may be: a class 1..c, or the ignored one (1-based), copied
+ * out of the loss so that reading labels never needs it. */
+typedef struct labelset {
+  size_t c;
+  int has_ignore;
+  double ignore;  /* 1-based */
+} labelset;
+
+/* The 0-based class of label v at index i (0-based); the ignored label
+ * (any integer) becomes its 0-based number. */
+static int class_of(lua_State *L, const char *who, double v, size_t i, const labelset *ls) {
   if (isnan(v)) fail(L, "%s: label at index %zu is nan, not a class number", who, i + 1);
   if (v != floor(v))
     fail(L, "%s: label at index %zu is %g, not a class number", who, i + 1, v);
-  if (v < 1 || v > (double)c)  /* c <= LN_MAXNUMEL < INT_MAX */
-    fail(L, "%s: label %g at index %zu is out of range 1..%zu", who, v, i + 1, c);
+  if (ls->has_ignore && v == ls->ignore) return (int)v - 1;
+  if (v < 1 || v > (double)ls->c)  /* c <= LN_MAXNUMEL < INT_MAX */
+    fail(L, "%s: label %g at index %zu is out of range 1..%zu", who, v, i + 1, ls->c);
   return (int)v - 1;
 }
 
 /* The class of the table element on top of the stack: a number (or a
  * numeric string, as luaL_checkinteger takes); anything else is named. */
-static int element_class(lua_State *L, const char *who, size_t i, size_t c) {
+static int element_class(lua_State *L, const char *who, size_t i, const labelset *ls) {
   int ok;
   double v = lua_tonumberx(L, -1, &ok);
   if (!ok && lua_type(L, -1) == LUA_TSTRING)
@@ -86,7 +119,7 @@ static int element_class(lua_State *L, const char *who, size_t i, size_t c) {
   if (!ok)
     fail(L, "%s: label at index %zu is %s%s, not a class number", who, i + 1,
          lua_isnil(L, -1) ? "" : "a ", luaL_typename(L, -1));
-  return class_of(L, who, v, i, c);
+  return class_of(L, who, v, i, ls);
 }
 
 /* Converts labels 1..C at arg (a tensor, or a table) into 0-based ints in
@@ -101,6 +134,7 @@ static l_loss *checklabels(lua_State *L, const char *method, const char *who, in
   if (x->ndim != 2)
     fail(L, "%s: input must be 2-D (N,C), got %s", who, ln_shape_str(x, s, sizeof s));
   size_t n = x->size[0], c = x->size[1];
+  labelset ls = {c, l->loss.opt.has_ignore, (double)l->loss.opt.ignore + 1};
   if (t) {
     t = l_checktensor(L, arg);
     if (t->ndim != 1)
@@ -110,7 +144,7 @@ static l_loss *checklabels(lua_State *L, const char *method, const char *who, in
     if (ln_loss_reserve_labels(&l->loss, n)) l_raise(L, who);
     const float *p = ln_data(t);  /* 1-D, maybe strided */
     for (size_t i = 0; i < n; i++)
-      l->loss.labels[i] = class_of(L, who, p[(ptrdiff_t)i * t->stride[0]], i, c);
+      l->loss.labels[i] = class_of(L, who, p[(ptrdiff_t)i * t->stride[0]], i, &ls);
     return l;
   }
   if (!lua_istable(L, arg))
@@ -129,7 +163,7 @@ static l_loss *checklabels(lua_State *L, const char *method, const char *who, in
   }
   for (size_t i = 0; i < n; i++) {
     lua_geti(L, arg, (lua_Integer)i + 1);
-    dst[i] = element_class(L, who, i, c);
+    dst[i] = element_class(L, who, i, &ls);
     lua_pop(L, 1);
   }
   if (!hostile) return l;
@@ -143,52 +177,49 @@ static l_loss *checklabels(lua_State *L, const char *method, const char *who, in
   return l;
 }
 
-static int loss_forward(lua_State *L) {
-  l_loss *l = checkloss(L, "forward", 3);
-  double cost = 0;
-  if (l->loss.kind == LN_MSE) {
-    if (ln_mse_forward(&cost, l_checktensor(L, 2), l_checktensor(L, 3)))
-      l_raise(L, "MSELoss:forward");
-  } else {
-    l = checklabels(L, "forward", "CrossEntropyLoss:forward", 3);
-    const ln_tensor *y = l_checktensor(L, 2);
-    if (ln_ce_forward(&cost, y, l->loss.labels, y->size[0]))
-      l_raise(L, "CrossEntropyLoss:forward");
-  }
-  lua_pushnumber(L, cost);
-  return 1;
-}
-
-/* The gradient's tensor userdata is made first: making it may run a
- * finalizer, which must not find the loss half used. */
-static int loss_backward(lua_State *L) {
-  l_loss *l = checkloss(L, "backward", 3);
-  int mse = l->loss.kind == LN_MSE;
+/* forward and backward. The result's tensor userdata (the gradient, or the
+ * "none" losses) is made first: making it may run a finalizer, which must
+ * not find the loss half used; the loss is fetched again after it and after
+ * the labels. */
+static int loss_run(lua_State *L, const char *method, int backward) {
+  l_loss *l = checkloss(L, method, 3);
+  const ln_loss_kind *k = l->loss.kind;
+  char who[64];
+  snprintf(who, sizeof who, "%s:%s", k->name, method);
   l_checktensor(L, 2);
-  if (mse) l_checktensor(L, 3);
-  ln_tensor *g = l_newtensor(L);
+  if (!k->classes) l_checktensor(L, 3);
+  ln_tensor *g = NULL;
+  if (backward || l->loss.opt.reduction == LN_REDUCE_NONE) g = l_newtensor(L);
   int top = lua_gettop(L);
-  if (mse) {
-    l = liveloss(L, "backward");
-    if (ln_mse_backward(&l->loss.grad, l_checktensor(L, 2), l_checktensor(L, 3)))
-      l_raise(L, "MSELoss:backward");
+  size_t n = 0;
+  if (k->classes) {
+    l = checklabels(L, method, who, 3);
+    n = l_checktensor(L, 2)->size[0];
   } else {
-    l = checklabels(L, "backward", "CrossEntropyLoss:backward", 3);
-    const ln_tensor *y = l_checktensor(L, 2);
-    if (ln_ce_backward(&l->loss.grad, y, l->loss.labels, y->size[0]))
-      l_raise(L, "CrossEntropyLoss:backward");
+    l = liveloss(L, method);
   }
-  ln_tensor_share(g, &l->loss.grad);
+  const ln_tensor *x = l_checktensor(L, 2), *t = k->classes ? NULL : l_checktensor(L, 3);
+  double cost = 0;
+  if (backward ? ln_loss_backward(&l->loss, x, t, n) : ln_loss_forward(&l->loss, &cost, x, t, n))
+    l_raise(L, who);
+  if (!g) {
+    lua_pushnumber(L, cost);
+    return 1;
+  }
+  ln_tensor_share(g, backward ? &l->loss.grad : &l->loss.out);
   lua_settop(L, top);
   return 1;
 }
+
+static int loss_forward(lua_State *L) { return loss_run(L, "forward", 0); }
+static int loss_backward(lua_State *L) { return loss_run(L, "backward", 1); }
 
 /* loss(y, target) is loss:forward(y, target), as PyTorch's criterion(y, t). */
 static int loss_call(lua_State *L) { return loss_forward(L); }
 
 static int loss_tostring(lua_State *L) {
   l_loss *l = luaL_checkudata(L, 1, L_LOSS);
-  lua_pushfstring(L, "%s()%s", ln_loss_name(l->loss.kind), l->live ? "" : " (closed)");
+  lua_pushfstring(L, "%s()%s", l->loss.kind->name, l->live ? "" : " (closed)");
   return 1;
 }
 
@@ -215,7 +246,6 @@ static int lunet_isfinite(lua_State *L) {
 }
 
 static const luaL_Reg functions[] = {
-  {"MSELoss", lunet_MSELoss}, {"CrossEntropyLoss", lunet_CrossEntropyLoss},
   {"isfinite", lunet_isfinite},
   {NULL, NULL}
 };
@@ -233,5 +263,11 @@ static const luaL_Reg metamethods[] = {
 
 void l_open_loss(lua_State *L) {
   luaL_setfuncs(L, functions, 0);
+  /* lunet.<Kind> for every registered kind, the kind as its upvalue. */
+  for (size_t i = 0; ln_loss_kind_at(i); i++) {
+    lua_pushlightuserdata(L, (void *)ln_loss_kind_at(i));
+    lua_pushcclosure(L, lunet_loss_new, 1);
+    lua_setfield(L, -2, ln_loss_kind_at(i)->name);
+  }
   l_newclass(L, L_LOSS, metamethods, methods);
 }

@@ -1,132 +1,98 @@
-/* loss.c: MSE and softmax cross-entropy (see loss.h). */
+/* loss.c: the registry of loss kinds, their options, and the two drivers
+ * (elementwise and class losses) that apply a kind's formula and its
+ * reduction (see loss.h). The formulas are in loss_point.c and
+ * loss_class.c. */
 #include "loss.h"
 
 #include <math.h>
+#include <string.h>
 
-const char *ln_loss_name(ln_loss_kind kind) {
-  return kind == LN_MSE ? "MSELoss" : "CrossEntropyLoss";
+static const ln_loss_kind *const registry[] = {
+  &ln_loss_mse, &ln_loss_l1, &ln_loss_smooth_l1, &ln_loss_huber, &ln_loss_bce,
+  &ln_loss_bce_logits, &ln_loss_cross_entropy, &ln_loss_nll
+};
+#define NKINDS (sizeof registry / sizeof *registry)
+
+const ln_loss_kind *ln_loss_kind_at(size_t i) { return i < NKINDS ? registry[i] : NULL; }
+
+const ln_loss_kind *ln_loss_find(const char *name) {
+  for (size_t i = 0; i < NKINDS; i++)
+    if (strcmp(registry[i]->name, name) == 0) return registry[i];
+  ln_fail("unknown loss '%s'", name);
+  return NULL;
 }
 
-static int check_mse(const ln_tensor *y, const ln_tensor *t) {
-  char a[64], b[64];
-  if (!y->st || !t->st) return ln_fail("MSELoss: input or target is an empty tensor");
-  if (!ln_same_shape(y, t))
-    return ln_fail("MSELoss: input %s and target %s differ in shape",
-                   ln_shape_str(y, a, sizeof a), ln_shape_str(t, b, sizeof b));
-  return LN_OK;
+int ln_loss_takes(const ln_loss_kind *k, const char *name) {
+  for (int i = 0; k->options[i]; i++)
+    if (strcmp(k->options[i], name) == 0) return 1;
+  return 0;
 }
 
-/* The losses read their operands as flat memory: a strided one becomes a
- * contiguous copy (a contiguous one is shared, no copy). */
-static int flat2(ln_tensor *ky, const ln_tensor *y, ln_tensor *kt, const ln_tensor *t) {
-  return ln_tensor_contiguous(ky, y) || (t && ln_tensor_contiguous(kt, t)) ? LN_ERR : LN_OK;
-}
-
-/* Releases what flat2 made (kt may be NULL); returns rc. */
-static int unflat2(int rc, ln_tensor *ky, ln_tensor *kt) {
-  ln_tensor_free(ky);
-  if (kt) ln_tensor_free(kt);
-  return rc;
-}
-
-int ln_mse_forward(double *cost, const ln_tensor *y0, const ln_tensor *t0) {
-  ln_tensor ky = LN_TENSOR_EMPTY, kt = LN_TENSOR_EMPTY, *y = &ky, *t = &kt;
-  if (check_mse(y0, t0) || flat2(y, y0, t, t0)) return unflat2(LN_ERR, y, t);
-  const float *py = ln_data(y), *pt = ln_data(t);
-  size_t n = ln_numel(y);
-  double s = 0;
-  for (size_t i = 0; i < n; i++) {
-    double d = (double)py[i] - pt[i];
-    s += d * d;
-  }
-  *cost = s / (double)n;
-  return unflat2(LN_OK, y, t);
-}
-
-int ln_mse_backward(ln_tensor *dy, const ln_tensor *y0, const ln_tensor *t0) {
-  ln_tensor ky = LN_TENSOR_EMPTY, kt = LN_TENSOR_EMPTY, *y = &ky, *t = &kt;
-  if (check_mse(y0, t0) || flat2(y, y0, t, t0) || ln_tensor_resize_as(dy, y))
-    return unflat2(LN_ERR, y, t);
-  const float *py = ln_data(y), *pt = ln_data(t);
-  float *pd = ln_data(dy);
-  size_t n = ln_numel(y);
-  double k = 2.0 / (double)n;
-  for (size_t i = 0; i < n; i++) pd[i] = (float)(k * ((double)py[i] - pt[i]));
-  return unflat2(LN_OK, y, t);
-}
-
-static int check_ce(const ln_tensor *x, const int *labels, size_t n) {
-  char a[64];
-  if (!x->st) return ln_fail("CrossEntropyLoss: input is an empty tensor");
-  if (x->ndim != 2)
-    return ln_fail("CrossEntropyLoss: input must be 2-D (N,C), got %s",
-                   ln_shape_str(x, a, sizeof a));
-  if (n != x->size[0])
-    return ln_fail("CrossEntropyLoss: %zu labels for %zu rows of input", n, x->size[0]);
-  size_t c = x->size[1];
-  for (size_t i = 0; i < n; i++)
-    if (labels[i] < 0 || (size_t)labels[i] >= c)
-      return ln_fail("CrossEntropyLoss: label %d at index %zu is out of range [0, %zu)",
-                     labels[i], i, c);
-  return LN_OK;
-}
-
-/* log(sum(exp(row))) with the row maximum subtracted first, so no exp
- * overflows; Inf/NaN inputs propagate into the result. */
-static double logsumexp(const float *row, size_t c) {
-  double mx = row[0];
-  for (size_t j = 1; j < c; j++)
-    if (row[j] > mx) mx = row[j];
-  if (isinf(mx)) return mx;
-  double s = 0;
-  for (size_t j = 0; j < c; j++) s += exp((double)row[j] - mx);
-  return mx + log(s);
-}
-
-int ln_ce_forward(double *cost, const ln_tensor *x0, const int *labels, size_t n) {
-  ln_tensor kx = LN_TENSOR_EMPTY, *x = &kx;
-  if (check_ce(x0, labels, n) || flat2(x, x0, NULL, NULL)) return unflat2(LN_ERR, x, NULL);
-  size_t c = x->size[1];
-  const float *px = ln_data(x);
-  double s = 0;
-  for (size_t i = 0; i < n; i++) {
-    const float *row = px + i * c;
-    s += logsumexp(row, c) - row[labels[i]];
-  }
-  *cost = s / (double)n;
-  return unflat2(LN_OK, x, NULL);
-}
-
-int ln_ce_backward(ln_tensor *dx, const ln_tensor *x0, const int *labels, size_t n) {
-  ln_tensor kx = LN_TENSOR_EMPTY, *x = &kx;
-  if (check_ce(x0, labels, n) || flat2(x, x0, NULL, NULL) || ln_tensor_resize_as(dx, x))
-    return unflat2(LN_ERR, x, NULL);
-  size_t c = x->size[1];
-  const float *px = ln_data(x);
-  float *pd = ln_data(dx);
-  double inv = 1.0 / (double)n;
-  for (size_t i = 0; i < n; i++) {
-    const float *row = px + i * c;
-    float *drow = pd + i * c;
-    double lse = logsumexp(row, c);
-    for (size_t j = 0; j < c; j++) {
-      double p = exp((double)row[j] - lse);
-      drow[j] = (float)(((int)j == labels[i] ? p - 1.0 : p) * inv);
-    }
-  }
-  return unflat2(LN_OK, x, NULL);
-}
-
-void ln_loss_init(ln_loss *l, ln_loss_kind kind) {
+void ln_loss_options_default(ln_loss_options *o) {
   ln_tensor empty = LN_TENSOR_EMPTY;
-  l->kind = kind;
-  l->grad = empty;
+  o->reduction = LN_REDUCE_MEAN;
+  o->beta = o->delta = 1;
+  o->smoothing = 0;
+  o->has_ignore = 0;
+  o->ignore = 0;
+  o->weight = o->pos_weight = empty;
+}
+
+void ln_loss_init(ln_loss *l, const ln_loss_kind *k) {
+  ln_tensor empty = LN_TENSOR_EMPTY;
+  l->kind = k;
+  ln_loss_options_default(&l->opt);
+  l->grad = l->out = empty;
   l->labels = NULL;
   l->caplabels = 0;
 }
 
+/* A weight option: a 1-D tensor, taken only by the kinds that name it. */
+static int check_weight(const ln_loss_kind *k, const ln_tensor *w, const char *name) {
+  char s[64];
+  if (!w->st) return LN_OK;
+  if (!ln_loss_takes(k, name)) return ln_fail("%s: takes no %s", k->name, name);
+  if (w->ndim != 1)
+    return ln_fail("%s: %s must be a 1-D tensor, got %s", k->name, name,
+                   ln_shape_str(w, s, sizeof s));
+  return LN_OK;
+}
+
+int ln_loss_set_options(ln_loss *l, const ln_loss_options *o) {
+  const ln_loss_kind *k = l->kind;
+  if (o->reduction < LN_REDUCE_MEAN || o->reduction > LN_REDUCE_NONE)
+    return ln_fail("%s: invalid reduction %d", k->name, (int)o->reduction);
+  if (!(o->beta >= 0) || isinf(o->beta))
+    return ln_fail("%s: beta must be a finite number >= 0, got %g", k->name, o->beta);
+  if (!(o->delta > 0) || isinf(o->delta))
+    return ln_fail("%s: delta must be a finite number > 0, got %g", k->name, o->delta);
+  if (!(o->smoothing >= 0 && o->smoothing <= 1))
+    return ln_fail("%s: label_smoothing must be in [0, 1], got %g", k->name, o->smoothing);
+  if (o->smoothing != 0 && !ln_loss_takes(k, "label_smoothing"))
+    return ln_fail("%s: takes no label_smoothing", k->name);
+  if (o->has_ignore && !ln_loss_takes(k, "ignore_index"))
+    return ln_fail("%s: takes no ignore_index", k->name);
+  if (check_weight(k, &o->weight, "weight") || check_weight(k, &o->pos_weight, "pos_weight"))
+    return LN_ERR;
+  ln_tensor w = LN_TENSOR_EMPTY, pw = LN_TENSOR_EMPTY;
+  if ((o->weight.st && ln_tensor_contiguous(&w, &o->weight)) ||
+      (o->pos_weight.st && ln_tensor_contiguous(&pw, &o->pos_weight))) {
+    ln_tensor_free(&w);
+    return LN_ERR;
+  }
+  ln_tensor_free(&l->opt.weight);
+  ln_tensor_free(&l->opt.pos_weight);
+  l->opt = *o;
+  l->opt.weight = w;
+  l->opt.pos_weight = pw;
+  return LN_OK;
+}
+
 void ln_loss_free(ln_loss *l) {
   ln_tensor_free(&l->grad);
+  ln_tensor_free(&l->out);
+  ln_tensor_free(&l->opt.weight);
+  ln_tensor_free(&l->opt.pos_weight);
   ln_free(l->labels);
   l->labels = NULL;
   l->caplabels = 0;
@@ -137,8 +103,180 @@ int ln_loss_reserve_labels(ln_loss *l, size_t n) {
   size_t bytes;
   if (ln_mul_size(n, sizeof *l->labels, &bytes)) return LN_ERR;
   int *p = ln_realloc(l->labels, bytes);
-  if (!p) return ln_fail("%s: out of memory for %zu labels", ln_loss_name(l->kind), n);
+  if (!p) return ln_fail("%s: out of memory for %zu labels", l->kind->name, n);
   l->labels = p;
   l->caplabels = n;
   return LN_OK;
+}
+
+/* What one call of a driver works on. out: the "none" losses (forward) or
+ * NULL; grad: the gradient (backward) or NULL. */
+typedef struct job {
+  const ln_loss_kind *k;
+  const ln_loss_options *o;
+  double *cost;
+  ln_tensor *out, *grad;
+} job;
+
+/* The elementwise driver: x and t of one shape, read as flat memory (a
+ * strided one becomes a contiguous copy, a contiguous one is shared). */
+static int run_points(const job *j, const ln_tensor *x0, const ln_tensor *t0) {
+  const ln_loss_kind *k = j->k;
+  const ln_loss_options *o = j->o;
+  char a[64], b[64];
+  if (!x0->st || !t0 || !t0->st)
+    return ln_fail("%s: input or target is an empty tensor", k->name);
+  if (!ln_same_shape(x0, t0))
+    return ln_fail("%s: input %s and target %s differ in shape", k->name,
+                   ln_shape_str(x0, a, sizeof a), ln_shape_str(t0, b, sizeof b));
+  size_t n = ln_numel(x0), last = x0->size[x0->ndim - 1], npw = 0;
+  const float *ppw = NULL;
+  if (o->pos_weight.st) {
+    npw = ln_numel(&o->pos_weight);
+    ppw = ln_data(&o->pos_weight);
+    if (npw != 1 && npw != last)
+      return ln_fail("%s: pos_weight has %zu elements, the input's last dimension %zu",
+                     k->name, npw, last);
+  }
+  ln_tensor kx = LN_TENSOR_EMPTY, kt = LN_TENSOR_EMPTY;
+  int rc = LN_ERR;
+  if (ln_tensor_contiguous(&kx, x0) || ln_tensor_contiguous(&kt, t0)) goto done;
+  const float *px = ln_data(&kx), *pt = ln_data(&kt);
+  if (k->check && k->check(px, n)) goto done;
+  float *dst = NULL;
+  ln_tensor *buf = j->grad ? j->grad : o->reduction == LN_REDUCE_NONE ? j->out : NULL;
+  if (buf) {
+    if (ln_tensor_resize_as(buf, x0)) goto done;
+    dst = ln_data(buf);
+  }
+  if (j->grad) {
+    double scale = o->reduction == LN_REDUCE_MEAN ? 1.0 / (double)n : 1.0;
+    for (size_t i = 0; i < n; i++) {
+      double pw = ppw ? ppw[npw == 1 ? 0 : i % last] : 1.0;
+      dst[i] = (float)(scale * k->backward(o, px[i], pt[i], pw));
+    }
+  } else {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+      double pw = ppw ? ppw[npw == 1 ? 0 : i % last] : 1.0;
+      double v = k->forward(o, px[i], pt[i], pw);
+      if (dst) dst[i] = (float)v;
+      s += v;
+    }
+    *j->cost = o->reduction == LN_REDUCE_MEAN ? s / (double)n : s;
+  }
+  rc = LN_OK;
+done:
+  ln_tensor_free(&kx);
+  ln_tensor_free(&kt);
+  return rc;
+}
+
+/* Whether label y counts (it is not the ignored class). */
+static int counts(const ln_loss_options *o, int y) { return !(o->has_ignore && y == o->ignore); }
+
+static int check_classes(const job *j, const ln_tensor *x, const int *labels, size_t n) {
+  const ln_loss_kind *k = j->k;
+  char a[64];
+  if (!x->st) return ln_fail("%s: input is an empty tensor", k->name);
+  if (x->ndim != 2)
+    return ln_fail("%s: input must be 2-D (N,C), got %s", k->name, ln_shape_str(x, a, sizeof a));
+  if (n != x->size[0])
+    return ln_fail("%s: %zu labels for %zu rows of input", k->name, n, x->size[0]);
+  size_t c = x->size[1];
+  if (j->o->weight.st && ln_numel(&j->o->weight) != c)
+    return ln_fail("%s: weight has %zu elements for %zu classes", k->name,
+                   ln_numel(&j->o->weight), c);
+  for (size_t i = 0; i < n; i++)
+    if (counts(j->o, labels[i]) && (labels[i] < 0 || (size_t)labels[i] >= c))
+      return ln_fail("%s: label %d at index %zu is out of range [0, %zu)", k->name,
+                     labels[i], i, c);
+  return LN_OK;
+}
+
+/* The class driver: rows of x (N,C) against labels. "mean" divides by the
+ * total weight of the counted labels (their number without weights), as
+ * PyTorch: all ignored gives 0/0, a NaN cost and a zero gradient. */
+static int run_classes(const job *j, const ln_tensor *x0, const int *labels, size_t n) {
+  const ln_loss_kind *k = j->k;
+  const ln_loss_options *o = j->o;
+  if (check_classes(j, x0, labels, n)) return LN_ERR;
+  ln_tensor kx = LN_TENSOR_EMPTY;
+  if (ln_tensor_contiguous(&kx, x0)) return LN_ERR;
+  size_t c = kx.size[1];
+  const float *px = ln_data(&kx), *w = o->weight.st ? ln_data(&o->weight) : NULL;
+  double total = 0;
+  for (size_t i = 0; i < n; i++)
+    if (counts(o, labels[i])) total += w ? w[labels[i]] : 1.0;
+  int rc = LN_ERR;
+  if (j->grad) {
+    if (ln_tensor_resize_as(j->grad, &kx)) goto done;
+    float *pd = ln_data(j->grad);
+    double scale = o->reduction == LN_REDUCE_MEAN ? 1.0 / total : 1.0;
+    for (size_t i = 0; i < n; i++) {
+      if (counts(o, labels[i]))
+        k->row_backward(o, px + i * c, c, labels[i], w, scale, pd + i * c);
+      else
+        memset(pd + i * c, 0, c * sizeof *pd);
+    }
+  } else {
+    float *dst = NULL;
+    if (o->reduction == LN_REDUCE_NONE) {
+      if (ln_tensor_resize(j->out, 1, &n)) goto done;
+      dst = ln_data(j->out);
+    }
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+      double v = counts(o, labels[i]) ? k->row_forward(o, px + i * c, c, labels[i], w) : 0;
+      if (dst) dst[i] = (float)v;
+      s += v;
+    }
+    *j->cost = o->reduction == LN_REDUCE_MEAN ? s / total : s;
+  }
+  rc = LN_OK;
+done:
+  ln_tensor_free(&kx);
+  return rc;
+}
+
+static int run(const job *j, const ln_tensor *x, const ln_tensor *t, const int *labels,
+               size_t n) {
+  return j->k->classes ? run_classes(j, x, labels, n) : run_points(j, x, t);
+}
+
+int ln_loss_forward(ln_loss *l, double *cost, const ln_tensor *x, const ln_tensor *t,
+                    size_t n) {
+  job j = {l->kind, &l->opt, cost, &l->out, NULL};
+  return run(&j, x, t, l->labels, n);
+}
+
+int ln_loss_backward(ln_loss *l, const ln_tensor *x, const ln_tensor *t, size_t n) {
+  job j = {l->kind, &l->opt, NULL, NULL, &l->grad};
+  return run(&j, x, t, l->labels, n);
+}
+
+/* The shorthands run a kind with the default options (no weights, so
+ * nothing to free). */
+static int plain(const ln_loss_kind *k, double *cost, ln_tensor *grad, const ln_tensor *x,
+                 const ln_tensor *t, const int *labels, size_t n) {
+  ln_loss_options o;
+  ln_loss_options_default(&o);
+  job j = {k, &o, cost, NULL, grad};
+  return run(&j, x, t, labels, n);
+}
+
+int ln_mse_forward(double *cost, const ln_tensor *y, const ln_tensor *t) {
+  return plain(&ln_loss_mse, cost, NULL, y, t, NULL, 0);
+}
+
+int ln_mse_backward(ln_tensor *dy, const ln_tensor *y, const ln_tensor *t) {
+  return plain(&ln_loss_mse, NULL, dy, y, t, NULL, 0);
+}
+
+int ln_ce_forward(double *cost, const ln_tensor *x, const int *labels, size_t n) {
+  return plain(&ln_loss_cross_entropy, cost, NULL, x, NULL, labels, n);
+}
+
+int ln_ce_backward(ln_tensor *dx, const ln_tensor *x, const int *labels, size_t n) {
+  return plain(&ln_loss_cross_entropy, NULL, dx, x, NULL, labels, n);
 }

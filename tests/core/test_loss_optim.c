@@ -136,7 +136,7 @@ static void test_ce(void) {
 
   /* The loss object's label buffer grows once, then is reused. */
   ln_loss l;
-  ln_loss_init(&l, LN_CROSS_ENTROPY);
+  ln_loss_init(&l, &ln_loss_cross_entropy);
   CHECK(ln_loss_reserve_labels(&l, 100) == LN_OK, "%s", ln_error());
   uint64_t before = ln_alloc_count();
   CHECK(ln_loss_reserve_labels(&l, 50) == LN_OK && ln_loss_reserve_labels(&l, 100) == LN_OK,

@@ -60,7 +60,7 @@ int main(void) {
     ln_data(&t)[i] = (float)(v * v - 5 + 8 * ln_rng_normal(&rng));
   }
   ln_loss mse;
-  ln_loss_init(&mse, LN_MSE);
+  ln_loss_init(&mse, &ln_loss_mse);
   const ln_optim_kind *sgd = ln_optim_find("SGD");
   ln_optim_group g = {net, {0}, 0, 0};
   ln_optim_defaults(sgd, g.hp);

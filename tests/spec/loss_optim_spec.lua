@@ -54,16 +54,18 @@ describe("MSELoss", function()
     assert.matches("MSELoss:backward", err, 1, true)
   end)
 
-  it("refuses options it does not have (PyTorch's reduction=)", function()
-    local ok, err = pcall(function() return lunet.MSELoss{reduction = "sum"} end)
+  it("refuses options it does not have, and extra arguments", function()
+    local ok, err = pcall(function() return lunet.MSELoss{beta = 1} end)
     assert.is_false(ok)
-    assert.matches("lunet.MSELoss: unexpected argument #1 (expected at most 0, got 1)", err, 1,
+    assert.matches("lunet.MSELoss: unknown option 'beta' (expected reduction)", err, 1, true)
+    ok, err = pcall(function() return lunet.MSELoss({}, 1) end)
+    assert.is_false(ok)
+    assert.matches("lunet.MSELoss: unexpected argument #2 (expected at most 1, got 2)", err, 1,
       true)
     ok, err = pcall(function() return lunet.CrossEntropyLoss(1) end)
     assert.is_false(ok)
-    assert.matches("lunet.CrossEntropyLoss: unexpected argument #1", err, 1, true)
+    assert.matches("table expected, got number", err, 1, true)
   end)
-
   it("returns a NaN or Inf cost as it is; lunet.isfinite tells", function()
     local mse = lunet.MSELoss()
     local c = mse:forward(lunet.tensor{0 / 0, 1}, lunet.tensor{1, 1})
