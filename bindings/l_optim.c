@@ -411,6 +411,7 @@ static const luaL_Reg group_meta[] = {
 static const luaL_Reg no_methods[] = {{NULL, NULL}};
 
 void l_open_optim(lua_State *L) {
+  l_open_clip(L);
   lua_newtable(L);
   for (size_t i = 0; ln_optim_kind_at(i); i++) {
     const ln_optim_kind *k = ln_optim_kind_at(i);

@@ -29,6 +29,10 @@ unsigned l_optim_readhp(lua_State *L, int arg, const char *who, const ln_optim_k
 /* Pushes option op's value in hp: a number, a boolean or {a, b}. */
 void l_optim_pushhp(lua_State *L, const ln_optim_option *op, const double *hp);
 
+/* lunet.clip_grad_norm, lunet.clip_grad_value into the table at the top
+ * (l_clip.c); l_open_optim calls it. */
+void l_open_clip(lua_State *L);
+
 int l_optim_state_dict(lua_State *L);       /* l_optim_state.c */
 int l_optim_load_state_dict(lua_State *L);
 

@@ -251,9 +251,10 @@ int l_optim_load_state_dict(lua_State *L) {
     o->ps[i] = l.ps[i];
     for (int s = 0; s < k->nslot; s++) {
       float *dst = ln_optim_slot(o, i, s);
-      if (l.ps[i].has_state && slot_given(k, &l, i, s)) ln_tensor_read(slot_tensor(L, o, who, &l, i, s, 4), 0,
-                                            o->numel[i], dst);
-      else memset(dst, 0, o->numel[i] * sizeof *dst);
+      if (l.ps[i].has_state && slot_given(k, &l, i, s))
+        ln_tensor_read(slot_tensor(L, o, who, &l, i, s, 4), 0, o->numel[i], dst);
+      else
+        memset(dst, 0, o->numel[i] * sizeof *dst);
     }
   }
   return 0;

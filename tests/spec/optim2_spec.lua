@@ -144,3 +144,44 @@ describe("the new optimizers' errors", function()
     fails("RMSprop.lr: optimizer has been closed", function() return opt.lr end)
   end)
 end)
+
+describe("gradient clipping against PyTorch", function()
+  local function with_grads(grads)
+    local lin = lunet.Linear(3, 4)
+    local _, g = lin:parameters()
+    for i, t in ipairs(g) do t:copy(lunet.tensor(grads[i])) end
+    return lin, g
+  end
+  for i, c in ipairs(fx.clip_norm) do
+    it(("clip_grad_norm %d: max_norm %g, norm_type %g"):format(i, c.max_norm, c.norm_type),
+      function()
+        local lin, g = with_grads(c.grads)
+        local total = lunet.clip_grad_norm(lin, c.max_norm, c.norm_type)
+        close({total}, {c.total}, "total norm")
+        for j, t in ipairs(g) do close(t, c.clipped[j], "gradient " .. j) end
+      end)
+  end
+  it("clip_grad_norm: norm_type 2 by default", function()
+    local c = fx.clip_norm[1]
+    assert.equals(2, c.norm_type)
+    local lin = with_grads(c.grads)
+    close({lunet.clip_grad_norm(lin, c.max_norm)}, {c.total}, "total norm")
+  end)
+  it("clip_grad_value", function()
+    local c = fx.clip_value
+    local lin, g = with_grads(c.grads)
+    assert.equals(0, select("#", lunet.clip_grad_value(lin, c.value)))
+    for j, t in ipairs(g) do close(t, c.clipped[j], "gradient " .. j) end
+  end)
+  it("refuses bad arguments", function()
+    local lin = lunet.Linear(2, 2)
+    fails("lunet.clip_grad_norm: invalid max_norm -1", lunet.clip_grad_norm, lin, -1)
+    fails("lunet.clip_grad_norm: invalid norm_type 0", lunet.clip_grad_norm, lin, 1, 0)
+    fails("lunet.clip_grad_norm: invalid max_norm ", lunet.clip_grad_norm, lin, 0 / 0)
+    fails("number expected", lunet.clip_grad_norm, lin)
+    fails("lunet.clip_grad_norm", lunet.clip_grad_norm, lin, 1, 2, 3)
+    fails("module expected", lunet.clip_grad_norm, {}, 1)
+    fails("lunet.clip_grad_value: invalid clip value -0.5", lunet.clip_grad_value, lin, -0.5)
+    fails("lunet.clip_grad_value", lunet.clip_grad_value, lin, 1, 2)
+  end)
+end)
