@@ -185,3 +185,139 @@ describe("gradient clipping against PyTorch", function()
     fails("lunet.clip_grad_value", lunet.clip_grad_value, lin, 1, 2)
   end)
 end)
+
+describe("learning-rate schedules against PyTorch (100 epochs)", function()
+  local S = lunet.optim.lr_scheduler
+  local function two_groups(opts)
+    local net = lunet.Sequential{lunet.Linear(2, 2), lunet.Linear(2, 2)}
+    opts = opts or {lr = 0.1, momentum = 0.9}
+    return lunet.optim.SGD({{module = net.modules[1], lr = fx.group_lrs[1]},
+                            {module = net.modules[2], lr = fx.group_lrs[2]}}, opts), net
+  end
+  local function lrs(opt)
+    local out = {}
+    for i, g in ipairs(opt.param_groups) do out[i] = g.lr end
+    return out
+  end
+  local worst = 0
+  for _, name in ipairs(sorted_keys(fx.sched)) do
+    local c = fx.sched[name]
+    it(name, function()
+      local opt = two_groups()
+      local sched = S[c.kind](opt, c.opts)
+      for e = 1, #c.lrs do
+        -- ReduceLROnPlateau's lrs are recorded after each step on its metric
+        if c.metrics then sched:step(c.metrics[e]) end
+        worst = math.max(worst, close(lrs(opt), c.lrs[e], ("lr at epoch %d"):format(e - 1)))
+        if c.momenta then
+          local m = {}
+          for i, g in ipairs(opt.param_groups) do m[i] = g.momentum end
+          close(m, c.momenta[e], ("momentum at epoch %d"):format(e - 1))
+        end
+        if not c.metrics then sched:step() end
+      end
+      if c.last then close(sched:get_last_lr(), c.last, "get_last_lr") end
+      assert.equals(#c.lrs, sched.last_epoch)
+    end)
+  end
+  it("(largest relative error over every schedule, for the record)", function()
+    print(("\n  schedules: largest relative error %.3g"):format(worst))
+  end)
+
+  it("state_dict and load_state_dict resume a schedule", function()
+    for _, name in ipairs{"cosine", "onecycle_three", "plateau_max_abs", "multistep"} do
+      local c = fx.sched[name]
+      local opt = two_groups()
+      local sched = S[c.kind](opt, c.opts)
+      local function step(s, e)
+        if c.metrics then s:step(c.metrics[e]) else s:step() end
+      end
+      for e = 1, 40 do step(sched, e) end
+      local sd = sched:state_dict()
+      local opt2 = two_groups()
+      for i, g in ipairs(opt2.param_groups) do g.lr = opt.param_groups[i].lr end
+      local sched2 = S[c.kind](opt2, c.opts)
+      sched2:load_state_dict(sd)
+      for i, g in ipairs(opt2.param_groups) do
+        g.lr = opt.param_groups[i].lr
+        g.momentum = opt.param_groups[i].momentum
+      end
+      for e = 41, 100 do
+        step(sched, e)
+        step(sched2, e)
+        assert.same(lrs(opt), lrs(opt2), name .. " at epoch " .. e)
+      end
+      assert.same(sched:get_last_lr(), sched2:get_last_lr())
+      assert.same(sched:state_dict(), sched2:state_dict())
+    end
+  end)
+
+  it("OneCycleLR cycles Adam's beta1", function()
+    local opt = lunet.optim.Adam(lunet.Linear(2, 2))
+    local sched = S.OneCycleLR(opt, {max_lr = 0.1, total_steps = 10})
+    assert.equals(0.95, opt.betas[1])
+    for _ = 1, 3 do sched:step() end
+    assert.is_true(opt.betas[1] < 0.95)
+    assert.equals(0.999, opt.betas[2])
+  end)
+
+  it("refuses bad options and a closed optimizer", function()
+    local opt = two_groups()
+    for _, c in ipairs{
+      {"StepLR", {}, "lunet.optim.lr_scheduler.StepLR: option 'step_size' is required"},
+      {"StepLR", {step_size = 0}, "option 'step_size' must be in 1.."},
+      {"StepLR", {step_size = 2, gamma = -1}, "StepLR: invalid gamma -1"},
+      {"StepLR", {step_size = 2, gama = 1}, "StepLR: unknown option 'gama'"},
+      {"MultiStepLR", {milestones = {1, "x"}}, "milestones[2] must be an integer"},
+      {"ExponentialLR", {}, "option 'gamma' is required"},
+      {"CosineAnnealingLR", {T_max = 0}, "option 'T_max' must be in 1.."},
+      {"CosineAnnealingLR", {T_max = 5, eta_min = -1}, "invalid eta_min -1"},
+      {"LinearLR", {start_factor = 0}, "start_factor 0 must be in (0, 1]"},
+      {"LinearLR", {end_factor = 2}, "end_factor 2 must be in [0, 1]"},
+      {"OneCycleLR", {total_steps = 10}, "option 'max_lr' is required"},
+      {"OneCycleLR", {max_lr = 1}, "give total_steps, or epochs and steps_per_epoch"},
+      {"OneCycleLR", {max_lr = {1, 2, 3}, total_steps = 5}, "one value per parameter group (2)"},
+      {"OneCycleLR", {max_lr = 1, total_steps = 5, pct_start = 2}, "pct_start 2 must be in"},
+      {"OneCycleLR", {max_lr = 1, total_steps = 5, anneal_strategy = "x"},
+       "option 'anneal_strategy' must be"},
+      {"ReduceLROnPlateau", {factor = 1}, "factor 1 must be in [0, 1)"},
+      {"ReduceLROnPlateau", {mode = "up"}, "option 'mode' must be"},
+      {"ReduceLROnPlateau", {min_lr = -1}, "invalid min_lr -1"},
+    } do
+      fails(c[3], S[c[1]], opt, c[2])
+    end
+    fails("optimizer expected", S.StepLR, lunet.Linear(2, 2), {step_size = 1})
+    fails("Adagrad has no momentum to cycle", S.OneCycleLR,
+      lunet.optim.Adagrad(lunet.Linear(2, 2)), {max_lr = 1, total_steps = 5})
+    local one = S.OneCycleLR(opt, {max_lr = 1, total_steps = 2})
+    one:step()
+    one:step()
+    fails("OneCycleLR:step: tried to step 3 times", one.step, one)
+    local sched = S.StepLR(opt, {step_size = 2})
+    fails("StepLR:step: takes no argument", sched.step, sched, 3)
+    fails("number expected, got no value", function()
+      local p = S.ReduceLROnPlateau(opt)
+      p:step()
+    end)
+    fails("StepLR: no field 'nope'", function() return sched.nope end)
+    getmetatable(opt).__close(opt)
+    fails("StepLR:step: optimizer has been closed", sched.step, sched)
+    fails("StepLR:get_last_lr: optimizer has been closed", sched.get_last_lr, sched)
+    fails("lunet.optim.lr_scheduler.StepLR: optimizer has been closed", S.StepLR, opt,
+      {step_size = 1})
+  end)
+
+  it("load_state_dict checks before it changes anything", function()
+    local opt = two_groups()
+    local sched = S.StepLR(opt, {step_size = 3})
+    local sd = sched:state_dict()
+    sd.base_lrs = {1}
+    fails("StepLR:load_state_dict: 'base_lrs' has 1 values", sched.load_state_dict, sched, sd)
+    sd = sched:state_dict()
+    sd.gamma = -2
+    fails("StepLR:load_state_dict: invalid gamma -2", sched.load_state_dict, sched, sd)
+    sd.gamma, sd.extra = 0.1, 1
+    fails("StepLR:load_state_dict: unknown option 'extra'", sched.load_state_dict, sched, sd)
+    assert.equals(0.1, sched:state_dict().gamma)
+  end)
+end)
