@@ -397,10 +397,12 @@ static sched *sched_self(lua_State *L, const char *method, int nargs, char *who,
 
 static int sched_step(lua_State *L) {
   char who[64];
-  sched *s = sched_self(L, "step", 2, who, sizeof who);
+  sched *s = l_checkself(L, L_SCHED, "scheduler expected, got %s; call it as sched:%s()",
+                         "step");
+  /* Only ReduceLROnPlateau takes an argument (PyTorch's epoch argument to
+   * the others is deprecated). */
+  sched_self(L, "step", s->k->id == SK_PLATEAU ? 2 : 1, who, sizeof who);
   if (s->k->id != SK_PLATEAU) {
-    if (!lua_isnone(L, 2))
-      luaL_error(L, "%s: takes no argument (the epoch argument is deprecated in PyTorch)", who);
     take_step(L, s, 1, who);
     return 0;
   }
