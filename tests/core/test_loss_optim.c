@@ -288,8 +288,9 @@ static void test_optim_errors(void) {
 
   /* The registry: an unknown kind is an error, never a default. */
   CHECK(ln_optim_find("Adamax") == NULL, "an unknown kind was found");
-  CHECK(has(ln_error(), "unknown optimizer 'Adamax' (expected SGD, Adam, AdamW, RMSprop or Adagrad)"), "%s",
-        ln_error());
+  CHECK(has(ln_error(),
+            "unknown optimizer 'Adamax' (expected SGD, Adam, AdamW, RMSprop or Adagrad)"),
+        "%s", ln_error());
   CHECK(ln_optim_new(NULL, &g, 1) == NULL, "no kind accepted");
   size_t nk = 0;
   while (ln_optim_kind_at(nk)) nk++;
