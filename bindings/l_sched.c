@@ -338,8 +338,8 @@ static double group_lr(const ln_optim *o, size_t g) {
   return o->group[g].hp[ln_optim_option_find(o->kind, "lr")->slot];
 }
 
-/* One step of an epoch-driven schedule, as _LRScheduler.step. The new lrs
- * are computed for every group, then set. */
+/* One step of an epoch-driven schedule, as _LRScheduler.step: each group's
+ * new lr from its current one, set through the optimizer's checks. */
 static void take_step(lua_State *L, sched *s, int self, const char *who) {
   ln_optim *o = sched_optim(L, self, who);
   long e = s->last_epoch + 1;
