@@ -308,17 +308,22 @@ static void push_groups(lua_State *L, l_optim *u) {
 
 static const char *const optim_extra[] = {"param_groups", "steps", NULL};
 
+int l_index_method(lua_State *L) {
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__methods");
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+  lua_settop(L, 2);
+  return 0;
+}
+
 /* Methods first (a closed optimizer still finds them, and they say it is
  * closed), then fields: an option (when every group has the same value),
  * param_groups, steps. A field of a closed optimizer or an unknown key is an
  * error. */
 static int optim_index(lua_State *L) {
   l_optim *u = luaL_checkudata(L, 1, L_OPTIM);
-  lua_getmetatable(L, 1);
-  lua_getfield(L, -1, "__methods");
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-  lua_settop(L, 2);
+  if (l_index_method(L)) return 1;
   const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
   const ln_optim_option *op = ln_optim_option_find(u->kind, key);
   if (op) {
@@ -411,6 +416,7 @@ static const luaL_Reg group_meta[] = {
 static const luaL_Reg no_methods[] = {{NULL, NULL}};
 
 void l_open_optim(lua_State *L) {
+  l_open_clip(L);
   lua_newtable(L);
   for (size_t i = 0; ln_optim_kind_at(i); i++) {
     const ln_optim_kind *k = ln_optim_kind_at(i);
@@ -418,6 +424,7 @@ void l_open_optim(lua_State *L) {
     lua_pushcclosure(L, optim_new, 1);
     lua_setfield(L, -2, k->name);
   }
+  l_open_sched(L);
   lua_createtable(L, 0, 1);
   lua_pushcfunction(L, optim_unknown);
   lua_setfield(L, -2, "__index");

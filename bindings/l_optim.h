@@ -29,6 +29,17 @@ unsigned l_optim_readhp(lua_State *L, int arg, const char *who, const ln_optim_k
 /* Pushes option op's value in hp: a number, a boolean or {a, b}. */
 void l_optim_pushhp(lua_State *L, const ln_optim_option *op, const double *hp);
 
+/* lunet.clip_grad_norm, lunet.clip_grad_value into the table at the top
+ * (l_clip.c); l_open_optim calls it. */
+void l_open_clip(lua_State *L);
+/* lunet.optim.lr_scheduler into the table at the top (l_sched.c). */
+void l_open_sched(lua_State *L);
+
+/* In an __index(obj, key) with methods in the metatable's __methods:
+ * pushes the method called key and returns 1, or leaves the stack at its 2
+ * arguments and returns 0. */
+int l_index_method(lua_State *L);
+
 int l_optim_state_dict(lua_State *L);       /* l_optim_state.c */
 int l_optim_load_state_dict(lua_State *L);
 

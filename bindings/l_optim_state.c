@@ -33,6 +33,13 @@ static void push_slot(lua_State *L, l_optim *u, size_t i, int s, const char *who
   memcpy(ln_data(t), ln_optim_slot(o, i, s), o->numel[i] * sizeof(float));
 }
 
+/* The hyper-parameters of the group that holds parameter i. */
+static const double *group_hp(const ln_optim_group *group, size_t ng, size_t i) {
+  size_t g = 0;
+  while (g + 1 < ng && i >= group[g].first + group[g].n) g++;
+  return group[g].hp;
+}
+
 int l_optim_state_dict(lua_State *L) {
   l_optim *u = l_optim_self(L, "state_dict", 1);
   const ln_optim_kind *k = u->kind;
@@ -41,9 +48,13 @@ int l_optim_state_dict(lua_State *L) {
   lua_createtable(L, 0, 2);  /* 2: the result */
   lua_newtable(L);           /* 3: its state */
   for (size_t i = 0, n = u->o->n; i < n; i++) {
-    if (!l_optim_live(L, u, ":", "state_dict")->ps[i].has_state) continue;
+    ln_optim *o = l_optim_live(L, u, ":", "state_dict");
+    if (!o->ps[i].has_state) continue;
+    double hp[LN_OPTIM_MAXHP];
+    memcpy(hp, group_hp(o->group, o->ngroups, i), sizeof hp);
     lua_createtable(L, 0, k->nslot + 1);
     for (int s = 0; s < k->nslot; s++) {
+      if (!ln_optim_has_slot(k, hp, s)) continue;
       push_slot(L, u, i, s, who);
       lua_setfield(L, -2, k->slot[s]);
     }
@@ -126,11 +137,15 @@ static void read_entry(lua_State *L, const ln_optim_kind *k, const char *who, si
   if (lua_isnil(L, idx)) return;
   if (!lua_istable(L, idx)) luaL_error(L, "%s: must be a table, got %s", swho,
                                        luaL_typename(L, idx));
-  for (int s = 0; s < k->nslot; s++) names[n++] = k->slot[s];
+  const double *hp = group_hp(l->group, l->ng, i);
+  for (int s = 0; s < k->nslot; s++)
+    if (ln_optim_has_slot(k, hp, s)) names[n++] = k->slot[s];
+  int want = n;
   if (k->saves_step) names[n++] = "step";
   names[n] = NULL;
   l_checkoptions(L, idx, swho, names);
   for (int s = 0; s < k->nslot; s++) {
+    if (!ln_optim_has_slot(k, hp, s)) continue;
     int t = l_opttensor(L, idx, swho, k->slot[s]);
     if (!t) continue;
     have++;
@@ -139,7 +154,7 @@ static void read_entry(lua_State *L, const ln_optim_kind *k, const char *who, si
   int has_step = k->saves_step && (lua_getfield(L, idx, "step"), !lua_isnil(L, -1));
   lua_settop(L, idx);
   if (have == 0 && !has_step) return;
-  if (have < k->nslot || (k->saves_step && !has_step))
+  if (have < want || (k->saves_step && !has_step))
     luaL_error(L, "%s: a state has every one of %s or none", swho, l_pushlist(L, names, 0));
   if (k->saves_step) l->ps[i].step = (long)l_optinteger(L, idx, swho, "step", 0, 0, LONG_MAX);
   l->ps[i].has_state = 1;
@@ -176,6 +191,11 @@ static const ln_tensor *slot_tensor(lua_State *L, const ln_optim *o, const char 
     luaL_error(L, "%s: '%s' is %s, parameter %d is %s", swho, o->kind->slot[s],
                ln_shape_str(t, a, sizeof a), (int)i + 1, ln_shape_str(o->param[i], b, sizeof b));
   return t;
+}
+
+/* Whether the loaded state of parameter i holds slot s. */
+static int slot_given(const ln_optim_kind *k, const loaded *l, size_t i, int s) {
+  return ln_optim_has_slot(k, group_hp(l->group, l->ng, i), s);
 }
 
 int l_optim_load_state_dict(lua_State *L) {
@@ -224,15 +244,17 @@ int l_optim_load_state_dict(lua_State *L) {
     }
   }
   for (size_t i = 0; i < l.n; i++)
-    for (int s = 0; l.ps[i].has_state && s < k->nslot; s++) slot_tensor(L, o, who, &l, i, s, 4);
+    for (int s = 0; l.ps[i].has_state && s < k->nslot; s++)
+      if (slot_given(k, &l, i, s)) slot_tensor(L, o, who, &l, i, s, 4);
   for (size_t g = 0; g < l.ng; g++) ln_optim_set(o, g, l.group[g].hp);
   for (size_t i = 0; i < l.n; i++) {
     o->ps[i] = l.ps[i];
     for (int s = 0; s < k->nslot; s++) {
       float *dst = ln_optim_slot(o, i, s);
-      if (l.ps[i].has_state) ln_tensor_read(slot_tensor(L, o, who, &l, i, s, 4), 0,
-                                            o->numel[i], dst);
-      else memset(dst, 0, o->numel[i] * sizeof *dst);
+      if (l.ps[i].has_state && slot_given(k, &l, i, s))
+        ln_tensor_read(slot_tensor(L, o, who, &l, i, s, 4), 0, o->numel[i], dst);
+      else
+        memset(dst, 0, o->numel[i] * sizeof *dst);
     }
   }
   return 0;

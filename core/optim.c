@@ -7,8 +7,10 @@
 #include <string.h>
 
 /* The registry: one line per kind, whose file defines ln_optim_<name>. */
-extern const ln_optim_kind ln_optim_sgd, ln_optim_adam;
-static const ln_optim_kind *const registry[] = {&ln_optim_sgd, &ln_optim_adam};
+extern const ln_optim_kind ln_optim_sgd, ln_optim_adam, ln_optim_adamw, ln_optim_rmsprop,
+    ln_optim_adagrad;
+static const ln_optim_kind *const registry[] = {&ln_optim_sgd, &ln_optim_adam, &ln_optim_adamw,
+                                                &ln_optim_rmsprop, &ln_optim_adagrad};
 
 #define NKINDS (sizeof registry / sizeof *registry)
 
@@ -59,6 +61,10 @@ static int check_group(const ln_optim_kind *k, const double *hp, size_t g) {
   snprintf(msg, sizeof msg, "%s", ln_error());
   if (g) return ln_fail("%s: group %zu: %s", k->name, g, msg);
   return ln_fail("%s: %s", k->name, msg);
+}
+
+int ln_optim_has_slot(const ln_optim_kind *k, const double *hp, int s) {
+  return k->has_slot ? k->has_slot(hp, s) : 1;
 }
 
 int ln_optim_check(const ln_optim_kind *k, const double *hp) { return check_group(k, hp, 0); }

@@ -61,6 +61,10 @@ typedef struct ln_optim_kind {
    * ps->has_state once the slots hold values. Allocates nothing. */
   void (*update)(const double *hp, ln_optim_pstate *ps, float *p, const float *g,
                  float *const *s, size_t n);
+  /* Whether slot s is part of the state under hp (Adam's max_exp_avg_sq
+   * only with amsgrad, as PyTorch's state_dict); NULL: every slot is. The
+   * slots are allocated either way, so changing the option is safe. */
+  int (*has_slot)(const double *hp, int s);
 } ln_optim_kind;
 
 /* For a kind's check: "invalid <what> <v> (must be >= 0)" unless v is a
@@ -68,6 +72,9 @@ typedef struct ln_optim_kind {
 int ln_optim_nonneg(const char *what, double v);
 /* The check every kind shares: lr and weight_decay at slots lr and wd. */
 int ln_optim_check_lr_wd(const double *hp, int lr, int wd);
+
+/* k->has_slot(hp, s), or 1 when the kind has none. */
+int ln_optim_has_slot(const ln_optim_kind *k, const double *hp, int s);
 
 /* The registered kinds, in order (NULL past the last). */
 const ln_optim_kind *ln_optim_kind_at(size_t i);

@@ -62,5 +62,5 @@ static void update(const double *hp, ln_optim_pstate *ps, float *restrict p,
 }
 
 const ln_optim_kind ln_optim_sgd = {
-  "SGD", options, NHP, 1, {"momentum_buffer"}, 0, check, update
+  "SGD", options, NHP, 1, {"momentum_buffer"}, 0, check, update, NULL
 };

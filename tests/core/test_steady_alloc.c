@@ -87,6 +87,28 @@ int main(void) {
          (unsigned long long)(after - before));
 
   ln_optim_free(opt);
+
+  /* Every other kind, its optional state slots in use, steps without
+   * allocating either. */
+  for (size_t k = 1; ln_optim_kind_at(k); k++) {
+    const ln_optim_kind *kind = ln_optim_kind_at(k);
+    static const char *const on[] = {"amsgrad", "momentum", "centered", "lr_decay"};
+    ln_optim_defaults(kind, g.hp);
+    for (size_t j = 0; j < sizeof on / sizeof *on; j++) {
+      const ln_optim_option *op = ln_optim_option_find(kind, on[j]);
+      if (op) g.hp[op->slot] = op->type == LN_HP_BOOL ? 1 : 0.5;
+    }
+    ln_optim *o = ln_optim_new(kind, &g, 1);
+    CHECK(o != NULL, "%s: %s", kind->name, ln_error());
+    if (!o) continue;
+    step(net, o, &mse, &x, &t);
+    before = ln_alloc_count();
+    for (int i = 0; i < 5; i++) CHECK(!isnan(step(net, o, &mse, &x, &t)), "%s", kind->name);
+    after = ln_alloc_count();
+    CHECK(after == before, "%s: 5 steady steps made %llu allocations", kind->name,
+          (unsigned long long)(after - before));
+    ln_optim_free(o);
+  }
   ln_loss_free(&mse);
   ln_module_release(net);
   ln_tensor_free(&lin), ln_tensor_free(&x), ln_tensor_free(&t);

@@ -153,6 +153,11 @@ local RECEIVERS = {
   ["lunet.Optim"] = function()
     return {lunet.optim.SGD(lunet.Linear(3, 3), {lr = 0.1}), lunet.optim.Adam(lunet.Linear(3, 3))}
   end,
+  ["lunet.LRScheduler"] = function()
+    local S = lunet.optim.lr_scheduler
+    return {S.StepLR(lunet.optim.SGD(lunet.Linear(3, 3), {lr = 0.1}), {step_size = 2}),
+            S.ReduceLROnPlateau(lunet.optim.Adam(lunet.Linear(3, 3)))}
+  end,
   ["lunet.Board"] = function() return {lunet.Board()} end,
   ["lunet.data.Bytes"] = function() return {lunet.data.idx(path("a.idx"), {bytes = true})} end,
   -- closed at once: one window at a time, and win:wait() on an open one

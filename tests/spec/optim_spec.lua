@@ -128,7 +128,7 @@ describe("fields", function()
     fails("SGD: no field 'lrr' (fields: lr, momentum, dampening, weight_decay, nesterov, "
       .. "param_groups or steps)", function() return opt.lrr end)
     fails("SGD: no field '1'", function() return opt[1] end)
-    fails("lunet.optim: unknown optimizer 'Adamax' (expected SGD or Adam)",
+    fails("lunet.optim: unknown optimizer 'Adamax' (expected SGD, Adam, AdamW, RMSprop or Adagrad)",
       function() return lunet.optim.Adamax end)
     assert.equals("SGD", opt:type())
     assert.equals("Adam", lunet.optim.Adam(net3()):type())
@@ -162,6 +162,16 @@ describe("the state of a run", function()
   it("continues bit for bit after load_state_dict: Adam", function()
     resume(lunet.optim.Adam, {lr = 0.01, betas = {0.8, 0.99}, weight_decay = 0.1}, "Adam")
   end)
+  for _, c in ipairs{
+    {"AdamW", {lr = 0.01, weight_decay = 0.1}}, {"AdamW", {amsgrad = true}},
+    {"Adam", {amsgrad = true, weight_decay = 0.01}},
+    {"RMSprop", {momentum = 0.9, centered = true}}, {"RMSprop", {}},
+    {"Adagrad", {lr_decay = 0.1, initial_accumulator_value = 0.3}},
+  } do
+    it("continues bit for bit after load_state_dict: " .. c[1], function()
+      resume(lunet.optim[c[1]], c[2], c[1])
+    end)
+  end
 
   it("has PyTorch's shape, with copies of the tensors", function()
     local net = net3()
@@ -218,7 +228,7 @@ describe("the state of a run", function()
       function(s) s.param_groups[2] = s.param_groups[1] end)
     bad("group 1: 5 parameters in the state, 6 in the optimizer",
       function(s) s.param_groups[1].params[6] = nil end)
-    bad("group 1: unknown option 'momentum' (expected lr, betas, eps, weight_decay or params)",
+    bad("group 1: unknown option 'momentum' (expected lr, betas, eps, weight_decay, amsgrad or params)",
       function(s) s.param_groups[1].momentum = 0.9 end)
     bad("group 1: option 'lr' must be a number, got string",
       function(s) s.param_groups[1].lr = "x" end)
