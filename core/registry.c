@@ -8,6 +8,7 @@
 #include "activation.h"
 #include "batchnorm.h"
 #include "concat.h"
+#include "conv2d.h"
 #include "linear.h"
 #include "residual.h"
 #include "sequential.h"
@@ -15,6 +16,7 @@
 static const ln_module_ops *const builtin[] = {
   &ln_linear_ops, &ln_relu_ops, &ln_tanh_ops, &ln_sigmoid_ops, &ln_batchnorm_ops,
   &ln_sequential_ops, &ln_residual_ops, &ln_concat_ops, &ln_identity_ops,
+  &ln_conv2d_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
