@@ -17,6 +17,7 @@
 #include "../core/concat.h"
 #include "../core/conv2d.h"
 #include "../core/linear.h"
+#include "../core/pool2d.h"
 #include "../core/residual.h"
 #include "../core/sequential.h"
 
@@ -27,6 +28,9 @@ static const struct { const char *name; const ln_module_ops *ops; } constructors
   {"Sequential", &ln_sequential_ops}, {"Residual", &ln_residual_ops},
   {"Concat", &ln_concat_ops}, {"Identity", &ln_identity_ops},
   {"Conv2d", &ln_conv2d_ops},
+  {"MaxPool2d", &ln_maxpool2d_ops},
+  {"AvgPool2d", &ln_avgpool2d_ops},
+  {"AdaptiveAvgPool2d", &ln_adaptive_avgpool2d_ops},
 };
 
 static const char cache_key = 'm';  /* its address keys the registry */

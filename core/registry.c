@@ -10,6 +10,7 @@
 #include "concat.h"
 #include "conv2d.h"
 #include "linear.h"
+#include "pool2d.h"
 #include "residual.h"
 #include "sequential.h"
 
@@ -17,6 +18,7 @@ static const ln_module_ops *const builtin[] = {
   &ln_linear_ops, &ln_relu_ops, &ln_tanh_ops, &ln_sigmoid_ops, &ln_batchnorm_ops,
   &ln_sequential_ops, &ln_residual_ops, &ln_concat_ops, &ln_identity_ops,
   &ln_conv2d_ops,
+  &ln_maxpool2d_ops, &ln_avgpool2d_ops, &ln_adaptive_avgpool2d_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
