@@ -16,6 +16,8 @@
 #include "../core/batchnorm.h"
 #include "../core/concat.h"
 #include "../core/conv2d.h"
+#include "../core/dropout2d.h"
+#include "../core/flatten.h"
 #include "../core/linear.h"
 #include "../core/pool2d.h"
 #include "../core/residual.h"
@@ -31,6 +33,8 @@ static const struct { const char *name; const ln_module_ops *ops; } constructors
   {"MaxPool2d", &ln_maxpool2d_ops},
   {"AvgPool2d", &ln_avgpool2d_ops},
   {"AdaptiveAvgPool2d", &ln_adaptive_avgpool2d_ops},
+  {"Flatten", &ln_flatten_ops},
+  {"Dropout2d", &ln_dropout2d_ops},
 };
 
 static const char cache_key = 'm';  /* its address keys the registry */

@@ -9,6 +9,8 @@
 #include "batchnorm.h"
 #include "concat.h"
 #include "conv2d.h"
+#include "dropout2d.h"
+#include "flatten.h"
 #include "linear.h"
 #include "pool2d.h"
 #include "residual.h"
@@ -19,6 +21,7 @@ static const ln_module_ops *const builtin[] = {
   &ln_sequential_ops, &ln_residual_ops, &ln_concat_ops, &ln_identity_ops,
   &ln_conv2d_ops,
   &ln_maxpool2d_ops, &ln_avgpool2d_ops, &ln_adaptive_avgpool2d_ops,
+  &ln_flatten_ops, &ln_dropout2d_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
