@@ -55,7 +55,7 @@ local CATEGORY = {
   dim = "int", start = "int", len = "int", batch_size = "int", seed = "int",
   ["in"] = "int", out = "int", v = "number", value = "number", a = "number", b = "number",
   mean = "number", std = "number", gain = "number", p = "number", step = "number",
-  param = "number", mode = "bool", state = "rng", state_dict = "state_dict",
+  param = "number", mode = "bool", state = "rng", state_dict = "state_dict", k = "int",
 }
 -- receivers of each class
 local RECEIVERS = {
