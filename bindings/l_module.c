@@ -15,9 +15,13 @@
 #include "../core/activation.h"
 #include "../core/batchnorm.h"
 #include "../core/concat.h"
+#include "../core/conv2d.h"
 #include "../core/dropout.h"
+#include "../core/dropout2d.h"
+#include "../core/flatten.h"
 #include "../core/linear.h"
 #include "../core/pointwise.h"
+#include "../core/pool2d.h"
 #include "../core/residual.h"
 #include "../core/sequential.h"
 #include "../core/softmax.h"
@@ -36,6 +40,12 @@ static const struct { const char *name; const ln_module_ops *ops; } constructors
   {"Softmax", &ln_softmax_ops},
   {"LogSoftmax", &ln_log_softmax_ops},
   {"Dropout", &ln_dropout_ops},
+  {"Conv2d", &ln_conv2d_ops},
+  {"MaxPool2d", &ln_maxpool2d_ops},
+  {"AvgPool2d", &ln_avgpool2d_ops},
+  {"AdaptiveAvgPool2d", &ln_adaptive_avgpool2d_ops},
+  {"Flatten", &ln_flatten_ops},
+  {"Dropout2d", &ln_dropout2d_ops},
 };
 
 static const char cache_key = 'm';  /* its address keys the registry */
@@ -125,12 +135,50 @@ int l_modraise(lua_State *L, l_module *u, const char *method) {
 
 /* ---- the generic constructor ---- */
 
+/* The PAIR (or PADDING) value at index idx: a non-negative integer, {h, w}
+ * or (PADDING) "same"; NULL when it is none of these, else its message.
+ * Raw reads of {h, w}: no metamethod runs. */
+static const char *topair(lua_State *L, int idx, const ln_field *f, size_t *p) {
+  int ok = 0;
+  idx = lua_absindex(L, idx);
+  if (f->type == LN_FIELD_PADDING && lua_type(L, idx) == LUA_TSTRING) {
+    if (strcmp(lua_tostring(L, idx), "same")) return "a string other than 'same'";
+    p[0] = p[1] = LN_PAIR_SAME;
+    return NULL;
+  }
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    lua_Integer n = lua_tointegerx(L, idx, &ok);
+    if (!ok || n < 0) return "a number that is not a non-negative integer";
+    p[0] = p[1] = (size_t)n;
+    return NULL;
+  }
+  if (lua_type(L, idx) != LUA_TTABLE) return luaL_typename(L, idx);
+  if (lua_rawlen(L, idx) != 2) return "a table that is not {h, w}";
+  for (int k = 0; k < 2; k++) {
+    lua_rawgeti(L, idx, k + 1);
+    lua_Integer n = lua_tointegerx(L, -1, &ok);
+    lua_pop(L, 1);
+    if (!ok || n < 0) return "a table that is not {h, w} of non-negative integers";
+    p[k] = (size_t)n;
+  }
+  return NULL;
+}
+
+static const char *pair_want(const ln_field *f) {
+  return f->type == LN_FIELD_PADDING ? "an integer, {h, w} or 'same'" : "an integer or {h, w}";
+}
+
 /* A positional field's argument. */
 static ln_value checkfield(lua_State *L, int arg, const ln_module_ops *ops,
                            const ln_field *f) {
   ln_value v;
   memset(&v, 0, sizeof v);
-  if (f->type == LN_FIELD_SIZE) {
+  if (f->type == LN_FIELD_PAIR || f->type == LN_FIELD_PADDING) {
+    const char *bad = topair(L, arg, f, v.p);
+    if (bad)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s must be %s, got %s", f->name, pair_want(f),
+                                            bad));
+  } else if (f->type == LN_FIELD_SIZE) {
     lua_Integer n = luaL_checkinteger(L, arg);
     luaL_argcheck(L, n > 0, arg, "size must be positive");
     v.z = (size_t)n;
@@ -154,6 +202,13 @@ static ln_value optfield(lua_State *L, int arg, const ln_module_ops *ops, const 
   ln_value v;
   memset(&v, 0, sizeof v);
   int ok = 0;
+  if (f->type == LN_FIELD_PAIR || f->type == LN_FIELD_PADDING) {
+    const char *bad = topair(L, -1, f, v.p);
+    if (bad)
+      luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be %s, got %s", f->name,
+                                            pair_want(f), bad));
+    return v;
+  }
   if (f->type == LN_FIELD_CHOICE) {
     ok = lua_type(L, -1) == LUA_TSTRING;
     for (int k = 0; ok && ops->choices[k]; k++)
@@ -204,7 +259,8 @@ static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_valu
     if (f->type == LN_FIELD_BOOL) cfg[i].b = f->def != 0;
     else if (f->type == LN_FIELD_DOUBLE) cfg[i].d = f->def;
     else if (f->type == LN_FIELD_INT || f->type == LN_FIELD_CHOICE) cfg[i].i = (int64_t)f->def;
-    else cfg[i].z = (size_t)f->def;
+    else if (f->type == LN_FIELD_SIZE) cfg[i].z = (size_t)f->def;
+    else cfg[i].p[0] = cfg[i].p[1] = (size_t)f->def;
     names[n++] = f->name;
   }
   names[n] = NULL;

@@ -65,7 +65,15 @@ static void pushfield(lua_State *L, const ln_module *m, const ln_field *f) {
   else if (f->type == LN_FIELD_INT) lua_pushinteger(L, (lua_Integer)v.i);
   else if (f->type == LN_FIELD_DOUBLE) lua_pushnumber(L, v.d);
   else if (f->type == LN_FIELD_CHOICE) lua_pushstring(L, m->ops->choices[v.i]);
-  else lua_pushboolean(L, v.b);
+  else if (f->type == LN_FIELD_BOOL) lua_pushboolean(L, v.b);
+  else if (v.p[0] == LN_PAIR_SAME) lua_pushliteral(L, "same");
+  else {  /* {h, w}, as PyTorch's tuples */
+    lua_createtable(L, 2, 0);
+    for (int k = 0; k < 2; k++) {
+      lua_pushinteger(L, (lua_Integer)v.p[k]);
+      lua_rawseti(L, -2, k + 1);
+    }
+  }
 }
 
 /* Pushes the field k of u's live module; returns 0 when it has no such field. */

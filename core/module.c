@@ -335,7 +335,7 @@ size_t ln_module_parameters(ln_module *m, ln_tensor **params, ln_tensor **grads,
 
 ln_value ln_field_get(const ln_module *m, const ln_field *f) {
   static const size_t width[] = {sizeof(size_t), sizeof(int64_t), sizeof(double), sizeof(int),
-                                 sizeof(int64_t)};
+                                 sizeof(int64_t), 2 * sizeof(size_t), 2 * sizeof(size_t)};
   ln_value v;
   memset(&v, 0, sizeof v);
   memcpy(&v, (const char *)m + f->offset, width[f->type]);  /* every member starts at v */
@@ -346,6 +346,12 @@ int ln_field_count(const ln_module_ops *ops) {
   int n = 0;
   while (ops->fields && ops->fields[n].name) n++;
   return n;
+}
+
+int ln_pair_str(char *buf, size_t n, const size_t *p, int scalar) {
+  if (p[0] == LN_PAIR_SAME) return snprintf(buf, n, "same");
+  if (scalar && p[0] == p[1]) return snprintf(buf, n, "%zu", p[0]);
+  return snprintf(buf, n, "(%zu, %zu)", p[0], p[1]);
 }
 
 /* Appends field f's value of m to buf at *len, as snprintf would. */
@@ -363,7 +369,13 @@ static void put_field(char *buf, size_t n, int *len, const ln_module *m, const l
   else if (f->type == LN_FIELD_DOUBLE) *len += snprintf(p, room, "%s%s%s%g", sep, nm, eq, v.d);
   else if (f->type == LN_FIELD_CHOICE)
     *len += snprintf(p, room, "%s%s%s'%s'", sep, nm, eq, m->ops->choices[v.i]);
-  else *len += snprintf(p, room, "%s%s%s%s", sep, nm, eq, v.b ? "true" : "false");
+  else if (f->type == LN_FIELD_BOOL)
+    *len += snprintf(p, room, "%s%s%s%s", sep, nm, eq, v.b ? "true" : "false");
+  else {
+    char s[64];
+    ln_pair_str(s, sizeof s, v.p, 0);
+    *len += snprintf(p, room, "%s%s%s%s", sep, nm, eq, s);
+  }
 }
 
 int ln_module_describe(const ln_module *m, char *buf, size_t n) {

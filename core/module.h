@@ -37,12 +37,17 @@ typedef struct ln_reader ln_reader;  /* serialize.h */
 
 /* A named configuration value of a kind: a tensor dimension (SIZE, positive,
  * checked against the file on load), an integer, a number, a boolean (an
- * int holding 0 or 1) or a CHOICE (an int64_t: the index of one of the
- * kind's `choices`, a string in Lua, as GELU's approximate = "tanh"),
- * stored at `offset` in the kind's struct. */
+ * int holding 0 or 1), a CHOICE (an int64_t: the index of one of the
+ * kind's `choices`, a string in Lua, as GELU's approximate = "tanh"), or a
+ * pair of sizes (PAIR: size_t[2], (h, w), each may be 0; Lua gives a number
+ * or {h, w}), stored at `offset` in the kind's struct. PADDING is a PAIR
+ * that may also be "same" (both LN_PAIR_SAME). A PAIR option's default
+ * `def` is given to both. */
 typedef enum {
-  LN_FIELD_SIZE, LN_FIELD_INT, LN_FIELD_DOUBLE, LN_FIELD_BOOL, LN_FIELD_CHOICE
+  LN_FIELD_SIZE, LN_FIELD_INT, LN_FIELD_DOUBLE, LN_FIELD_BOOL, LN_FIELD_CHOICE,
+  LN_FIELD_PAIR, LN_FIELD_PADDING
 } ln_field_type;
+#define LN_PAIR_SAME ((size_t)-1)
 
 typedef struct ln_field {
   const char *name;   /* "in_features": the Lua field and option name */
@@ -58,6 +63,7 @@ typedef union ln_value {
   int64_t i;    /* LN_FIELD_INT */
   double d;     /* LN_FIELD_DOUBLE */
   int b;        /* LN_FIELD_BOOL */
+  size_t p[2];  /* LN_FIELD_PAIR, LN_FIELD_PADDING */
 } ln_value;
 
 #define LN_MAXFIELD 8
@@ -203,6 +209,9 @@ size_t ln_module_parameters(ln_module *m, ln_tensor **params, ln_tensor **grads,
 ln_value ln_field_get(const ln_module *m, const ln_field *f);
 /* The number of fields of a kind. */
 int ln_field_count(const ln_module_ops *ops);
+/* Writes a PAIR value as PyTorch prints it: "same", "3" when both are equal
+ * and `scalar`, else "(3, 3)", snprintf-style. */
+int ln_pair_str(char *buf, size_t n, const size_t *p, int scalar);
 /* Writes m's one-line description (its kind's describe, or the generic
  * "<tag>(<fields>)"), snprintf-style. */
 int ln_module_describe(const ln_module *m, char *buf, size_t n);

@@ -8,9 +8,13 @@
 #include "activation.h"
 #include "batchnorm.h"
 #include "concat.h"
+#include "conv2d.h"
 #include "dropout.h"
+#include "dropout2d.h"
+#include "flatten.h"
 #include "linear.h"
 #include "pointwise.h"
+#include "pool2d.h"
 #include "residual.h"
 #include "sequential.h"
 #include "softmax.h"
@@ -26,6 +30,9 @@ static const ln_module_ops *const builtin[] = {
   &ln_softmax_ops,
   &ln_log_softmax_ops,
   &ln_dropout_ops,
+  &ln_conv2d_ops,
+  &ln_maxpool2d_ops, &ln_avgpool2d_ops, &ln_adaptive_avgpool2d_ops,
+  &ln_flatten_ops, &ln_dropout2d_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])

@@ -61,12 +61,18 @@ void ln_put_tensor(ln_writer *w, const ln_tensor *t) {
   ln_put_bytes(w, chunk, k);
 }
 
-/* BOOL as one byte; SIZE, INT and DOUBLE as the 8 bytes of their bits. */
+/* BOOL as one byte; SIZE, INT and DOUBLE as the 8 bytes of their bits; a
+ * PAIR as two 8-byte sizes. */
 static void put_field(ln_writer *w, const ln_module *m, const ln_field *f) {
   ln_value v = ln_field_get(m, f);
   uint64_t bits = 0;
   if (f->type == LN_FIELD_BOOL) {
     ln_put_u(w, v.b != 0, 1);
+    return;
+  }
+  if (f->type == LN_FIELD_PAIR || f->type == LN_FIELD_PADDING) {
+    ln_put_u(w, (uint64_t)v.p[0], 8);
+    ln_put_u(w, (uint64_t)v.p[1], 8);
     return;
   }
   memcpy(&bits, &v, 8);
@@ -222,10 +228,15 @@ static ln_module *refused(ln_reader *r) {
 static int get_fields(ln_reader *r, const ln_module_ops *ops, ln_value *cfg) {
   uint64_t prod = 1, left = ln_left(r) / 4;
   for (int i = 0; ops->fields && ops->fields[i].name; i++) {
-    uint64_t u = 0;
+    uint64_t u = 0, u2 = 0;
     int bytes = ops->fields[i].type == LN_FIELD_BOOL ? 1 : 8;
     if (ln_get_u(r, &u, bytes)) return LN_ERR;
     memset(&cfg[i], 0, sizeof cfg[i]);
+    if (ops->fields[i].type == LN_FIELD_PAIR || ops->fields[i].type == LN_FIELD_PADDING) {
+      if (ln_get_u(r, &u2, 8)) return LN_ERR;  /* the kind's make checks the values */
+      cfg[i].p[0] = (size_t)u, cfg[i].p[1] = (size_t)u2;
+      continue;
+    }
     if (bytes == 1) cfg[i].b = u != 0;
     else memcpy(&cfg[i], &u, 8);  /* the bits of z, i or d */
     if (ops->fields[i].type != LN_FIELD_SIZE) continue;

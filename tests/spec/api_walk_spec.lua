@@ -126,7 +126,7 @@ for _, group in ipairs{
   cats({"number", "mask"}, {"p"}),
   cats({"mask"}, {"mask", "cond"}),
   cats({"module"}, {"net", "module", "m1", "block", "shortcut"}),
-  cats({"int"}, {"d1", "n", "i", "dim", "start", "len", "batch_size", "seed", "in", "out",
+  cats({"int"}, {"d1", "n", "i", "k", "dim", "start", "len", "batch_size", "seed", "in", "out",
                  "low", "high"}),
   cats({"number"}, {"value", "mean", "std", "gain", "step", "param", "rtol", "atol"}),
   {index = {"index"}, tensors = {"tensor_list"}, sizes = {"sizes"}, fn = {"fn"},
