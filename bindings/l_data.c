@@ -11,6 +11,7 @@
 #include "lunet.h"
 #include "../core/idx.h"
 #include "../core/rng.h"
+#include "../core/tensor_reduce.h"
 
 #define L_BYTES "lunet.data.Bytes"
 #define FMNIST_DIR "/usr/share/datasets/fashion-mnist"
@@ -87,6 +88,81 @@ static int bytes_float(lua_State *L) {
   for (size_t i = 0; i < n; i++) p[i] = u->b.data[i] * u->scale;
   return 1;
 }
+
+/* Argument 2, the dimension: only 1, the rows, is supported. */
+static void check_rows_dim(lua_State *L, const char *who) {
+  lua_Integer d = luaL_checkinteger(L, 2);
+  if (d != 1) luaL_error(L, "%s: only dimension 1 (the rows) is supported, got %d", who, (int)d);
+}
+
+/* Bytes:index_select(1, idx): a new Bytes of the rows idx names (a 1-D
+ * tensor of 1-based row numbers), so a data set splits without floats. */
+static int bytes_index_select(lua_State *L) {
+  const char *who = "Bytes:index_select";
+  l_checknargs(L, 3, who);
+  check_rows_dim(L, who);
+  l_checktensor(L, 3);
+  bytes_check(L, 1);
+  l_bytes *out = bytes_new(L);  /* may run a finalizer: check the arguments after it */
+  l_bytes *u = bytes_check(L, 1);
+  size_t n, *ks = ln_read_indices(who, 1, l_checktensor(L, 3), u->b.size[0], 0, &n);
+  if (!ks) l_raise(L, who);
+  size_t rowlen = ln_bytes_numel(&u->b) / u->b.size[0];
+  if (n > LN_MAXNUMEL / rowlen) {
+    ln_free(ks);
+    return luaL_error(L, "%s: %d rows of %d values are too many", who, (int)n, (int)rowlen);
+  }
+  out->b.data = ln_malloc(n * rowlen);
+  if (!out->b.data) {
+    ln_free(ks);
+    return luaL_error(L, "%s: out of memory", who);
+  }
+  for (size_t i = 0; i < n; i++)
+    memcpy(out->b.data + i * rowlen, u->b.data + ks[i] * rowlen, rowlen);
+  ln_free(ks);
+  out->b.ndim = u->b.ndim;
+  memcpy(out->b.size, u->b.size, sizeof out->b.size);
+  out->b.size[0] = n;
+  out->scale = u->scale;
+  return 1;
+}
+
+/* Bytes:mean(1) and Bytes:std(1) (unbiased, as Tensor:std): over the rows,
+ * in double, without a float copy of the whole; a float tensor of the shape
+ * of one row (a number for 1-D bytes, as Tensor:mean(1)). */
+static int bytes_moments(lua_State *L, const char *who, int want_std) {
+  l_checknargs(L, 2, who);
+  check_rows_dim(L, who);
+  bytes_check(L, 1);
+  ln_tensor *t = l_newtensor(L);  /* may run a finalizer: check the bytes after it */
+  l_bytes *u = bytes_check(L, 1);
+  size_t rows = u->b.size[0], rowlen = ln_bytes_numel(&u->b) / rows, one = 1;
+  int ndim = u->b.ndim > 1 ? u->b.ndim - 1 : 1;
+  if (ln_tensor_init(t, ndim, u->b.ndim > 1 ? u->b.size + 1 : &one)) l_raise(L, who);
+  double *acc = ln_calloc(2 * rowlen, sizeof *acc), *mean = acc + rowlen;
+  if (!acc) return luaL_error(L, "%s: out of memory", who);
+  const uint8_t *p = u->b.data;
+  for (size_t r = 0; r < rows; r++)
+    for (size_t j = 0; j < rowlen; j++) acc[j] += p[r * rowlen + j];
+  for (size_t j = 0; j < rowlen; j++) mean[j] = acc[j] / (double)rows;
+  if (want_std) {   /* a second pass around the mean: no cancellation */
+    memset(acc, 0, rowlen * sizeof *acc);
+    for (size_t r = 0; r < rows; r++)
+      for (size_t j = 0; j < rowlen; j++) {
+        double d = p[r * rowlen + j] - mean[j];
+        acc[j] += d * d;
+      }
+    for (size_t j = 0; j < rowlen; j++) mean[j] = sqrt(acc[j] / ((double)rows - 1));
+  }
+  float *o = ln_data(t);
+  for (size_t j = 0; j < rowlen; j++) o[j] = (float)(mean[j] * u->scale);
+  if (u->b.ndim == 1) lua_pushnumber(L, mean[0] * u->scale);
+  ln_free(acc);
+  return 1;
+}
+
+static int bytes_mean(lua_State *L) { return bytes_moments(L, "Bytes:mean", 0); }
+static int bytes_std(lua_State *L) { return bytes_moments(L, "Bytes:std", 1); }
 
 static int bytes_tostring(lua_State *L) {
   l_bytes *u = luaL_checkudata(L, 1, L_BYTES);
@@ -414,6 +490,7 @@ static const luaL_Reg data_functions[] = {
 
 static const luaL_Reg bytes_methods[] = {
   {"dim", bytes_dim}, {"size", bytes_size}, {"numel", bytes_numel}, {"float", bytes_float},
+  {"index_select", bytes_index_select}, {"mean", bytes_mean}, {"std", bytes_std},
   {NULL, NULL}
 };
 

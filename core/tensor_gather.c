@@ -21,9 +21,8 @@ static int check_index(const char *who, int base, float v, size_t n, int dim, si
   return LN_OK;
 }
 
-/* ks[0..n) = the indices of the 1-D tensor idx, checked against size n. */
-static size_t *read_indices(const char *who, int base, const ln_tensor *idx, size_t size,
-                            int dim, size_t *count) {
+size_t *ln_read_indices(const char *who, int base, const ln_tensor *idx, size_t size,
+                        int dim, size_t *count) {
   if (!idx->st || idx->ndim != 1) {
     ln_fail("%s: the index must be a 1-D tensor, got %d-D", who, idx->ndim);
     return NULL;
@@ -52,7 +51,7 @@ static void slice(ln_tensor *v, const ln_tensor *t, int dim, size_t i) {
 int ln_tensor_index_select(const char *who, int base, ln_tensor *out, const ln_tensor *t,
                            int dim, const ln_tensor *idx) {
   if (ln_check_dim(who, t, dim)) return LN_ERR;
-  size_t n, *ks = read_indices(who, base, idx, t->size[dim], dim, &n);
+  size_t n, *ks = ln_read_indices(who, base, idx, t->size[dim], dim, &n);
   if (!ks) return LN_ERR;
   ln_tensor kt = LN_TENSOR_EMPTY, a = LN_TENSOR_EMPTY, b = LN_TENSOR_EMPTY;
   ln_tensor_share(&kt, t);
@@ -72,7 +71,7 @@ int ln_tensor_index_select(const char *who, int base, ln_tensor *out, const ln_t
 int ln_tensor_index_add(const char *who, int base, ln_tensor *t, int dim, const ln_tensor *idx,
                         const ln_tensor *src) {
   if (ln_check_dim(who, t, dim) || ln_tensor_check_writable(who, t)) return LN_ERR;
-  size_t n, *ks = read_indices(who, base, idx, t->size[dim], dim, &n);
+  size_t n, *ks = ln_read_indices(who, base, idx, t->size[dim], dim, &n);
   if (!ks) return LN_ERR;
   int rc = LN_OK;
   int same = src->ndim == t->ndim && src->size[dim] == n;

@@ -52,6 +52,11 @@ int ln_tensor_topk(ln_tensor *vals, ln_tensor *idx, const ln_tensor *t, size_t k
  * integers in 0..size-1 of the dimension indexed; anything else fails with
  * a message naming who, the index as the user wrote it (base added: 1 for
  * Lua's 1-based indices) and the range. */
+/* The k = *count indices of the 1-D tensor idx, 0-based, each checked to
+ * index a dimension (dim, for the message) of the given size; an array to
+ * ln_free, or NULL after ln_fail. */
+size_t *ln_read_indices(const char *who, int base, const ln_tensor *idx, size_t size,
+                        int dim, size_t *count);
 /* out = t's slices idx[0..k) along dim (idx 1-D); out's size at dim is k. */
 int ln_tensor_index_select(const char *who, int base, ln_tensor *out, const ln_tensor *t,
                            int dim, const ln_tensor *idx);

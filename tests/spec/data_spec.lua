@@ -79,6 +79,64 @@ describe("lunet.data.idx", function()
     assert.matches("only u8 files can be kept as bytes", e, 1, true)
   end)
 
+  it("selects rows of bytes, repeats allowed, without touching the source", function()
+    local b = lunet.data.idx(write("s1.idx", idx_bytes(0x08, {2, 3}, values)), {bytes = true})
+    local s = b:index_select(1, lunet.tensor{2, 1, 2})
+    assert.same({3, 3}, s:size())
+    assert.same({{127, 128, 255}, {0, 1, 2}, {127, 128, 255}}, s:float():totable())
+    assert.same({{0, 1, 2}, {127, 128, 255}}, b:float():totable())
+    local c = lunet.data.idx(write("s2.idx", idx_bytes(0x08, {3, 1, 2}, {1, 2, 3, 4, 5, 6})),
+                             {bytes = true})
+    assert.same({{{5, 6}}, {{1, 2}}}, c:index_select(1, lunet.tensor{3, 1}):float():totable())
+    -- a strided index: every other element of 3, 9, 1, 9
+    local idx = lunet.tensor{3, 9, 1, 9}:view(2, 2):select(2, 1)
+    assert.same({{{5, 6}}, {{1, 2}}}, c:index_select(1, idx):float():totable())
+  end)
+
+  it("refuses bad index_select arguments, naming Bytes:index_select", function()
+    local b = lunet.data.idx(write("s3.idx", idx_bytes(0x08, {2, 3}, values)), {bytes = true})
+    local function e(...) return err_of(b.index_select, b, ...) end
+    local i = lunet.tensor{1}
+    assert.matches("Bytes:index_select: index 1.5 is not an integer", e(1, lunet.tensor{1.5}),
+                   1, true)
+    assert.matches("Bytes:index_select: index 3 out of range (1..2) in dimension 1",
+                   e(1, lunet.tensor{1, 3}), 1, true)
+    assert.matches("Bytes:index_select: index 0 out of range", e(1, lunet.tensor{0}), 1, true)
+    assert.matches("Bytes:index_select: the index must be a 1-D tensor, got 2-D",
+                   e(1, lunet.tensor{{1}}), 1, true)
+    assert.matches("Bytes:index_select: only dimension 1 (the rows) is supported, got 2",
+                   e(2, i), 1, true)
+    assert.matches("Bytes:index_select: unexpected argument #4", e(1, i, 1), 1, true)
+    assert.matches("lunet.Tensor expected, got table", e(1, {1}), 1, true)
+    getmetatable(b).__close(b)
+    assert.matches("bytes have been freed", e(1, i), 1, true)
+  end)
+
+  it("takes the mean and standard deviation of every column in double", function()
+    local b = lunet.data.idx(write("s4.idx", idx_bytes(0x08, {2, 3}, values)), {bytes = true})
+    assert.same({63.5, 64.5, 128.5}, b:mean(1):totable())
+    local s, r = b:std(1):totable(), math.sqrt(2)
+    for j, want in ipairs{127 / r, 127 / r, 253 / r} do assert.near(want, s[j], 1e-4) end
+    local f = b:float()
+    assert.is_true((f:std(1) - b:std(1)):abs():max() < 1e-4)
+    local c = lunet.data.idx(write("s5.idx", idx_bytes(0x08, {3, 1, 2}, {1, 2, 3, 4, 5, 7})),
+                             {bytes = true})
+    local m = c:mean(1)
+    assert.same({1, 2}, m:size())
+    assert.equal(3, m[1][1])
+    assert.near(13 / 3, m[1][2], 1e-6)
+    assert.same({1, 2}, c:std(1):size())
+    local d = lunet.data.idx(write("s6.idx", idx_bytes(0x08, {4}, {1, 2, 3, 6})), {bytes = true})
+    assert.equal(3, d:mean(1))
+    assert.near(math.sqrt(14 / 3), d:std(1), 1e-12)
+    local one = b:index_select(1, lunet.tensor{1}):std(1):totable()
+    assert.is_true(one[1] ~= one[1], "one row: NaN, as Tensor:std")
+    assert.matches("Bytes:mean: only dimension 1 (the rows) is supported, got 2",
+                   err_of(b.mean, b, 2), 1, true)
+    assert.matches("Bytes:std: unexpected argument #3", err_of(b.std, b, 1, {}), 1, true)
+    assert.matches("number expected", err_of(b.mean, b), 1, true)
+  end)
+
   it("rejects missing, truncated and foreign files with clear errors", function()
     local good = idx_bytes(0x08, {2, 3}, values)
     assert.matches("nothere.idx: cannot open: No such file",
