@@ -107,6 +107,7 @@ local VALUES = {
   nested = function() return {{{1, 2}, {3, 4}}, {1, 2}} end,
   bool = function() return {true, false} end,
   rng = function() return {lunet.get_rng_state()} end,
+  optim = function() return {lunet.optim.SGD(lunet.Linear(3, 3), {lr = 0.1, momentum = 0.9})} end,
   -- the receiver's own, else one that fits an optimizer over a Linear(3, 3)
   state_dict = function(r)
     local ok, sd = pcall(function() return r:state_dict() end)
@@ -126,6 +127,7 @@ for _, group in ipairs{
   cats({"number", "mask"}, {"p"}),
   cats({"mask"}, {"mask", "cond"}),
   cats({"module"}, {"net", "module", "m1", "block", "shortcut"}),
+  cats({"optim"}, {"opt", "optimizer"}),
   cats({"int"}, {"d1", "n", "i", "k", "dim", "start", "len", "batch_size", "seed", "in", "out",
                  "low", "high"}),
   cats({"number"}, {"value", "mean", "std", "gain", "step", "param", "rtol", "atol"}),
@@ -204,8 +206,12 @@ local function find_call(fn, entries, recv)
         end
         local choices = {}
         if skip then skip = false  -- nothing given
-        -- {lr = 0.1}: SGD needs its lr (torch.optim 1.13 has no default)
-        elseif p.name == "opts" then opts_at = #args + 1; choices = {{}, {lr = 0.1}}
+        -- {lr = 0.1}: SGD needs its lr (torch.optim 1.13 has no default);
+        -- the others: the option each lr scheduler requires
+        elseif p.name == "opts" then
+          opts_at = #args + 1
+          choices = {{}, {lr = 0.1}, {step_size = 2}, {milestones = {2}}, {gamma = 0.9},
+                     {T_max = 10}, {max_lr = 0.1, total_steps = 10}}
         elseif CATEGORY[p.name] then
           for _, cat in ipairs(CATEGORY[p.name]) do
             for _, v in ipairs(VALUES[cat](recv)) do choices[#choices + 1] = v end
