@@ -35,7 +35,9 @@ export SDL_VIDEODRIVER=dummy
 unset DISPLAY WAYLAND_DISPLAY
 if [ $sanitized = 1 ]; then
   limits="allocator_may_return_null=1:max_allocation_size_mb=$MEM"
-  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$limits:hard_rss_limit_mb=$((MEM * 2))"
+  # three times one allocation's limit: a layer the script may legitimately
+  # ask for (a weight and its gradient of MEM each) fits, with ASan's shadow
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$limits:hard_rss_limit_mb=$((MEM * 3))"
 fi
 
 # shrink: a small reproducer of the crash or hang of this seed (shrink.lua),
