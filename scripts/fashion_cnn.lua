@@ -4,7 +4,8 @@
 -- trained with Adam (lr 1e-3) and cross-entropy in shuffled mini-batches.
 --
 -- usage: lunet scripts/fashion_cnn.lua [--epochs 5] [--batch 128] [--threads N]
---          [--norm bn|none] [--lr 0.001] [--seed 1] [--no-window] [--out out/fashion_cnn]
+--          [--norm bn|none] [--lr 0.001] [--schedule cosine|none] [--seed 1]
+--          [--no-window] [--out out/fashion_cnn]
 --          [--save PATH] [--limit N] [--data DIR]
 --
 -- Per epoch: a progress bar on stderr, then one line on stdout with the loss,
@@ -25,6 +26,8 @@ usage: lunet scripts/fashion_cnn.lua [options]
   --norm S         bn: batch normalization after each conv and the hidden Linear;
                    none: without (default bn)
   --lr X           Adam learning rate (default 0.001)
+  --schedule S     cosine: the lr annealed to 0 over the epochs (PyTorch's
+                   CosineAnnealingLR, stepped per epoch); none: constant
   --seed N         seed of weights, dropout and shuffling (default 1)
   --no-window      do not open the viewer even when there is a display
   --out DIR        where the plot goes (default out/fashion_cnn)
@@ -34,7 +37,7 @@ usage: lunet scripts/fashion_cnn.lua [options]
 
 local function parse(args)
   local o = {epochs = 5, batch = 128, lr = 1e-3, seed = 1, norm = "bn", window = true,
-             out = "out/fashion_cnn", limit = 0, threads = 0}
+             out = "out/fashion_cnn", limit = 0, threads = 0, schedule = "cosine"}
   local numeric = {["--epochs"] = "epochs", ["--batch"] = "batch", ["--batch-size"] = "batch",
                    ["--lr"] = "lr", ["--seed"] = "seed", ["--limit"] = "limit",
                    ["--threads"] = "threads"}
@@ -46,7 +49,8 @@ local function parse(args)
       if not v then error(a .. " needs a number\n" .. usage, 0) end
       o[numeric[a]] = v
       i = i + 1
-    elseif a == "--out" or a == "--data" or a == "--save" or a == "--norm" then
+    elseif a == "--out" or a == "--data" or a == "--save" or a == "--norm" or
+           a == "--schedule" then
       if not args[i + 1] then error(a .. " needs a value\n" .. usage, 0) end
       o[a:sub(3)] = args[i + 1]
       i = i + 1
@@ -61,6 +65,9 @@ local function parse(args)
   if o.epochs < 1 or o.batch < 2 then error("--epochs must be >= 1 and --batch >= 2", 0) end
   if not (o.lr > 0) then error("--lr must be > 0", 0) end
   if o.norm ~= "bn" and o.norm ~= "none" then error("--norm must be bn or none", 0) end
+  if o.schedule ~= "cosine" and o.schedule ~= "none" then
+    error("--schedule must be cosine or none", 0)
+  end
   return o
 end
 
@@ -127,6 +134,9 @@ local function main(args)
   local net, names = reference_net(o.norm == "bn")
   local loss_fn = lunet.CrossEntropyLoss()
   local opt = lunet.optim.Adam(net, {lr = o.lr})
+  -- cosine annealing over the epochs, stepped once per epoch, as PyTorch's
+  local sched = o.schedule == "cosine" and
+    lunet.optim.lr_scheduler.CosineAnnealingLR(opt, {T_max = o.epochs}) or nil
   local board, win = lunet.Board(), nil
   if o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
     local okw, w = pcall(lunet.viewer.show, board, {title = "Fashion-MNIST CNN"})
@@ -179,6 +189,7 @@ local function main(args)
     board:scalar("accuracy/train", epoch, train_acc)
     board:scalar("accuracy/test", epoch, test_acc)
     histograms(board, net, names, probe, epoch)
+    if sched then sched:step() end
     print(string.format("epoch %d/%d  loss %.4f  train acc %.4f  test acc %.4f  time %.2f s",
       epoch, o.epochs, loss_sum / math.max(seen, 1), train_acc, test_acc, elapsed))
   end
