@@ -383,6 +383,32 @@ describe("lunet.data.fashion_mnist", function()
     png:close()
   end)
 
+  it("runs scripts/fashion_cnn.lua on a few hundred examples, ending with the test accuracy",
+     function()
+    local exe = os.getenv("LUNET")
+    if not installed or not exe then
+      pending("needs the data set and $LUNET (the executable; tests/run.sh sets it)")
+      return
+    end
+    local cmd = string.format("'%s' scripts/fashion_cnn.lua --epochs 2 --limit 256 "
+      .. "--no-window --out '%s' 2>/dev/null", exe, path("cnn"))
+    local p = assert(io.popen(cmd))
+    local out = p:read("a")
+    assert.is_true(p:close(), out)
+    assert.equal(2, select(2, out:gsub("\nepoch %d/2  loss [%d.]+", "")))
+    local acc = out:match("test accuracy: (0%.%d%d%d%d)")
+    assert.truthy(acc, out)
+    assert.is_true(tonumber(acc) > 0.3, out)
+    local png = io.open(path("cnn/fashion_cnn.png"), "rb")
+    assert.truthy(png, "no PNG written")
+    png:close()
+    p = assert(io.popen(string.format("'%s' scripts/fashion_cnn.lua --schedule x 2>&1", exe)))
+    out = p:read("a")
+    local _, _, code = p:close()
+    assert.equal(2, code, out)
+    assert.matches("--schedule must be cosine or none", out, 1, true)
+  end)
+
   it("refuses a bad flag of scripts/fashion_mnist.lua with a message and status 2", function()
     local exe = os.getenv("LUNET")
     if not exe then
