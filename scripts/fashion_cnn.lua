@@ -138,6 +138,8 @@ local function main(args)
   local sched = o.schedule == "cosine" and
     lunet.optim.lr_scheduler.CosineAnnealingLR(opt, {T_max = o.epochs}) or nil
   local board, win = lunet.Board(), nil
+  board:axis("loss", {xlabel = "epoch"})
+  board:axis("accuracy", {xlabel = "epoch"})
   if o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
     local okw, w = pcall(lunet.viewer.show, board, {title = "Fashion-MNIST CNN"})
     if okw then win = w else io.stderr:write("no viewer window: ", tostring(w), "\n") end
