@@ -93,7 +93,8 @@ static int sm_forward(ln_module *m, const ln_tensor *in) {
 
 static int sm_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
   size_t outer = 1, len = 1, inner = 1;
-  if (ln_check_last_input(m, in) || split(m, in, &outer, &len, &inner) || ln_tensor_resize_as(&m->grad_input, in))
+  if (ln_check_last_input(m, in) || split(m, in, &outer, &len, &inner) ||
+      ln_tensor_resize_as(&m->grad_input, in))
     return LN_ERR;
   ln_softmax_backward(ln_data(&m->grad_input), ln_data(in), ln_data(dout), outer, len,
                       inner, m->ops == &ln_log_softmax_ops);

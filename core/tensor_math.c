@@ -114,7 +114,9 @@ int ln_tensor_masked_select(ln_tensor *out, size_t *count, const ln_tensor *a,
                             const ln_tensor *mask) {
   int nd;
   size_t shape[LN_MAXDIM];
-  if (ln_broadcast_shape("masked_select", a->ndim, a->size, mask->ndim, mask->size, &nd, shape)) return LN_ERR;
+  if (ln_broadcast_shape("masked_select", a->ndim, a->size, mask->ndim, mask->size, &nd,
+                         shape))
+    return LN_ERR;
   size_t n = each_selected(a, mask, nd, shape, NULL, NULL);
   *count = n;
   if (n == 0) return LN_OK;
@@ -169,7 +171,8 @@ int ln_tensor_allclose(int *result, const ln_tensor *a, const ln_tensor *b, doub
                        double atol) {
   int nd;
   size_t shape[LN_MAXDIM];
-  if (ln_broadcast_shape("allclose", a->ndim, a->size, b->ndim, b->size, &nd, shape)) return LN_ERR;
+  if (ln_broadcast_shape("allclose", a->ndim, a->size, b->ndim, b->size, &nd, shape))
+    return LN_ERR;
   ln_iter it;
   ln_iter_init(&it, 2, (const ln_tensor *[]){a, b}, nd, shape);
   *result = 1;
