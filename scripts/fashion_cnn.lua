@@ -16,7 +16,10 @@
 -- measured in evaluation mode (BatchNorm's running statistics, no dropout);
 -- the last line is `test accuracy: 0.xxxx`. --save writes the trained net
 -- with lunet.save.
+local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+package.path = dir .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
+local progress = require("progress").draw
 
 local usage = [[
 usage: lunet scripts/fashion_cnn.lua [options]
@@ -87,19 +90,9 @@ local function reference_net(bn)
   add("fc1", lunet.Linear(64 * 7 * 7, 128))
   if bn then add("bn3", lunet.BatchNorm(128)) end
   add("relu3", lunet.ReLU())
-  -- lunet.Dropout when there is one; else Dropout2d, which on (N,C) drops
-  -- single elements: the same thing.
-  add("dropout", (lunet.Dropout or lunet.Dropout2d)(0.25))
+  add("dropout", lunet.Dropout(0.25))
   add("fc2", lunet.Linear(128, 10))
   return lunet.Sequential(layers), names
-end
-
-local function progress(epoch, epochs, done, total, rate, loss)
-  local w = 30
-  local fill = math.floor(w * done / total)
-  io.stderr:write(string.format("\repoch %d/%d [%s%s] %d/%d  %.1f batch/s  loss %.4f",
-    epoch, epochs, string.rep("=", fill), string.rep(" ", w - fill), done, total, rate, loss))
-  io.stderr:flush()
 end
 
 local function images(bx) return bx:view(bx:size(1), 1, 28, 28) end

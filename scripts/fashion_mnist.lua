@@ -15,7 +15,10 @@
 -- end. Then the confusion matrix and per-class accuracy of the test set; the
 -- last line is `test accuracy: 0.xxxx`.
 -- Data: the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist).
+local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+package.path = dir .. "/lib/?.lua;" .. package.path
 local lunet = require "lunet"
+local progress = require("progress").draw
 
 local usage = [[
 usage: lunet scripts/fashion_mnist.lua [options]
@@ -79,15 +82,6 @@ local function mlp(bn)
   end
   layers[#layers + 1] = lunet.Linear(width, 10)
   return lunet.Sequential(layers)
-end
-
--- One line redrawn with \r at most 10 times a second.
-local function progress(epoch, epochs, done, total, rate, loss)
-  local w = 30
-  local fill = math.floor(w * done / total)
-  io.stderr:write(string.format("\repoch %d/%d [%s%s] %d/%d  %.0f batch/s  loss %.4f",
-    epoch, epochs, string.rep("=", fill), string.rep(" ", w - fill), done, total, rate, loss))
-  io.stderr:flush()
 end
 
 local classes = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",

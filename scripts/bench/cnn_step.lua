@@ -14,7 +14,7 @@ local net = lunet.Sequential{
   lunet.Conv2d(1, 32, 3, {padding = 1}), lunet.BatchNorm(32), lunet.ReLU(), lunet.MaxPool2d(2),
   lunet.Conv2d(32, 64, 3, {padding = 1}), lunet.BatchNorm(64), lunet.ReLU(), lunet.MaxPool2d(2),
   lunet.Flatten(), lunet.Linear(3136, 128), lunet.BatchNorm(128), lunet.ReLU(),
-  (lunet.Dropout or lunet.Dropout2d)(0.25), lunet.Linear(128, 10)}
+  lunet.Dropout(0.25), lunet.Linear(128, 10)}
 local x = lunet.rand(batch, 1, 28, 28)
 local y = {}
 for i = 1, batch do y[i] = (i - 1) % 10 + 1 end
