@@ -5,6 +5,7 @@
 #include <SDL_image.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,6 +368,11 @@ static void *run(void *arg) {
   /* Left alone, SDL falls back to its invisible "offscreen" driver when X11
    * fails: with no Wayland display, ask for X11 only. */
   if (!drv && !getenv("WAYLAND_DISPLAY")) SDL_SetHint(SDL_HINT_VIDEODRIVER, "x11");
+  /* The window surface, left alone, is an OpenGL texture; without a GPU
+   * that is Mesa's llvmpipe, whose threads take the cores training runs on.
+   * The frames are drawn in software anyway: show them with X11's own
+   * shared-memory images. */
+  SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
   if (init_video() != 0) {
     started(w, 0, "cannot open a window (SDL: %s); use board:save_png(path) "
             "to draw without a display", SDL_GetError());
@@ -430,15 +436,31 @@ quit:
   pthread_cond_broadcast(&w->cond);
   pthread_mutex_unlock(&w->mu);
   vw_canvas_free(st.c);
+  vw_snap_free(st.snap);
   if (st.r) SDL_DestroyRenderer(st.r);
   if (st.win) SDL_DestroyWindow(st.win);
-  vw_snap_free(st.snap);
   SDL_Quit();
   pthread_mutex_lock(&active_mu);
   active = VW_WIN_NONE;
   pthread_cond_broadcast(&active_cv);
   pthread_mutex_unlock(&active_mu);
   return NULL;
+}
+
+/* The X connection is the window thread's; when the server goes away (or
+ * resets between two windows) a write to it raises SIGPIPE, whose default
+ * action would end the whole training process. The thread, and the threads
+ * SDL starts from it, inherit a mask blocking SIGPIPE, so the write only
+ * fails; the caller's own mask and handlers are left as they were. */
+static int start_thread(vw_window *w) {
+  sigset_t pipe, old;
+  int rc;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, &old);
+  rc = pthread_create(&w->thread, NULL, run, w);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc;
 }
 
 vw_window *vw_window_open(vw_board *b, const vw_view *v, const char *title) {
@@ -467,7 +489,7 @@ vw_window *vw_window_open(vw_board *b, const vw_view *v, const char *title) {
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->cond, NULL);
   vw_board_retain(b);
-  if (pthread_create(&w->thread, NULL, run, w) != 0) {
+  if (start_thread(w) != 0) {
     pthread_mutex_lock(&active_mu);
     active = VW_WIN_NONE;
     pthread_cond_broadcast(&active_cv);

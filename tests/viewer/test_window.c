@@ -13,10 +13,15 @@
 #include "check.h"
 
 #include <SDL.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAXTEX 8192
 
@@ -86,12 +91,65 @@ static void push_resize(void) {
   SDL_PushEvent(&ev);   /* thread-safe: the window thread handles it */
 }
 
+/* Whether thread tid of this process blocks SIGPIPE (its SigBlk line). */
+static int blocks_sigpipe(const char *tid) {
+  char path[300], line[256];
+  unsigned long long mask = 0;
+  FILE *f;
+  snprintf(path, sizeof path, "/proc/self/task/%s/status", tid);
+  f = fopen(path, "r");
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "SigBlk: %llx", &mask) == 1) break;
+  fclose(f);
+  return (mask >> (SIGPIPE - 1)) & 1;
+}
+
+/* The threads of this process that block SIGPIPE (bit 1) and that do not
+ * (bit 0), by thread id; -1 past the end. */
+#define MAXTID 256
+static void thread_masks(long tid[MAXTID], int blocked[MAXTID]) {
+  DIR *d = opendir("/proc/self/task");
+  struct dirent *e;
+  int n = 0;
+  while (d && (e = readdir(d)) && n < MAXTID - 1)
+    if (e->d_name[0] != '.') {
+      tid[n] = atol(e->d_name);
+      blocked[n++] = blocks_sigpipe(e->d_name);
+    }
+  if (d) closedir(d);
+  tid[n] = -1;
+}
+
+/* A write to a lost X connection (a server that resets between windows)
+ * raises SIGPIPE on the window thread: it must fail there, not end the
+ * process. The threads the window started block it; the caller's keeps
+ * the mask it had (others, such as OpenBLAS's, set their own as they
+ * start). Returns how many threads the window started. */
+static int check_sigpipe_masks(const long *tid0, const int *blocked0) {
+  long tid[MAXTID];
+  int blocked[MAXTID], i, j, started = 0;
+  thread_masks(tid, blocked);
+  for (i = 0; tid[i] >= 0; i++) {
+    for (j = 0; tid0[j] >= 0 && tid0[j] != tid[i]; j++) {}
+    if (tid0[j] >= 0) {
+      CHECK(tid[i] != getpid() || blocked[i] == blocked0[j], "the caller's SIGPIPE mask changed");
+    } else {
+      CHECK(blocked[i] == 1, "window thread %ld does not block SIGPIPE", tid[i]);
+      started++;
+    }
+  }
+  return started;
+}
+
 int main(void) {
   vw_board *b = vw_board_new(0, 0);
   vw_view v;
   vw_window *w;
-  int i;
+  long tid0[MAXTID];
+  int blocked0[MAXTID], i;
   setenv("SDL_VIDEODRIVER", "dummy", 1);
+  thread_masks(tid0, blocked0);
   vw_view_defaults(&v);
   v.width = 320;
   v.height = 240;
@@ -100,6 +158,7 @@ int main(void) {
   CHECK(w != NULL, "open: %s", vw_error());
   if (!w) { vw_board_release(b); return check_summary(); }
   CHECK(frames_past(w, 0), "no first frame");
+  CHECK(check_sigpipe_masks(tid0, blocked0) >= 1, "no window thread found");
   for (i = 0; i < 3; i++) {
     long f = vw_window_frames(w);
     push_resize();
