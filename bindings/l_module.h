@@ -27,6 +27,10 @@ int l_modraise(lua_State *L, l_module *u, const char *method);
 l_module *l_modslot(lua_State *L);
 void l_modsettle(lua_State *L, l_module *u, ln_module *m);
 
+/* Sets lunet.<Kind> for every built-in kind in the table on top
+ * (l_module_new.c). */
+void l_open_constructors(lua_State *L);
+
 /* __index (the methods table as upvalue 1) and __newindex of modules
  * (l_module_fields.c). */
 int l_module_index(lua_State *L);
