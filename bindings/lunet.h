@@ -107,6 +107,7 @@ const char *l_typename(lua_State *L, int idx);
 void l_checknargs(lua_State *L, int max, const char *who);
 
 void l_open_tensor(lua_State *L);   /* l_tensor.c: tensors, manual_seed */
+void l_open_help(lua_State *L);     /* l_help.c: lunet.help */
 void l_open_module(lua_State *L);   /* l_module.c: layers, Sequential */
 void l_open_loss(lua_State *L);     /* l_loss.c: MSELoss, CrossEntropyLoss */
 void l_open_optim(lua_State *L);    /* l_optim.c: lunet.optim */
