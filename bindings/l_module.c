@@ -22,7 +22,7 @@ static void pushcache(lua_State *L) {
 /* l_modslot: a module userdata owning nothing yet. Making it may run a finalizer (a GC
  * step), so it is made before the C module it will hold is fetched. */
 l_module *l_modslot(lua_State *L) {
-  l_module *u = lua_newuserdatauv(L, sizeof *u, 0);
+  l_module *u = lua_newuserdatauv(L, sizeof *u, 1);  /* 1: its views (l_cacheview) */
   u->m = NULL;
   snprintf(u->kind, sizeof u->kind, "Module");
   luaL_setmetatable(L, L_MODULE);
@@ -100,16 +100,24 @@ int l_modraise(lua_State *L, l_module *u, const char *method) {
 
 /* ---- methods ---- */
 
+/* Pushes the view of t, a tensor of m (the module of the userdata at 1),
+ * the cached one when it still matches. m is held by the caller: a new
+ * view's allocation may run a finalizer that closes the userdata. */
+static void pushresult(lua_State *L, const ln_tensor *t) {
+  if (l_pushcached(L, 1, t)) return;
+  l_pushview(L, t);
+  l_cacheview(L, 1, t);
+}
+
 /* forward and backward keep a reference to the module while it runs: a
  * module written in Lua may close the userdata meanwhile. */
 static int module_forward(lua_State *L) {
   l_module *u = l_modself(L, "forward", 2);
   l_checktensor(L, 2);              /* the argument's type first */
-  ln_tensor *y = l_newtensor(L);    /* may run a finalizer: before fetching */
   ln_module *m = l_modlive(L, u, "forward");
   ln_module_retain(m);
   int rc = ln_module_forward(m, l_checktensor(L, 2));
-  if (rc == LN_OK) ln_tensor_share(y, &m->output);
+  if (rc == LN_OK) pushresult(L, &m->output);
   ln_module_release(m);
   if (rc) return l_modraise(L, u, "forward");
   return 1;
@@ -135,12 +143,11 @@ static int module_backward(lua_State *L) {
     if (t != LUA_TNIL) input_grad = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
-  ln_tensor *dx = input_grad ? l_newtensor(L) : NULL;
   ln_module *m = l_modlive(L, u, "backward");
   m->skip_grad_input = !input_grad;
   ln_module_retain(m);
   int rc = ln_module_backward(m, l_checktensor(L, 2), l_checktensor(L, 3));
-  if (rc == LN_OK && input_grad) ln_tensor_share(dx, &m->grad_input);
+  if (rc == LN_OK && input_grad) pushresult(L, &m->grad_input);
   ln_module_release(m);
   if (rc) return l_modraise(L, u, "backward");
   return input_grad ? 1 : 0;

@@ -7,15 +7,19 @@
 
 #include "l_module.h"
 
-/* Pushes a view of t (nil when it is empty: no forward yet). The view is
- * made before the module is fetched again (the tensor is found by
- * find(m, i) each time). */
+/* Pushes a view of t (nil when it is empty: no forward yet): the cached
+ * one while it matches (l_pushcached; the userdata is at 1, as in
+ * __index). A new view is made before the module is fetched again (the
+ * tensor is found by find(m, i) each time). */
 static void pushtensor(lua_State *L, l_module *u, ln_tensor *(*find)(ln_module *, int), int i,
                        const char *k) {
-  ln_tensor *v = l_newtensor(L);
   ln_tensor *t = find(l_modlive(L, u, k), i);
+  if (t && t->st && l_pushcached(L, 1, t)) return;
+  ln_tensor *v = l_newtensor(L);
+  t = find(l_modlive(L, u, k), i);
   if (t && t->st) {
     ln_tensor_share(v, t);
+    l_cacheview(L, 1, t);
   } else {
     lua_pop(L, 1);
     lua_pushnil(L);
