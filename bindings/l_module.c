@@ -412,6 +412,7 @@ static int module_backward(lua_State *L) {
   ln_module_retain(m);
   int rc = ln_module_backward(m, l_checktensor(L, 2), l_checktensor(L, 3));
   if (rc == LN_OK && input_grad) ln_tensor_share(dx, &m->grad_input);
+  if (rc == LN_OK) rc = l_watch_step(L, 1, m);  /* board:watch's snapshots, if any */
   ln_module_release(m);
   if (rc) return l_modraise(L, u, "backward");
   return input_grad ? 1 : 0;
