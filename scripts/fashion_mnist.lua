@@ -34,7 +34,8 @@ usage: lunet scripts/fashion_mnist.lua [options]
   --limit N        train on the first N examples only, 0 for all (default 0)
   --val N          examples of the training set held out for validation, drawn
                    at random, 0 for none (default 5000, at most a tenth of them)
-  --data DIR       the directory of the IDX files (default: the Debian package's)]]
+  --data DIR       the directory of the IDX files (default: the Debian package's)
+  --watch          board:watch the net: every layer's histograms every 100 steps]]
 
 local function parse(args)
   local o = {epochs = 10, batch_size = 128, lr = 1e-3, seed = 1, bn = true, window = true,
@@ -55,6 +56,7 @@ local function parse(args)
       i = i + 1
     elseif a == "--no-bn" then o.bn = false
     elseif a == "--no-window" then o.window = false
+    elseif a == "--watch" then o.watch = true
     elseif a == "--help" or a == "-h" then io.stdout:write(usage, "\n"); os.exit(0)
     else error("unknown option " .. a .. "\n" .. usage, 0) end
     i = i + 1
@@ -167,6 +169,7 @@ local function main(args)
   local loss_fn = lunet.CrossEntropyLoss()
   local opt = lunet.optim.Adam(net, {lr = o.lr})
   local board, win = lunet.Board(), nil
+  if o.watch then board:watch(net, {run = "train", every = 100}) end
   if o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
     local ok, w = pcall(lunet.viewer.show, board,
                         {title = "Fashion-MNIST" .. (o.bn and "" or " (no BN)")})
