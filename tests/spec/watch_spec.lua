@@ -318,7 +318,8 @@ describe("board:watch", function()
     assert.is_false(w.live)
     errors_with(function() net:backward(lunet.randn(4, 3), lunet.randn(4, 1)) end,
       "module has been closed")
-    errors_with(function() b:watch(net) end, "bad argument #1 to 'watch' (Sequential module has been closed)")
+    errors_with(function() b:watch(net) end,
+      "bad argument #1 to 'watch' (Sequential module has been closed)")
     assert.is_false(b:unwatch(net))
     local again = lunet.Sequential{lunet.Linear(3, 1)}
     assert.has_no.errors(function() b:watch(again, {run = "x"}) end)  -- the run is free again
@@ -357,6 +358,31 @@ describe("board:watch", function()
     local w = b2:watch(net, {every = 1})
     step()
     assert.equals(1, w.logged)
+  end)
+
+  it("survives a backward that closes the board and the network it runs in", function()
+    local Closer = lunet.Module("Closer")
+    local victims = {}
+    function Closer:__init() self:child("fc", lunet.Linear(2, 2)) end
+    function Closer:forward(x) return self.fc:forward(x) end
+    function Closer:backward(x, dy)
+      local dx = self.fc:backward(x, dy)
+      for _, v in ipairs(victims) do getmetatable(v).__close(v) end
+      return dx
+    end
+    local b, c = lunet.Board(), Closer()
+    local w = b:watch(c, {every = 1})
+    victims = {b, c}
+    c:forward(lunet.randn(3, 2))
+    assert.has_no.errors(function() c:backward(lunet.randn(3, 2), lunet.randn(3, 2)) end)
+    assert.is_false(w.live)
+    assert.equals(0, w.logged)
+    -- A failed backward is no step.
+    local net = lunet.Sequential{lunet.Linear(2, 2)}
+    local w2 = lunet.Board():watch(net, {every = 1})
+    net:forward(lunet.randn(3, 2))
+    assert.has_error(function() net:backward(lunet.randn(3, 2), lunet.randn(4, 2)) end)
+    assert.equals(0, w2.steps)
   end)
 
   it("follows a module written in Lua watched on its own", function()
