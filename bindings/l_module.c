@@ -147,6 +147,7 @@ static int module_backward(lua_State *L) {
   m->skip_grad_input = !input_grad;
   ln_module_retain(m);
   int rc = ln_module_backward(m, l_checktensor(L, 2), l_checktensor(L, 3));
+  if (rc == LN_OK) rc = l_watch_step(L, 1, m);  /* board:watch's snapshots, if any */
   if (rc == LN_OK && input_grad) pushresult(L, &m->grad_input);
   ln_module_release(m);
   if (rc) return l_modraise(L, u, "backward");

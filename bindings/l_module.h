@@ -61,6 +61,12 @@ int l_protect(lua_State *L, lua_CFunction f, void *a, void *b, void *c, const ch
 void l_write_value(lua_State *L, int idx, ln_writer *w, int modules);
 void l_read_value(lua_State *L, ln_reader *r);
 
+/* Called by backward once the module m of the userdata at index net has run
+ * it: counts a step of the watch on that userdata, if any, and takes its
+ * snapshots on the steps it logs (l_watch.c). Runs no Lua and raises
+ * nothing: LN_ERR with ln_error() set when the board refused a write. */
+int l_watch_step(lua_State *L, int net, ln_module *m);
+
 /* 1 when k names a method or a field every module has (not settable). */
 int l_module_reserved(lua_State *L, const char *k);
 

@@ -43,7 +43,8 @@ usage: lunet scripts/fashion_mnist.lua [options]
   --limit N        train on the first N examples only, 0 for all (default 0)
   --val N          examples of the training set held out for validation, drawn
                    at random, 0 for none (default 5000, at most a tenth of them)
-  --data DIR       the directory of the IDX files (default: the Debian package's)]]
+  --data DIR       the directory of the IDX files (default: the Debian package's)
+  --watch          board:watch the net: every layer's histograms every 100 steps]]
 
 -- The layer after each hidden Linear of n units, by --norm.
 local norms = {
@@ -98,6 +99,7 @@ local function parse(args)
       i = i + 1
     elseif a == "--no-bn" then o.norm = "none"
     elseif a == "--no-window" then o.window = false
+    elseif a == "--watch" then o.watch = true
     elseif a == "--help" or a == "-h" then io.stdout:write(usage, "\n"); os.exit(0)
     else error("unknown option " .. a .. "\n" .. usage, 0) end
     i = i + 1
@@ -217,6 +219,7 @@ local function main(args)
   local nbatch = math.ceil(n / o.batch_size)
   local scheduler, per_batch = schedules[o.schedule](opt, o, nbatch)
   local board, win = lunet.Board(), nil
+  if o.watch then board:watch(net, {run = "train", every = 100}) end
   local what = o.norm == "none" and "no normalization" or o.norm .. " norm"
   if o.dropout > 0 then what = what .. string.format(", dropout %g", o.dropout) end
   if o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then

@@ -161,6 +161,7 @@ local RECEIVERS = {
             S.ReduceLROnPlateau(lunet.optim.Adam(lunet.Linear(3, 3)))}
   end,
   ["lunet.Board"] = function() return {lunet.Board()} end,
+  ["lunet.Watch"] = function() return {lunet.Board():watch(lunet.Linear(3, 3))} end,
   ["lunet.data.Bytes"] = function() return {lunet.data.idx(path("a.idx"), {bytes = true})} end,
   -- closed at once: one window at a time, and win:wait() on an open one
   -- would wait for a user
