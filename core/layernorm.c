@@ -19,7 +19,7 @@ static int geom(const ln_norm *nm, const ln_tensor *in, ln_norm_geom *g) {
   if (!ok) {
     char a[64], b[LN_MAXDIM * 24 + 4];
     ln_dims_str(b, sizeof b, d);
-    return ln_fail("LayerNorm: input %s does not end in normalized_shape %s",
+    return ln_fail("LayerNorm: input of shape %s does not end in normalized_shape %s",
                    ln_shape_str(in, a, sizeof a), b);
   }
   size_t len = ln->norm.naff;
