@@ -2,31 +2,78 @@
  * the module plumbing LayerNorm, GroupNorm and InstanceNorm share.
  *
  * Each block takes two passes per direction. Forward: the mean, then the
- * sum of squared deviations from it (two passes in double: no cancellation
- * when the mean is large against the spread), then one pass writes
- * y = (x - mean) (rstd w) + bias per segment of `inner` values with one
- * affine index. Backward: one pass sums dxh and dxh (x - mean) (and the
- * parameter gradients' terms), one writes dx = a dxh + b (x - mean) + d.
- * LayerNorm's segments are one value long, so its loops run over the block
- * with per-element weights instead (inner == 1). */
+ * sums of deviations from it rounded to float (and their squares), so the
+ * variance does not cancel when the mean is large against the spread; then
+ * one pass writes y = (x - mean) (rstd w) + bias per segment of `inner`
+ * values with one affine index. Backward: one pass sums dxh and dxh (x -
+ * mean) (and the parameter gradients' terms), one writes dx = a dxh + b (x
+ * - mean) + d. The sums run in VEC float lanes added into double every
+ * FLUSH vectors (so they vectorize, and a float partial sum holds at most
+ * FLUSH values); the remainder is summed in double. LayerNorm's segments
+ * are one value long, so its loops run over the block with per-element
+ * weights instead (inner == 1). */
 #include "norm_block.h"
 
 #include <math.h>
 #include <string.h>
 
+#define VEC 16
+#define FLUSH 16
+
+/* Without v: *s1 = sum(u - k), *s2 = sum((u - k)^2). With v: *s1 = sum(wv),
+ * *s2 = sum(wv (u - k)), wv = w v (w NULL: 1). SETS s1, s2. */
+static void lane_sums(double *s1, double *s2,
+                      const float *restrict u,  /* (n) */
+                      const float *restrict v,  /* (n) or NULL */
+                      const float *restrict w,  /* (n) or NULL */
+                      float k, size_t n) {
+  double d1 = 0, d2 = 0;
+  size_t q = 0;
+  while (n - q >= VEC) {
+    float a1[VEC] = {0}, a2[VEC] = {0};
+    for (int f = 0; f < FLUSH && n - q >= VEC; f++, q += VEC) {
+      const float *uq = u + q, *vq = v ? v + q : NULL, *wq = w ? w + q : NULL;
+      if (!vq) {
+        for (int l = 0; l < VEC; l++) {
+          float d = uq[l] - k;
+          a1[l] += d;
+          a2[l] += d * d;
+        }
+      } else if (!wq) {
+        for (int l = 0; l < VEC; l++) {
+          a1[l] += vq[l];
+          a2[l] += vq[l] * (uq[l] - k);
+        }
+      } else {
+        for (int l = 0; l < VEC; l++) {
+          float wv = wq[l] * vq[l];
+          a1[l] += wv;
+          a2[l] += wv * (uq[l] - k);
+        }
+      }
+    }
+    for (int l = 0; l < VEC; l++) d1 += a1[l], d2 += a2[l];
+  }
+  for (; q < n; q++) {
+    double wv = v ? (double)v[q] * (w ? w[q] : 1.0f) : 1.0, d = (double)u[q] - k;
+    d1 += v ? wv : d;
+    d2 += v ? wv * d : d * d;
+  }
+  *s1 = d1, *s2 = d2;
+}
+
 void ln_norm_stats(double *mean, double *rstd, double *var, const float *x, size_t nb,
                    size_t len, double eps) {
   for (size_t b = 0; b < nb; b++) {
     const float *xb = x + b * len;
-    double s = 0, ss = 0;
-    for (size_t q = 0; q < len; q++) s += xb[q];
-    double m = s / (double)len;
-    for (size_t q = 0; q < len; q++) {
-      double d = (double)xb[q] - m;
-      ss += d * d;
-    }
-    mean[b] = m;
-    var[b] = ss / (double)len;
+    double s = 0, s1, s2;
+    lane_sums(&s1, &s2, xb, NULL, NULL, 0.0f, len);
+    float k = (float)(s1 / (double)len);  /* the mean, in float: a shift */
+    lane_sums(&s1, &s2, xb, NULL, NULL, k, len);
+    s = s1 / (double)len;  /* mean - k */
+    mean[b] = k + s;
+    var[b] = s2 / (double)len - s * s;
+    if (var[b] < 0) var[b] = 0;
     rstd[b] = 1.0 / sqrt(var[b] + eps);
   }
 }
@@ -68,44 +115,43 @@ void ln_norm_backward(float *dx, double *acc, const float *dy, const float *x,
   for (size_t b = 0; b < g->nb; b++) {
     const float *xb = x + b * len, *dyb = dy + b * len;
     double m = mean[b], r = rstd[b], s1 = 0, s2 = 0;  /* sum(dxh), sum(dxh (x - m)) */
-    for (size_t s = 0; s < g->nseg; s++) {
+    float mf = (float)m;
+    if (g->inner == 1) {  /* k = q + aff_at(b, 0): per element, no reductions */
+      size_t k = aff_at(g, b, 0);
+      for (size_t q = 0; q < len; q++) {
+        double d = dyb[q];
+        adw[k + q] += d * ((double)xb[q] - m) * r;
+        adb[k + q] += d;
+      }
+      lane_sums(&s1, &s2, xb, dyb, w ? w + k : NULL, mf, len);
+    }
+    for (size_t s = 0; g->inner > 1 && s < g->nseg; s++) {
       size_t k = aff_at(g, b, s), at = s * g->inner;
-      if (g->inner == 1) {  /* the whole block at once: k = q + aff_at(b, 0) */
-        for (size_t q = 0; q < len; q++) {
-          double d = dyb[q], xm = (double)xb[q] - m, wq = w ? w[k + q] : 1.0f;
-          adw[k + q] += d * xm * r;
-          adb[k + q] += d;
-          s1 += wq * d;
-          s2 += wq * d * xm;
-        }
-        break;
-      }
-      double t1 = 0, t2 = 0, wk = w ? w[k] : 1.0f;  /* sum(dy), sum(dy (x - m)) */
-      for (size_t i = 0; i < g->inner; i++) {
-        t1 += dyb[at + i];
-        t2 += (double)dyb[at + i] * ((double)xb[at + i] - m);
-      }
+      double t1, t2, wk = w ? w[k] : 1.0f;  /* sum(dy), sum(dy (x - m)) */
+      lane_sums(&t1, &t2, xb + at, dyb + at, NULL, mf, g->inner);
+      t2 += ((double)mf - m) * t1;  /* from x - mf to x - m */
       adw[k] += t2 * r;
       adb[k] += t1;
       s1 += wk * t1;
       s2 += wk * t2;
     }
+    if (g->inner == 1) s2 += ((double)mf - m) * s1;
     if (!dx) continue;
     /* dx = a dxh + c (x - m) + d */
-    float *dxb = dx + b * len, mf = (float)m;
+    float *dxb = dx + b * len;
     float c = batch_stats ? (float)(-r * r * r * s2 / (double)len) : 0.0f;
     float d = batch_stats ? (float)(-r * s1 / (double)len) : 0.0f;
+    if (g->inner == 1) {
+      float rf = (float)r;
+      const float *wq = w ? w + aff_at(g, b, 0) : NULL;
+      if (wq)
+        for (size_t q = 0; q < len; q++) dxb[q] = rf * wq[q] * dyb[q] + c * (xb[q] - mf) + d;
+      else
+        for (size_t q = 0; q < len; q++) dxb[q] = rf * dyb[q] + c * (xb[q] - mf) + d;
+      continue;
+    }
     for (size_t s = 0; s < g->nseg; s++) {
       size_t k = aff_at(g, b, s), at = s * g->inner;
-      if (g->inner == 1) {
-        float rf = (float)r;
-        const float *wq = w ? w + k : NULL;
-        if (wq)
-          for (size_t q = 0; q < len; q++) dxb[q] = rf * wq[q] * dyb[q] + c * (xb[q] - mf) + d;
-        else
-          for (size_t q = 0; q < len; q++) dxb[q] = rf * dyb[q] + c * (xb[q] - mf) + d;
-        break;
-      }
       float a = (float)(r * (w ? w[k] : 1.0f));
       for (size_t i = 0; i < g->inner; i++)
         dxb[at + i] = a * dyb[at + i] + c * (xb[at + i] - mf) + d;
