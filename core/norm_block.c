@@ -7,11 +7,12 @@
  * one pass writes y = (x - mean) (rstd w) + bias per segment of `inner`
  * values with one affine index. Backward: one pass sums dxh and dxh (x -
  * mean) (and the parameter gradients' terms), one writes dx = a dxh + b (x
- * - mean) + d. The sums run in VEC float lanes added into double every
- * FLUSH vectors (so they vectorize, and a float partial sum holds at most
- * FLUSH values); the remainder is summed in double. LayerNorm's segments
- * are one value long, so its loops run over the block with per-element
- * weights instead (inner == 1). */
+ * - mean) + d; x - mean is (x - mf) + (mf - mean) in both (see
+ * ln_norm_forward). The sums run in VEC float lanes added into double
+ * every FLUSH vectors (so they vectorize, and a float partial sum holds at
+ * most FLUSH values); the remainder is summed in double. LayerNorm's
+ * segments are one value long, so its loops run over the block with
+ * per-element weights instead (inner == 1). */
 #include "norm_block.h"
 
 #include <math.h>
@@ -83,22 +84,29 @@ static size_t aff_at(const ln_norm_geom *g, size_t b, size_t s) {
   return (b % g->nper) * g->nseg + s;
 }
 
+/* x - m is computed as (x - mf) + (mf - m), mf the mean rounded to float:
+ * x - mf is exact for x near the mean, and the second term, folded into a
+ * per-block constant, keeps the mean's rounding (large when the mean is
+ * large against the spread) out of the result. */
 void ln_norm_forward(float *out, const float *x, const double *mean, const double *rstd,
                      const float *w, const float *bias, const ln_norm_geom *g) {
   for (size_t b = 0; b < g->nb; b++) {
     const float *xb = x + b * g->len;
     float *ob = out + b * g->len, mf = (float)mean[b], rf = (float)rstd[b];
+    double dm = (double)mf - mean[b];  /* mf - m */
     if (g->inner == 1) {  /* per-element affine */
       const float *wb = w ? w + aff_at(g, b, 0) : NULL, *bb = bias ? bias + aff_at(g, b, 0) : NULL;
+      float sh = (float)(dm * rstd[b]);
       if (wb && bb)
-        for (size_t q = 0; q < g->len; q++) ob[q] = (xb[q] - mf) * (rf * wb[q]) + bb[q];
+        for (size_t q = 0; q < g->len; q++) ob[q] = ((xb[q] - mf) * rf + sh) * wb[q] + bb[q];
       else
-        for (size_t q = 0; q < g->len; q++) ob[q] = (xb[q] - mf) * rf;
+        for (size_t q = 0; q < g->len; q++) ob[q] = (xb[q] - mf) * rf + sh;
       continue;
     }
     for (size_t s = 0; s < g->nseg; s++) {
       size_t k = aff_at(g, b, s);
-      float a = (float)(rstd[b] * (w ? w[k] : 1.0f)), c = bias ? bias[k] : 0.0f;
+      double ad = rstd[b] * (w ? w[k] : 1.0f);
+      float a = (float)ad, c = (float)((bias ? bias[k] : 0.0f) + dm * ad);
       const float *xs = xb + s * g->inner;
       float *os = ob + s * g->inner;
       for (size_t i = 0; i < g->inner; i++) os[i] = (xs[i] - mf) * a + c;
@@ -139,8 +147,9 @@ void ln_norm_backward(float *dx, double *acc, const float *dy, const float *x,
     if (!dx) continue;
     /* dx = a dxh + c (x - m) + d */
     float *dxb = dx + b * len;
-    float c = batch_stats ? (float)(-r * r * r * s2 / (double)len) : 0.0f;
-    float d = batch_stats ? (float)(-r * s1 / (double)len) : 0.0f;
+    double cd = batch_stats ? -r * r * r * s2 / (double)len : 0.0;
+    float c = (float)cd;
+    float d = batch_stats ? (float)(-r * s1 / (double)len + cd * ((double)mf - m)) : 0.0f;
     if (g->inner == 1) {
       float rf = (float)r;
       const float *wq = w ? w + aff_at(g, b, 0) : NULL;
