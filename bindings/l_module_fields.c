@@ -3,6 +3,7 @@
  * named children, output, grad_input, grad, training, modules, and for a
  * module written in Lua its own Lua fields. Reading a field a module does
  * not have is an error naming its type and its fields. */
+#include <math.h>
 #include <string.h>
 
 #include "l_module.h"
@@ -70,6 +71,15 @@ static void pushfield(lua_State *L, const ln_module *m, const ln_field *f) {
   else if (f->type == LN_FIELD_DOUBLE) lua_pushnumber(L, v.d);
   else if (f->type == LN_FIELD_CHOICE) lua_pushstring(L, m->ops->choices[v.i]);
   else if (f->type == LN_FIELD_BOOL) lua_pushboolean(L, v.b);
+  else if (f->type == LN_FIELD_OPTDOUBLE && isnan(v.d)) lua_pushboolean(L, 0);
+  else if (f->type == LN_FIELD_OPTDOUBLE) lua_pushnumber(L, v.d);
+  else if (f->type == LN_FIELD_SHAPE) {  /* {d1, ...}, as PyTorch's tuple */
+    lua_createtable(L, (int)v.s.n, 0);
+    for (size_t k = 0; k < v.s.n; k++) {
+      lua_pushinteger(L, (lua_Integer)v.s.d[k]);
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+  }
   else if (v.p[0] == LN_PAIR_SAME) lua_pushliteral(L, "same");
   else {  /* {h, w}, as PyTorch's tuples */
     lua_createtable(L, 2, 0);

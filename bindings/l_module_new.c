@@ -1,6 +1,7 @@
 /* l_module_new.c: the Lua constructors of the built-in modules, one
  * generic constructor per registered kind reading its positional fields,
  * children and options from the kind's ops table (core/module.h). */
+#include <math.h>
 #include <string.h>
 
 #include "l_module.h"
@@ -11,6 +12,9 @@
 #include "../core/dropout.h"
 #include "../core/dropout2d.h"
 #include "../core/flatten.h"
+#include "../core/groupnorm.h"
+#include "../core/instancenorm.h"
+#include "../core/layernorm.h"
 #include "../core/linear.h"
 #include "../core/pointwise.h"
 #include "../core/pool2d.h"
@@ -38,6 +42,8 @@ static const struct { const char *name; const ln_module_ops *ops; } constructors
   {"AdaptiveAvgPool2d", &ln_adaptive_avgpool2d_ops},
   {"Flatten", &ln_flatten_ops},
   {"Dropout2d", &ln_dropout2d_ops},
+  {"LayerNorm", &ln_layernorm_ops}, {"GroupNorm", &ln_groupnorm_ops},
+  {"InstanceNorm", &ln_instancenorm_ops},
 };
 
 /* The PAIR (or PADDING) value at index idx: a non-negative integer, {h, w}
@@ -69,6 +75,32 @@ static const char *topair(lua_State *L, int idx, const ln_field *f, size_t *p) {
   return NULL;
 }
 
+/* The SHAPE value at index idx: a positive integer or a table of 1 to
+ * LN_MAXDIM positive integers; NULL, or what it is instead. Raw reads. */
+static const char *toshape(lua_State *L, int idx, ln_dims *d) {
+  int ok = 0;
+  idx = lua_absindex(L, idx);
+  memset(d, 0, sizeof *d);
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    lua_Integer n = lua_tointegerx(L, idx, &ok);
+    if (!ok || n < 1) return "a number that is not a positive integer";
+    d->n = 1, d->d[0] = (size_t)n;
+    return NULL;
+  }
+  if (lua_type(L, idx) != LUA_TTABLE) return luaL_typename(L, idx);
+  size_t len = lua_rawlen(L, idx);
+  if (len < 1 || len > LN_MAXDIM) return "a table that is not a list of 1 to 8 sizes";
+  for (size_t k = 0; k < len; k++) {
+    lua_rawgeti(L, idx, (lua_Integer)k + 1);
+    lua_Integer n = lua_tointegerx(L, -1, &ok);
+    lua_pop(L, 1);
+    if (!ok || n < 1) return "a table that is not a list of positive integers";
+    d->d[k] = (size_t)n;
+  }
+  d->n = len;
+  return NULL;
+}
+
 static const char *pair_want(const ln_field *f) {
   return f->type == LN_FIELD_PADDING ? "an integer, {h, w} or 'same'" : "an integer or {h, w}";
 }
@@ -83,6 +115,15 @@ static ln_value checkfield(lua_State *L, int arg, const ln_module_ops *ops,
     if (bad)
       luaL_argerror(L, arg, lua_pushfstring(L, "%s must be %s, got %s", f->name, pair_want(f),
                                             bad));
+  } else if (f->type == LN_FIELD_SHAPE) {
+    const char *bad = toshape(L, arg, &v.s);
+    if (bad)
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a positive integer or a list of "
+                                            "them, got %s", f->name, bad));
+  } else if (f->type == LN_FIELD_OPTDOUBLE) {
+    if (lua_type(L, arg) == LUA_TBOOLEAN && !lua_toboolean(L, arg)) v.d = NAN;
+    else if (lua_type(L, arg) == LUA_TNUMBER) v.d = lua_tonumber(L, arg);
+    else luaL_typeerror(L, arg, "number or false");
   } else if (f->type == LN_FIELD_SIZE) {
     lua_Integer n = luaL_checkinteger(L, arg);
     luaL_argcheck(L, n > 0, arg, "size must be positive");
@@ -103,7 +144,8 @@ static ln_value checkfield(lua_State *L, int arg, const ln_module_ops *ops,
 /* An option's value on top of the stack (the options table is argument arg). */
 static ln_value optfield(lua_State *L, int arg, const ln_module_ops *ops, const ln_field *f) {
   static const char *const want[] = {"a positive integer", "an integer", "a number",
-                                     "a boolean", "a string"};
+                                     "a boolean", "a string", "", "", "a number or false",
+                                     "a positive integer or a list of them"};
   ln_value v;
   memset(&v, 0, sizeof v);
   int ok = 0;
@@ -139,6 +181,12 @@ static ln_value optfield(lua_State *L, int arg, const ln_module_ops *ops, const 
   } else if (f->type == LN_FIELD_DOUBLE) {
     ok = lua_type(L, -1) == LUA_TNUMBER;
     v.d = lua_tonumber(L, -1);
+  } else if (f->type == LN_FIELD_OPTDOUBLE) {  /* false: PyTorch's None */
+    ok = lua_type(L, -1) == LUA_TNUMBER || (lua_type(L, -1) == LUA_TBOOLEAN &&
+                                             !lua_toboolean(L, -1));
+    v.d = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : NAN;
+  } else if (f->type == LN_FIELD_SHAPE) {
+    ok = toshape(L, -1, &v.s) == NULL;
   } else {
     lua_Integer n = lua_tointegerx(L, -1, &ok);
     ok = ok && (f->type == LN_FIELD_INT || n > 0);
@@ -162,7 +210,7 @@ static void readoptions(lua_State *L, int arg, const ln_module_ops *ops, ln_valu
     const ln_field *f = &ops->fields[i];
     memset(&cfg[i], 0, sizeof cfg[i]);
     if (f->type == LN_FIELD_BOOL) cfg[i].b = f->def != 0;
-    else if (f->type == LN_FIELD_DOUBLE) cfg[i].d = f->def;
+    else if (f->type == LN_FIELD_DOUBLE || f->type == LN_FIELD_OPTDOUBLE) cfg[i].d = f->def;
     else if (f->type == LN_FIELD_INT || f->type == LN_FIELD_CHOICE) cfg[i].i = (int64_t)f->def;
     else if (f->type == LN_FIELD_SIZE) cfg[i].z = (size_t)f->def;
     else cfg[i].p[0] = cfg[i].p[1] = (size_t)f->def;
