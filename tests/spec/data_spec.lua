@@ -399,8 +399,8 @@ describe("lunet.data.fashion_mnist", function()
 
   it("runs scripts/fashion_mnist.lua with every --norm, --optim and --schedule", function()
     for _, flags in ipairs{
-      "--optim sgd --lr 0.05 --schedule onecycle --dropout 0.2",
-      "--optim adamw --schedule step",
+      "--norm layer --optim sgd --lr 0.05 --schedule onecycle --dropout 0.2",
+      "--norm group --optim adamw --schedule step",
       "--norm none --optim rmsprop --schedule none",
       "--optim adagrad --dropout 0.5",
     } do
