@@ -57,16 +57,27 @@ static const char *check_tag(lua_State *L, int arg) {
   return tag;
 }
 
-static const char *const view_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", NULL
-};
-static const char *const show_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", "title",
-  NULL
-};
+#define VIEW_KEYS "width", "height", "panels", "log", "smoothing", "time", "step", "bins", \
+  "axis", "page", "hist", "xaxis", "filter"
+static const char *const view_keys[] = {VIEW_KEYS, NULL};
+static const char *const show_keys[] = {VIEW_KEYS, "title", NULL};
+/* In the order of VW_HIST_* and VW_X_*. */
+static const char *const hist_choices[] = {"bars", "heat", "bands", NULL};
+static const char *const xaxis_choices[] = {"step", "relative", "wall", NULL};
 static const char *const axis_choices[] = {"layer", "panel", NULL};
 /* In the order of VW_PANELS_*. */
 static const char *const panel_choices[] = {"all", "histograms", "scalars", NULL};
+
+/* filter: a pattern of at most VW_MAXFILTER - 1 bytes. */
+static void read_filter(lua_State *L, int arg, const char *who, vw_view *v) {
+  const char *pat = l_optstring(L, arg, who, "filter", "");
+  size_t n = strlen(pat);
+  if (n >= sizeof v->filter)
+    luaL_error(L, "%s: option 'filter' is too long (%d bytes at most)", who,
+               (int)sizeof v->filter - 1);
+  memcpy(v->filter, pat, n + 1);
+  lua_pop(L, 1);
+}
 
 /* The drawing options shared by save_png and viewer.show; a width or
  * height left out is 0 (vw_render picks one). */
@@ -78,7 +89,16 @@ static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
   v->bins = (int)l_optinteger(L, arg, who, "bins", v->bins, 2, 512);
   v->page = (int)l_optinteger(L, arg, who, "page", 1, 1, 1 << 20) - 1;
   v->logy = l_optboolean(L, arg, who, "log", 0);
-  v->time_mode = l_optboolean(L, arg, who, "time", 0);
+  v->time_mode = l_optboolean(L, arg, who, "time", 0) ? VW_HIST_HEAT : VW_HIST_BARS;
+  /* time = true is the older name of hist = "heat" */
+  if (l_optgiven(L, arg, "hist")) {
+    int mode = l_optchoice(L, arg, who, "hist", hist_choices, 0);
+    if (l_optgiven(L, arg, "time") && (mode == VW_HIST_HEAT) != (v->time_mode == VW_HIST_HEAT))
+      luaL_error(L, "%s: options 'time' and 'hist' disagree", who);
+    v->time_mode = mode;
+  }
+  v->xaxis = l_optchoice(L, arg, who, "xaxis", xaxis_choices, 0);
+  read_filter(L, arg, who, v);
   v->smoothing = l_optnumber(L, arg, who, "smoothing", 0);
   if (!(v->smoothing >= 0 && v->smoothing < 1))
     luaL_error(L, "%s: option 'smoothing' must be in [0, 1), got %f", who, v->smoothing);

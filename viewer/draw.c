@@ -77,6 +77,18 @@ int run_index(const frame *f, const char *run) {
   return 0;
 }
 
+double x_of(const frame *f, int run, double step, double wall) {
+  if (f->v->xaxis == VW_X_WALL) return wall;
+  if (f->v->xaxis == VW_X_RELATIVE) return wall - (f->run_t0 ? f->run_t0[run] : 0);
+  return step;
+}
+
+const char *x_title(const frame *f, const char *word) {
+  if (f->v->xaxis == VW_X_WALL) return "wall time";
+  if (f->v->xaxis == VW_X_RELATIVE) return "relative time";
+  return word;
+}
+
 int run_hidden(const frame *f, int i) { return i >= 0 && i < VW_MAXRUNS && f->v->hide[i]; }
 
 int to_px(double v) {
@@ -219,17 +231,21 @@ static void draw_header(frame *f, int h, int hist) {
   vw_text(f->c, VW_TITLE, ink, 10, h / 2, VW_MIDDLE, title);
   if (hist && o->nsteps) {
     const char *w;
+    int i, heat = 0;
+    for (i = 0; i < o->npanels; i++)
+      heat |= o->panel[i].kind == VW_HISTOGRAM && o->panel[i].mode == VW_HIST_HEAT;
     fmt_num(num, sizeof num, o->step);
     snprintf(buf, sizeof buf, "histograms at %s %s (%ld of %ld%s)%s", step_word(f), num,
              o->cursor + 1, o->nsteps, o->cursor + 1 == o->nsteps ? ", newest" : "",
-             f->v->time_mode ? ", over time" : "");
+             f->v->time_mode == VW_HIST_HEAT ? ", over time"
+             : f->v->time_mode == VW_HIST_BANDS ? ", percentile bands" : "");
     snprintf(shortb, sizeof shortb, "%s %s (%ld/%ld)", step_word(f), num, o->cursor + 1,
              o->nsteps);
     w = x - vw_text_width(f->c, VW_NORMAL, buf) >= left ? buf
       : x - vw_text_width(f->c, VW_NORMAL, shortb) >= left ? shortb : NULL;
     if (w) x -= vw_text(f->c, VW_NORMAL, ink, x, h / 2, VW_RIGHT | VW_MIDDLE, w) + 16;
     /* heat maps: what their colours mean */
-    if (w && f->v->time_mode) {
+    if (w && heat) {
       const char *lo = "count 0", *hi = "step's max";
       int wl = vw_text_width(f->c, VW_SMALL, lo), wh = vw_text_width(f->c, VW_SMALL, hi);
       SDL_Rect r;
@@ -415,11 +431,12 @@ SDL_Surface *vw_render(vw_snap *s, const vw_view *view, vw_layout *out) {
 }
 
 void vw_key_help(const vw_layout *o, char *buf, size_t sz) {
-  int hist = 0, scal = 0, i;
+  int hist = 0, scal = 0, bands = 0, i;
   size_t n = 0;
   for (i = 0; i < o->npanels; i++) {
     hist |= o->panel[i].kind == VW_HISTOGRAM;
     scal |= o->panel[i].kind == VW_SCALAR;
+    bands |= o->panel[i].kind == VW_HISTOGRAM && o->panel[i].mode == VW_HIST_BANDS;
   }
 #define KEY(s) do {                                                              \
     if (n < sz) n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? "  \xc2\xb7  " : "", s); \
@@ -436,8 +453,9 @@ void vw_key_help(const vw_layout *o, char *buf, size_t sz) {
   }
   if (hist && o->nsteps > 1) {
     KEY("\xe2\x86\x90/\xe2\x86\x92 step  \xc2\xb7  space newest");
-    KEY("t over time");
+    KEY("t/T bars/heat/bands (all/panel)");
   }
+  if (scal || bands) KEY("w x: step/relative/wall");
   if (hist) KEY("x own axes");
   KEY("q close");
 #undef KEY

@@ -50,6 +50,16 @@ static int collect_runs(frame *f) {
   free(t);
   for (i = 0; i < s->ns; i++) f->srun[i] = slot(f->runs, &f->nruns, s->s[i].run);
   for (i = 0; i < s->nh; i++) f->hrun[i] = slot(f->runs, &f->nruns, s->h[i].run);
+  /* each run's first record: entry 0 of a tag is its first write, kept */
+  f->run_t0 = malloc((size_t)(f->nruns ? f->nruns : 1) * sizeof *f->run_t0);
+  if (!f->run_t0) return -1;
+  for (i = 0; i < (size_t)f->nruns; i++) f->run_t0[i] = INFINITY;
+  for (i = 0; i < s->ns; i++)
+    if (s->s[i].n && s->s[i].pts[0].wall < f->run_t0[f->srun[i]])
+      f->run_t0[f->srun[i]] = s->s[i].pts[0].wall;
+  for (i = 0; i < s->nh; i++)
+    if (s->h[i].n && s->h[i].h[0].wall < f->run_t0[f->hrun[i]])
+      f->run_t0[f->hrun[i]] = s->h[i].h[0].wall;
   f->out->nruns = f->nruns;
   common_ends(f->runs, f->nruns, &f->run_pre, &f->run_suf);
   return 0;
@@ -105,6 +115,7 @@ void free_plan(frame *f) {
   free(f->runs);
   free(f->srun);
   free(f->hrun);
+  free(f->run_t0);
   free(f->g.rows);
   free(f->g.cols);
   free(f->g.lo);

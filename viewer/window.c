@@ -159,6 +159,7 @@ static vw_zoom *zoom_of(vw_view *v, const vw_panel *p) {
   z = &v->zoom[p->group];
   z->on = 1;
   z->logy = p->logy;
+  z->xaxis = p->xaxis;
   z->x0 = p->x0;
   z->x1 = p->x1;
   z->y0 = p->y0;
@@ -171,6 +172,16 @@ static void flip_flag(vw_view *v, unsigned char *flags, int *all, const vw_layou
   if (!shift) { *all = !*all; return; }
   if (i >= 0 && o->panel[i].kind == VW_SCALAR && o->panel[i].group < VW_MAXGROUPS)
     flags[o->panel[i].group] ^= 1;
+}
+
+/* t: every histogram panel to the next of bars, heat map, bands; T: the
+ * panel under the mouse only. */
+static void turn_hist(vw_view *v, const vw_layout *o, int shift) {
+  int i = panel_at(o, v->hover_x, v->hover_y), tag;
+  if (!shift) { v->time_mode = (v->time_mode + 1) % VW_HIST_MODES; return; }
+  if (i < 0 || o->panel[i].kind != VW_HISTOGRAM) return;
+  tag = o->panel[i].tag;
+  if (tag >= 0 && tag < VW_MAXHTAGS) v->hist_turn[tag] = (v->hist_turn[tag] + 1) % VW_HIST_MODES;
 }
 
 static void draw(vw_window *w, state *st);
@@ -286,8 +297,9 @@ static int handle(vw_window *w, state *st, const SDL_Event *ev) {
     return 0;
   case SDLK_l: flip_flag(v, v->flip_log, &v->logy, &st->lay, shift); break;
   case SDLK_o: flip_flag(v, v->flip_robust, &v->robust, &st->lay, shift); break;
-  case SDLK_t: v->time_mode = !v->time_mode; break;
+  case SDLK_t: turn_hist(v, &st->lay, shift); break;
   case SDLK_x: v->tag_axis = !v->tag_axis; break;
+  case SDLK_w: v->xaxis = (v->xaxis + 1) % VW_X_MODES; break;
   case SDLK_m: v->smoothing = smooth_next(v->smoothing); break;
   case SDLK_SPACE: v->cursor = -1; break;
   case SDLK_PAGEDOWN: if (st->lay.page + 1 < st->lay.npages) v->page = st->lay.page + 1; break;
