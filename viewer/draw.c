@@ -229,6 +229,15 @@ static void draw_header(frame *f, int h, int hist) {
   const char *title = f->v->width < 360 ? "lunet" : "lunet board";
   int x = f->v->width - 10, left = 10 + vw_text_width(f->c, VW_TITLE, title) + 16;
   vw_text(f->c, VW_TITLE, ink, 10, h / 2, VW_MIDDLE, title);
+  /* the filter being typed (with a caret), or the one applied */
+  if (f->v->typing || f->v->filter[0]) {
+    char fit[160];
+    SDL_Color typing = {31, 119, 180, 255};
+    snprintf(buf, sizeof buf, f->v->typing ? "filter: %s\xe2\x96\x8f" : "filter: %s",
+             f->v->typing ? f->v->typed : f->v->filter);
+    left += vw_text(f->c, VW_NORMAL, f->v->typing ? typing : ink, left, h / 2, VW_MIDDLE,
+                    fit_text(f, VW_NORMAL, buf, f->v->width / 2 - left, fit, sizeof fit)) + 16;
+  }
   if (hist && o->nsteps) {
     const char *w;
     int i, heat = 0;
@@ -302,6 +311,8 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   f.out = out ? out : &local;
   memset(f.out, 0, sizeof *f.out);
   f.out->cursor = -1;
+  f.out->typing = v->typing;
+  f.out->filtered = v->filter[0] != 0;
   SDL_SetRenderDrawBlendMode(f.r, SDL_BLENDMODE_NONE);
   set_color(f.r, vw_background);
   SDL_RenderClear(f.r);
@@ -312,6 +323,13 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   area.h = v->height - head - foot;
   if (plan_pages(&f, area, &harea, &sarea) < 0) {
     rc = vw_fail("out of memory");
+  } else if (!harea.h && !sarea.h && f.out->tags_total && v->filter[0]) {
+    char msg[192];
+    snprintf(msg, sizeof msg, "No tag holds \"%.100s\".", v->filter);
+    vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12, VW_CENTER | VW_MIDDLE, msg);
+    if (v->status)
+      vw_text(c, VW_NORMAL, grey, v->width / 2, v->height / 2 + 12, VW_CENTER | VW_MIDDLE,
+              "Esc clears the filter, / types another.");
   } else if (!harea.h && !sarea.h) {
     vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12, VW_CENTER | VW_MIDDLE,
             v->panels == VW_PANELS_HISTOGRAMS ? "The board has no histograms."
@@ -442,7 +460,15 @@ void vw_key_help(const vw_layout *o, char *buf, size_t sz) {
     if (n < sz) n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? "  \xc2\xb7  " : "", s); \
   } while (0)
   buf[0] = 0;
+  if (o->typing) {   /* keys type: only these do something else */
+    KEY("typing a filter (part of a tag, any case)");
+    KEY("Enter apply");
+    KEY("Esc clear");
+    KEY("Backspace");
+    return;
+  }
   if (o->npanels) KEY("s save PNG");
+  if (o->tags_total) KEY(o->filtered ? "/ filter  \xc2\xb7  Esc clear it" : "/ filter");
   if (o->npages > 1) KEY("PgUp/PgDn page");
   if (scal) {
     KEY("l/L log (all/panel)");

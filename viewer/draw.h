@@ -135,6 +135,8 @@ typedef struct vw_layout {
   int hist_tags, hist_drawn;     /* histogram tags, and those on this page */
   int groups, groups_drawn;      /* scalar panels, and those on this page */
   int nruns;
+  int tags_total, tags_match;    /* tags with data, and those the filter lets through */
+  int typing, filtered;          /* a filter being typed; one applied */
   char notice[192];      /* what is not drawn ("" when everything is) */
   SDL_Rect notice_box;
   SDL_Rect scale_box;    /* heat maps: the colour scale's gradient */

@@ -345,7 +345,7 @@ void draw_histograms(frame *f, SDL_Rect area) {
     const vw_shist *t = &f->s->h[i];
     int band = g->col[i] / g->cpb, u = band * g->nrows + g->row[i];
     SDL_Rect cell;
-    if (u < g->unit0 || u >= g->unit1 || !t->n) continue;
+    if (g->col[i] < 0 || u < g->unit0 || u >= g->unit1 || !t->n) continue;
     cell.x = area.x + (g->col[i] - band * g->cpb) * g->cell_w;
     cell.y = area.y + (u - g->unit0) * g->cell_h;
     cell.w = g->cell_w;

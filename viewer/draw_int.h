@@ -139,6 +139,8 @@ void draw_tick_labels(frame *f, const tick_axis *ax, const ticks *t, int at, SDL
  * units and groups page f->v->page holds, in which areas; fills the
  * page records of f->out. Returns -1 when out of memory. */
 int plan_pages(frame *f, SDL_Rect area, SDL_Rect *hist, SDL_Rect *scal);
+/* Does tag hold pat, ignoring ASCII case? ("" is in every tag.) */
+int tag_matches(const char *tag, const char *pat);
 void free_plan(frame *f);
 
 /* A scalar panel's legend (draw_legend.c). */
