@@ -242,12 +242,29 @@ static int board_save_png(lua_State *L) {
   return 0;
 }
 
+static const char *const csv_keys[] = {"kind", NULL};
+static const char *const csv_kinds[] = {"scalars", "histograms", NULL};
+
+/* save_csv(path [, {kind = "scalars" | "histograms"}]) */
 static int board_save_csv(lua_State *L) {
   const char *who = "Board:save_csv", *path;
   l_board *u = board_self(L, "save_csv");
+  int hist, rc;
+  l_checknargs(L, 3, who);
+  path = luaL_checkstring(L, 2);
+  l_checkoptions(L, 3, who, csv_keys);
+  hist = l_optchoice(L, 3, who, "kind", csv_kinds, 0);
+  rc = hist ? vw_save_hist_csv(live_board(L, u), path) : vw_save_csv(live_board(L, u), path);
+  if (rc < 0) luaL_error(L, "%s: %s", who, vw_error());
+  return 0;
+}
+
+static int board_save_json(lua_State *L) {
+  const char *who = "Board:save_json", *path;
+  l_board *u = board_self(L, "save_json");
   l_checknargs(L, 2, who);
   path = luaL_checkstring(L, 2);
-  if (vw_save_csv(live_board(L, u), path) < 0) luaL_error(L, "%s: %s", who, vw_error());
+  if (vw_save_json(live_board(L, u), path) < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
@@ -411,7 +428,8 @@ static int viewer_tostring(lua_State *L) {
 static const luaL_Reg board_methods[] = {
   {"scalar", board_scalar}, {"histogram", board_histogram}, {"axis", board_axis},
   {"tags", board_tags}, {"flush", board_flush}, {"close", board_close_method},
-  {"save_png", board_save_png}, {"save_csv", board_save_csv}, {NULL, NULL}
+  {"save_png", board_save_png}, {"save_csv", board_save_csv}, {"save_json", board_save_json},
+  {NULL, NULL}
 };
 static const luaL_Reg board_meta[] = {
   {"__gc", board_gc}, {"__close", board_close}, {"__tostring", board_tostring}, {NULL, NULL}

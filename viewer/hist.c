@@ -74,6 +74,9 @@ const double vw_quant[VW_NQUANT] = {0, 0.0668, 0.1587, 0.3085, 0.5, 0.6915, 0.84
  * when a == b). */
 typedef struct piece { double a, b, m; } piece;
 
+/* pieces' output: a fine bin each, the zeros and a bin cut at 0 */
+static __thread piece scratch[VW_FINE + 3];
+
 /* The pieces of h in ascending order: the fine bins, the one holding 0
  * cut there so that the zeros go in between. Returns how many. */
 static int pieces(const vw_hist *h, piece *p) {
@@ -109,7 +112,7 @@ static int pieces(const vw_hist *h, piece *p) {
 }
 
 int vw_hist_quantiles(const vw_hist *h, const double *q, int nq, double *out) {
-  static __thread piece p[VW_FINE + 3];
+  piece *p = scratch;
   int n = pieces(h, p), i, k = 0;
   double total = 0, below = 0;
   for (i = 0; i < n; i++) total += p[i].m;
@@ -123,5 +126,23 @@ int vw_hist_quantiles(const vw_hist *h, const double *q, int nq, double *out) {
     while (k + 1 < n && below + p[k].m < want) below += p[k++].m;
     out[i] = p[k].a + (p[k].b - p[k].a) * fmin(1, fmax(0, (want - below) / p[k].m));
   }
+  return 1;
+}
+
+int vw_hist_moments(const vw_hist *h, double *mean, double *std) {
+  int n = pieces(h, scratch), i;
+  double total = 0, s = 0, ss = 0, m;
+  for (i = 0; i < n; i++) {
+    total += scratch[i].m;
+    s += scratch[i].m * (scratch[i].a + scratch[i].b) / 2;
+  }
+  if (!(total > 0)) return 0;
+  m = s / total;
+  for (i = 0; i < n; i++) {   /* about the mean: no cancellation far from 0 */
+    double d = (scratch[i].a + scratch[i].b) / 2 - m, w = scratch[i].b - scratch[i].a;
+    ss += scratch[i].m * (d * d + w * w / 12);   /* uniform over the piece */
+  }
+  *mean = m;
+  *std = sqrt(ss / total);
   return 1;
 }

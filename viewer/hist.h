@@ -22,5 +22,9 @@ extern const double vw_quant[VW_NQUANT];
  * at 0: q = 0 is the minimum, 1 the maximum. Returns 0 when h has no finite
  * value (out untouched). */
 int vw_hist_quantiles(const vw_hist *h, const double *q, int nq, double *out);
+/* The mean and standard deviation of h's finite values, taken the same
+ * way (exact to within a fine bin's width, 1/VW_FINE of the range).
+ * Returns 0 when h has no finite value. */
+int vw_hist_moments(const vw_hist *h, double *mean, double *std);
 
 #endif
