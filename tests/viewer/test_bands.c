@@ -8,6 +8,7 @@
 #include "draw.h"
 #include "export.h"
 #include "hist.h"
+#include "input.h"
 #include "check.h"
 #include "pixels.h"
 #include "render.h"
@@ -183,10 +184,56 @@ static void test_png(void) {
   vw_board_release(b);
 }
 
+/* Hover over bands: the percentiles of the snapshot under the cursor. T
+ * turns the panel under the mouse only; t every panel. */
+static void test_hover_and_keys(void) {
+  vw_board *b = drifting(-1);
+  vw_view v;
+  vw_input in;
+  SDL_Event e;
+  SDL_Surface *surf;
+  memset(&in, 0, sizeof in);
+  vw_view_defaults(&v);
+  v.width = 800;
+  v.height = 360;
+  v.panels = VW_PANELS_HISTOGRAMS;
+  v.time_mode = VW_HIST_BANDS;
+  surf = render_board(b, &v, &lay);
+  if (surf) SDL_FreeSurface(surf);
+  CHECK(lay.npanels == 2, "%d panels", lay.npanels);
+  if (lay.npanels != 2) return;
+  v.hover_x = xpx(&lay.panel[0], 7);
+  v.hover_y = lay.panel[0].plot.y + lay.panel[0].plot.h / 2;
+  surf = render_board(b, &v, &lay);
+  if (surf) SDL_FreeSurface(surf);
+  CHECK(lay.hover_panel == 0 && strstr(lay.hover, "median 7.5") && strstr(lay.hover, "step 7") &&
+        strstr(lay.hover, "min .. max: 7 .. 8"), "hover '%s'", lay.hover);
+  memset(&e, 0, sizeof e);
+  e.type = SDL_KEYDOWN;
+  e.key.keysym.sym = SDLK_t;
+  e.key.keysym.mod = KMOD_LSHIFT;
+  CHECK(vw_input_event(&v, &lay, &in, &e) == VW_IN_REDRAW && v.hist_turn[0] == 1 &&
+        v.hist_turn[1] == 0 && v.time_mode == VW_HIST_BANDS, "T: turns %d %d, mode %d",
+        v.hist_turn[0], v.hist_turn[1], v.time_mode);
+  surf = render_board(b, &v, &lay);
+  if (surf) SDL_FreeSurface(surf);
+  CHECK(lay.panel[0].mode == VW_HIST_BARS && lay.panel[1].mode == VW_HIST_BANDS, "modes %d %d",
+        lay.panel[0].mode, lay.panel[1].mode);
+  e.key.keysym.mod = 0;
+  vw_input_event(&v, &lay, &in, &e);
+  surf = render_board(b, &v, &lay);
+  if (surf) SDL_FreeSurface(surf);
+  CHECK(v.time_mode == VW_HIST_BARS && lay.panel[0].mode == VW_HIST_HEAT &&
+        lay.panel[1].mode == VW_HIST_BARS, "t: modes %d %d", lay.panel[0].mode,
+        lay.panel[1].mode);
+  vw_board_release(b);
+}
+
 int main(void) {
   test_quantiles();
   test_drawn();
   test_gap();
   test_png();
+  test_hover_and_keys();
   return check_summary();
 }
