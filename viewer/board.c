@@ -415,6 +415,7 @@ void vw_snap_free(vw_snap *s) {
   for (i = 0; i < s->nh; i++) {
     free(s->h[i].tag);
     free(s->h[i].h);
+    free(s->h[i].quant);
   }
   free(s->s);
   free(s->h);

@@ -129,6 +129,10 @@ typedef struct vw_shist {
   vw_hist *h;
   size_t n, nperm, alloc;
   uint64_t gen;
+  /* drawing cache (hist.h): the percentiles of snapshots [0, nquant) */
+  double *quant;
+  size_t nquant, quant_alloc;
+  uint64_t quant_gen;
 } vw_shist;
 
 typedef struct vw_axis {

@@ -1,6 +1,7 @@
 /* draw.c: the frame of the picture (header, areas, empty board) and the
  * helpers the panels share. */
 #include "draw_int.h"
+#include "hist.h"
 #include "series.h"
 
 #include <math.h>
@@ -303,6 +304,9 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   size_t i;
   for (i = 0; i < s->ns; i++)
     if (vw_series_prepare(&s->s[i], w) < 0) return -1;
+  for (i = 0; i < s->nh; i++)   /* the bands' percentiles, when bands are drawn */
+    if ((v->time_mode == VW_HIST_BANDS || s->h[i].nquant ||
+         hist_mode(v, (int)i) == VW_HIST_BANDS) && vw_hist_prepare(&s->h[i]) < 0) return -1;
   memset(&f, 0, sizeof f);
   f.c = c;
   f.r = vw_canvas_renderer(c);

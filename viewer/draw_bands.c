@@ -55,10 +55,17 @@ static bsnap *band_snaps(frame *f, const vw_shist *t, int run) {
   if (!bs) return NULL;
   for (i = 0; i < t->n; i++) {
     bs[i].x = x_of(f, run, t->h[i].step, t->h[i].wall);
-    bs[i].ok = vw_hist_quantiles(&t->h[i], vw_quant, VW_NQUANT, bs[i].q);
+    bs[i].ok = vw_hist_quant_at(t, i, bs[i].q);
   }
   qsort(bs, t->n, sizeof *bs, cmp_x);
   return bs;
+}
+
+/* The median's line over a run of columns. */
+static void draw_median(frame *f, const SDL_Point *pt, int n, SDL_Color col) {
+  set_color(f->r, col);
+  if (n > 1) SDL_RenderDrawLines(f->r, pt, n);
+  else SDL_RenderDrawPoint(f->r, pt[0].x, pt[0].y);
 }
 
 void draw_bands(frame *f, vw_panel *pp, const vw_shist *t, int run, SDL_Color col,
@@ -67,7 +74,11 @@ void draw_bands(frame *f, vw_panel *pp, const vw_shist *t, int run, SDL_Color co
   bsnap *bs = band_snaps(f, t, run);
   pxmap mx, my;
   ticks yt, xt;
-  int i, left = 0, c, k = 0, prev_y = 0, have_prev = 0;
+  int i, j, r, left = 0, c, k = 0, nmed = 0;
+  SDL_Surface *img = NULL;
+  SDL_Texture *tex;
+  SDL_Point *med = NULL;
+  Uint32 shade[VW_NQUANT / 2 + 1];
   size_t n = t->n;
   double x0, x1;
   if (!bs || !n) { free(bs); return; }
@@ -93,38 +104,58 @@ void draw_bands(frame *f, vw_panel *pp, const vw_shist *t, int run, SDL_Color co
   pp->x0 = x0;
   pp->x1 = x1;
   pp->xaxis = f->v->xaxis;
-  SDL_RenderSetClipRect(f->r, p);
+  /* the bands as one image: a pixel's shade is how many bands cover it */
+  img = SDL_CreateRGBSurfaceWithFormat(0, p->w, p->h, 32, SDL_PIXELFORMAT_ARGB8888);
+  med = malloc((size_t)p->w * sizeof *med);
+  if (!img || !med) goto done;
+  for (j = 0; j <= VW_NQUANT / 2; j++) {
+    double keep = pow(1 - 56 / 255.0, j);   /* of white, under j bands */
+    Uint8 cr = (Uint8)lround(255 - (255 - col.r) * (1 - keep));
+    Uint8 cg = (Uint8)lround(255 - (255 - col.g) * (1 - keep));
+    Uint8 cb = (Uint8)lround(255 - (255 - col.b) * (1 - keep));
+    shade[j] = 0xff000000u | (Uint32)cr << 16 | (Uint32)cg << 8 | cb;
+  }
+  for (r = 0; r < p->h; r++) {
+    Uint32 *row = (Uint32 *)((char *)img->pixels + r * img->pitch);
+    for (c = 0; c < p->w; c++) row[c] = shade[0];
+  }
   for (c = 0; c < p->w; c++) {
     double x = x0 + (x1 - x0) * c / (p->w > 1 ? p->w - 1 : 1), u, q[VW_NQUANT];
     const bsnap *a, *b;
-    int j, band;
+    int band;
     while (k + 1 < (int)n && bs[k + 1].x <= x) k++;
     a = &bs[k];
     b = k + 1 < (int)n ? &bs[k + 1] : a;
     if (x < a->x) b = a;   /* left of the first snapshot (a widened point) */
-    if (!a->ok || !b->ok) {
-      have_prev = 0;
+    if (!a->ok || !b->ok) {   /* a gap: the median's line breaks */
+      if (nmed) draw_median(f, med, nmed, col);
+      nmed = 0;
       continue;
     }
     u = b->x > a->x ? (x - a->x) / (b->x - a->x) : 0;
     for (j = 0; j < VW_NQUANT; j++) q[j] = a->q[j] + (b->q[j] - a->q[j]) * u;
-    /* outermost band first: the inner ones lie over it, darker */
+    /* outermost band first: each inner one adds a shade */
     for (band = 0; band < VW_NQUANT / 2; band++) {
-      SDL_Color sh = col;
-      int ylo = pxmap_at(&my, q[band]), yhi = pxmap_at(&my, q[VW_NQUANT - 1 - band]);
-      sh.a = 56;
-      set_color(f->r, sh);
-      SDL_RenderDrawLine(f->r, p->x + c, yhi, p->x + c, ylo);
+      int ylo = pxmap_at(&my, q[band]) - p->y, yhi = pxmap_at(&my, q[VW_NQUANT - 1 - band]) - p->y;
+      if (yhi < 0) yhi = 0;
+      if (ylo > p->h - 1) ylo = p->h - 1;
+      for (r = yhi; r <= ylo; r++) {
+        Uint32 *px = (Uint32 *)((char *)img->pixels + r * img->pitch) + c;
+        if (*px == shade[band]) *px = shade[band + 1];
+      }
     }
-    {
-      int ym = pxmap_at(&my, q[VW_NQUANT / 2]);
-      set_color(f->r, col);
-      if (have_prev) SDL_RenderDrawLine(f->r, p->x + c - 1, prev_y, p->x + c, ym);
-      else SDL_RenderDrawPoint(f->r, p->x + c, ym);
-      prev_y = ym;
-      have_prev = 1;
-    }
+    med[nmed].x = p->x + c;
+    med[nmed++].y = pxmap_at(&my, q[VW_NQUANT / 2]);
   }
+  tex = SDL_CreateTextureFromSurface(f->r, img);
+  if (tex) {
+    SDL_RenderCopy(f->r, tex, NULL, p);
+    SDL_DestroyTexture(tex);
+  }
+  set_color(f->r, light);
+  SDL_RenderDrawRect(f->r, p);
+  SDL_RenderSetClipRect(f->r, p);
+  if (nmed) draw_median(f, med, nmed, col);
   /* snapshots with no finite value: a red mark at the foot */
   set_color(f->r, vw_warn);
   for (k = 0; k < (int)n; k++)
@@ -144,6 +175,9 @@ void draw_bands(frame *f, vw_panel *pp, const vw_shist *t, int run, SDL_Color co
     SDL_RenderDrawLine(f->r, x, p->y, x, p->y + p->h - 1);
   }
   SDL_RenderSetClipRect(f->r, NULL);
+done:
+  if (img) SDL_FreeSurface(img);
+  free(med);
   free(bs);
 }
 

@@ -2,6 +2,7 @@
 #include "hist.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 int vw_hist_span(const vw_hist *h, double *lo, double *hi) {
@@ -145,4 +146,32 @@ int vw_hist_moments(const vw_hist *h, double *mean, double *std) {
   *mean = m;
   *std = sqrt(ss / total);
   return 1;
+}
+
+int vw_hist_prepare(vw_shist *t) {
+  size_t i;
+  if (t->quant_gen != t->gen) { t->nquant = 0; t->quant_gen = t->gen; }
+  if (t->nperm > t->quant_alloc) {
+    size_t na = t->quant_alloc ? 2 * t->quant_alloc : 64;
+    double *nq;
+    while (na < t->nperm) na *= 2;
+    nq = realloc(t->quant, na * VW_NQUANT * sizeof *nq);
+    if (!nq) return vw_fail("out of memory");
+    t->quant = nq;
+    t->quant_alloc = na;
+  }
+  for (i = t->nquant; i < t->nperm; i++) {
+    double *q = t->quant + i * VW_NQUANT;
+    if (!vw_hist_quantiles(&t->h[i], vw_quant, VW_NQUANT, q)) q[0] = NAN;
+  }
+  t->nquant = t->nperm > t->nquant ? t->nperm : t->nquant;
+  return 0;
+}
+
+int vw_hist_quant_at(const vw_shist *t, size_t i, double *q) {
+  if (i < t->nquant && t->quant_gen == t->gen) {
+    memcpy(q, t->quant + i * VW_NQUANT, VW_NQUANT * sizeof *q);
+    return !isnan(q[0]);
+  }
+  return vw_hist_quantiles(&t->h[i], vw_quant, VW_NQUANT, q);
 }

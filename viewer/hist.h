@@ -22,6 +22,15 @@ extern const double vw_quant[VW_NQUANT];
  * at 0: q = 0 is the minimum, 1 the maximum. Returns 0 when h has no finite
  * value (out untouched). */
 int vw_hist_quantiles(const vw_hist *h, const double *q, int nq, double *out);
+/* Brings t's cache of percentiles (vw_quant, VW_NQUANT a snapshot, NaN
+ * for a snapshot of no finite value) up to its permanent snapshots,
+ * computing only the new ones; a thinned tag starts over. Returns 0, or -1
+ * with vw_error() when out of memory. */
+int vw_hist_prepare(vw_shist *t);
+/* The percentiles of t's snapshot i into q: from the cache when it holds
+ * them. Returns 0 when the snapshot has no finite value. */
+int vw_hist_quant_at(const vw_shist *t, size_t i, double *q);
+
 /* The mean and standard deviation of h's finite values, taken the same
  * way (exact to within a fine bin's width, 1/VW_FINE of the range).
  * Returns 0 when h has no finite value. */
