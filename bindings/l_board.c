@@ -69,16 +69,27 @@ static const char *check_tag(lua_State *L, int arg) {
   return tag;
 }
 
-static const char *const view_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", NULL
-};
-static const char *const show_keys[] = {
-  "width", "height", "panels", "log", "smoothing", "time", "step", "bins", "axis", "page", "title",
-  NULL
-};
+#define VIEW_KEYS "width", "height", "panels", "log", "smoothing", "time", "step", "bins", \
+  "axis", "page", "hist", "xaxis", "filter"
+static const char *const view_keys[] = {VIEW_KEYS, NULL};
+static const char *const show_keys[] = {VIEW_KEYS, "title", NULL};
+/* In the order of VW_HIST_* and VW_X_*. */
+static const char *const hist_choices[] = {"bars", "heat", "bands", NULL};
+static const char *const xaxis_choices[] = {"step", "relative", "wall", NULL};
 static const char *const axis_choices[] = {"layer", "panel", NULL};
 /* In the order of VW_PANELS_*. */
 static const char *const panel_choices[] = {"all", "histograms", "scalars", NULL};
+
+/* filter: a pattern of at most VW_MAXFILTER - 1 bytes. */
+static void read_filter(lua_State *L, int arg, const char *who, vw_view *v) {
+  const char *pat = l_optstring(L, arg, who, "filter", "");
+  size_t n = strlen(pat);
+  if (n >= sizeof v->filter)
+    luaL_error(L, "%s: option 'filter' is too long (%d bytes at most)", who,
+               (int)sizeof v->filter - 1);
+  memcpy(v->filter, pat, n + 1);
+  lua_pop(L, 1);
+}
 
 /* The drawing options shared by save_png and viewer.show; a width or
  * height left out is 0 (vw_render picks one). */
@@ -90,7 +101,16 @@ static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
   v->bins = (int)l_optinteger(L, arg, who, "bins", v->bins, 2, 512);
   v->page = (int)l_optinteger(L, arg, who, "page", 1, 1, 1 << 20) - 1;
   v->logy = l_optboolean(L, arg, who, "log", 0);
-  v->time_mode = l_optboolean(L, arg, who, "time", 0);
+  v->time_mode = l_optboolean(L, arg, who, "time", 0) ? VW_HIST_HEAT : VW_HIST_BARS;
+  /* time = true is the older name of hist = "heat" */
+  if (l_optgiven(L, arg, "hist")) {
+    int mode = l_optchoice(L, arg, who, "hist", hist_choices, 0);
+    if (l_optgiven(L, arg, "time") && (mode == VW_HIST_HEAT) != (v->time_mode == VW_HIST_HEAT))
+      luaL_error(L, "%s: options 'time' and 'hist' disagree", who);
+    v->time_mode = mode;
+  }
+  v->xaxis = l_optchoice(L, arg, who, "xaxis", xaxis_choices, 0);
+  read_filter(L, arg, who, v);
   v->smoothing = l_optnumber(L, arg, who, "smoothing", 0);
   if (!(v->smoothing >= 0 && v->smoothing < 1))
     luaL_error(L, "%s: option 'smoothing' must be in [0, 1), got %f", who, v->smoothing);
@@ -229,12 +249,29 @@ static int board_save_png(lua_State *L) {
   return 0;
 }
 
+static const char *const csv_keys[] = {"kind", NULL};
+static const char *const csv_kinds[] = {"scalars", "histograms", NULL};
+
+/* save_csv(path [, {kind = "scalars" | "histograms"}]) */
 static int board_save_csv(lua_State *L) {
   const char *who = "Board:save_csv", *path;
   l_board *u = board_self(L, "save_csv");
+  int hist, rc;
+  l_checknargs(L, 3, who);
+  path = luaL_checkstring(L, 2);
+  l_checkoptions(L, 3, who, csv_keys);
+  hist = l_optchoice(L, 3, who, "kind", csv_kinds, 0);
+  rc = hist ? vw_save_hist_csv(live_board(L, u), path) : vw_save_csv(live_board(L, u), path);
+  if (rc < 0) luaL_error(L, "%s: %s", who, vw_error());
+  return 0;
+}
+
+static int board_save_json(lua_State *L) {
+  const char *who = "Board:save_json", *path;
+  l_board *u = board_self(L, "save_json");
   l_checknargs(L, 2, who);
   path = luaL_checkstring(L, 2);
-  if (vw_save_csv(live_board(L, u), path) < 0) luaL_error(L, "%s: %s", who, vw_error());
+  if (vw_save_json(live_board(L, u), path) < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
@@ -398,7 +435,8 @@ static int viewer_tostring(lua_State *L) {
 static const luaL_Reg board_methods[] = {
   {"scalar", board_scalar}, {"histogram", board_histogram}, {"axis", board_axis},
   {"tags", board_tags}, {"flush", board_flush}, {"close", board_close_method},
-  {"save_png", board_save_png}, {"save_csv", board_save_csv}, {NULL, NULL}
+  {"save_png", board_save_png}, {"save_csv", board_save_csv}, {"save_json", board_save_json},
+  {NULL, NULL}
 };
 static const luaL_Reg board_meta[] = {
   {"__gc", board_gc}, {"__close", board_close}, {"__tostring", board_tostring}, {NULL, NULL}

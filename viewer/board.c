@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static __thread char err_buf[512];
 
@@ -196,11 +197,22 @@ static int push(vw_board *b, int kind, const char *tag, const void *elem,
   return rc;
 }
 
-int vw_board_scalar(vw_board *b, const char *tag, double step, double value) {
+double vw_wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+int vw_board_scalar_at(vw_board *b, const char *tag, double step, double value, double wall) {
   vw_point p;
   p.step = step;
   p.value = value;
+  p.wall = wall;
   return push(b, VW_SCALAR, tag, &p, sizeof p, step, !isfinite(value));
+}
+
+int vw_board_scalar(vw_board *b, const char *tag, double step, double value) {
+  return vw_board_scalar_at(b, tag, step, value, vw_wall_now());
 }
 
 /* Counts and range of x in one pass without branches, so that it
@@ -269,6 +281,7 @@ int vw_board_histogram(vw_board *b, const char *tag, double step,
   int rc;
   if (!h) return vw_fail("out of memory");
   vw_hist_build(h, step, x, n, sat_at);
+  h->wall = vw_wall_now();
   rc = vw_board_put_hist(b, tag, h);
   free(h);
   return rc;
@@ -402,6 +415,7 @@ void vw_snap_free(vw_snap *s) {
   for (i = 0; i < s->nh; i++) {
     free(s->h[i].tag);
     free(s->h[i].h);
+    free(s->h[i].quant);
   }
   free(s->s);
   free(s->h);

@@ -33,10 +33,13 @@
 
 typedef struct vw_board vw_board;
 
-typedef struct vw_point { double step, value; } vw_point;
+/* wall: seconds since 1970 when the point was written (a reopened run's
+ * points keep the time of the original write). */
+typedef struct vw_point { double step, value, wall; } vw_point;
 
 typedef struct vw_hist {
   double step;
+  double wall;           /* seconds since 1970 when written, as vw_point's */
   double lo, hi;         /* min and max of the finite non-zero values */
   uint64_t n;            /* every value, NaN and Inf included */
   uint64_t nan, pinf, ninf, zeros, sat;   /* sat: finite |x| > sat_at */
@@ -58,12 +61,19 @@ vw_board *vw_board_new(size_t scalar_cap, size_t hist_cap);
 void vw_board_retain(vw_board *b);
 void vw_board_release(vw_board *b);
 
+/* The wall clock: seconds since 1970, what writes are stamped with. */
+double vw_wall_now(void);
+
+/* Stamped with the wall time now. */
 int vw_board_scalar(vw_board *b, const char *tag, double step, double value);
+/* The same with a given wall time (a run log's, when reopened). */
+int vw_board_scalar_at(vw_board *b, const char *tag, double step, double value, double wall);
 #define VW_SAT 0.97
 /* sat_at: the |x| above which a value counts as saturated (VW_SAT). */
 int vw_board_histogram(vw_board *b, const char *tag, double step,
                        const float *x, size_t n, double sat_at);
-/* Appends a summary made by vw_hist_build (a run log's, when reopened). */
+/* Appends a summary made by vw_hist_build (a run log's, when reopened),
+ * with the wall time it holds; vw_board_histogram stamps it now. */
 int vw_board_put_hist(vw_board *b, const char *tag, const vw_hist *h);
 /* Summarizes x into h (no lock, no allocation). */
 void vw_hist_build(vw_hist *h, double step, const float *x, size_t n, double sat_at);
@@ -119,6 +129,10 @@ typedef struct vw_shist {
   vw_hist *h;
   size_t n, nperm, alloc;
   uint64_t gen;
+  /* drawing cache (hist.h): the percentiles of snapshots [0, nquant) */
+  double *quant;
+  size_t nquant, quant_alloc;
+  uint64_t quant_gen;
 } vw_shist;
 
 typedef struct vw_axis {

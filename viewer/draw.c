@@ -1,6 +1,7 @@
 /* draw.c: the frame of the picture (header, areas, empty board) and the
  * helpers the panels share. */
 #include "draw_int.h"
+#include "hist.h"
 #include "series.h"
 
 #include <math.h>
@@ -75,6 +76,18 @@ int run_index(const frame *f, const char *run) {
   for (i = 0; i < f->nruns; i++)
     if (strcmp(f->runs[i], run) == 0) return i;
   return 0;
+}
+
+double x_of(const frame *f, int run, double step, double wall) {
+  if (f->v->xaxis == VW_X_WALL) return wall;
+  if (f->v->xaxis == VW_X_RELATIVE) return wall - (f->run_t0 ? f->run_t0[run] : 0);
+  return step;
+}
+
+const char *x_title(const frame *f, const char *word) {
+  if (f->v->xaxis == VW_X_WALL) return "wall time";
+  if (f->v->xaxis == VW_X_RELATIVE) return "relative time";
+  return word;
 }
 
 int run_hidden(const frame *f, int i) { return i >= 0 && i < VW_MAXRUNS && f->v->hide[i]; }
@@ -217,19 +230,32 @@ static void draw_header(frame *f, int h, int hist) {
   const char *title = f->v->width < 360 ? "lunet" : "lunet board";
   int x = f->v->width - 10, left = 10 + vw_text_width(f->c, VW_TITLE, title) + 16;
   vw_text(f->c, VW_TITLE, ink, 10, h / 2, VW_MIDDLE, title);
+  /* the filter being typed (with a caret), or the one applied */
+  if (f->v->typing || f->v->filter[0]) {
+    char fit[160];
+    SDL_Color typing = {31, 119, 180, 255};
+    snprintf(buf, sizeof buf, f->v->typing ? "filter: %s\xe2\x96\x8f" : "filter: %s",
+             f->v->typing ? f->v->typed : f->v->filter);
+    left += vw_text(f->c, VW_NORMAL, f->v->typing ? typing : ink, left, h / 2, VW_MIDDLE,
+                    fit_text(f, VW_NORMAL, buf, f->v->width / 2 - left, fit, sizeof fit)) + 16;
+  }
   if (hist && o->nsteps) {
     const char *w;
+    int i, heat = 0;
+    for (i = 0; i < o->npanels; i++)
+      heat |= o->panel[i].kind == VW_HISTOGRAM && o->panel[i].mode == VW_HIST_HEAT;
     fmt_num(num, sizeof num, o->step);
     snprintf(buf, sizeof buf, "histograms at %s %s (%ld of %ld%s)%s", step_word(f), num,
              o->cursor + 1, o->nsteps, o->cursor + 1 == o->nsteps ? ", newest" : "",
-             f->v->time_mode ? ", over time" : "");
+             f->v->time_mode == VW_HIST_HEAT ? ", over time"
+             : f->v->time_mode == VW_HIST_BANDS ? ", percentile bands" : "");
     snprintf(shortb, sizeof shortb, "%s %s (%ld/%ld)", step_word(f), num, o->cursor + 1,
              o->nsteps);
     w = x - vw_text_width(f->c, VW_NORMAL, buf) >= left ? buf
       : x - vw_text_width(f->c, VW_NORMAL, shortb) >= left ? shortb : NULL;
     if (w) x -= vw_text(f->c, VW_NORMAL, ink, x, h / 2, VW_RIGHT | VW_MIDDLE, w) + 16;
     /* heat maps: what their colours mean */
-    if (w && f->v->time_mode) {
+    if (w && heat) {
       const char *lo = "count 0", *hi = "step's max";
       int wl = vw_text_width(f->c, VW_SMALL, lo), wh = vw_text_width(f->c, VW_SMALL, hi);
       SDL_Rect r;
@@ -278,6 +304,9 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   size_t i;
   for (i = 0; i < s->ns; i++)
     if (vw_series_prepare(&s->s[i], w) < 0) return -1;
+  for (i = 0; i < s->nh; i++)   /* the bands' percentiles, when bands are drawn */
+    if ((v->time_mode == VW_HIST_BANDS || s->h[i].nquant ||
+         hist_mode(v, (int)i) == VW_HIST_BANDS) && vw_hist_prepare(&s->h[i]) < 0) return -1;
   memset(&f, 0, sizeof f);
   f.c = c;
   f.r = vw_canvas_renderer(c);
@@ -286,6 +315,8 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   f.out = out ? out : &local;
   memset(f.out, 0, sizeof *f.out);
   f.out->cursor = -1;
+  f.out->typing = v->typing;
+  f.out->filtered = v->filter[0] != 0;
   SDL_SetRenderDrawBlendMode(f.r, SDL_BLENDMODE_NONE);
   set_color(f.r, vw_background);
   SDL_RenderClear(f.r);
@@ -296,6 +327,13 @@ int vw_draw(vw_canvas *c, vw_snap *s, const vw_view *v, vw_layout *out) {
   area.h = v->height - head - foot;
   if (plan_pages(&f, area, &harea, &sarea) < 0) {
     rc = vw_fail("out of memory");
+  } else if (!harea.h && !sarea.h && f.out->tags_total && v->filter[0]) {
+    char msg[192];
+    snprintf(msg, sizeof msg, "No tag holds \"%.100s\".", v->filter);
+    vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12, VW_CENTER | VW_MIDDLE, msg);
+    if (v->status)
+      vw_text(c, VW_NORMAL, grey, v->width / 2, v->height / 2 + 12, VW_CENTER | VW_MIDDLE,
+              "Esc clears the filter, / types another.");
   } else if (!harea.h && !sarea.h) {
     vw_text(c, VW_TITLE, grey, v->width / 2, v->height / 2 - 12, VW_CENTER | VW_MIDDLE,
             v->panels == VW_PANELS_HISTOGRAMS ? "The board has no histograms."
@@ -415,17 +453,26 @@ SDL_Surface *vw_render(vw_snap *s, const vw_view *view, vw_layout *out) {
 }
 
 void vw_key_help(const vw_layout *o, char *buf, size_t sz) {
-  int hist = 0, scal = 0, i;
+  int hist = 0, scal = 0, bands = 0, i;
   size_t n = 0;
   for (i = 0; i < o->npanels; i++) {
     hist |= o->panel[i].kind == VW_HISTOGRAM;
     scal |= o->panel[i].kind == VW_SCALAR;
+    bands |= o->panel[i].kind == VW_HISTOGRAM && o->panel[i].mode == VW_HIST_BANDS;
   }
 #define KEY(s) do {                                                              \
     if (n < sz) n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? "  \xc2\xb7  " : "", s); \
   } while (0)
   buf[0] = 0;
+  if (o->typing) {   /* keys type: only these do something else */
+    KEY("typing a filter (part of a tag, any case)");
+    KEY("Enter apply");
+    KEY("Esc clear");
+    KEY("Backspace");
+    return;
+  }
   if (o->npanels) KEY("s save PNG");
+  if (o->tags_total) KEY(o->filtered ? "/ filter  \xc2\xb7  Esc clear it" : "/ filter");
   if (o->npages > 1) KEY("PgUp/PgDn page");
   if (scal) {
     KEY("l/L log (all/panel)");
@@ -436,8 +483,9 @@ void vw_key_help(const vw_layout *o, char *buf, size_t sz) {
   }
   if (hist && o->nsteps > 1) {
     KEY("\xe2\x86\x90/\xe2\x86\x92 step  \xc2\xb7  space newest");
-    KEY("t over time");
+    KEY("t/T bars/heat/bands (all/panel)");
   }
+  if (scal || bands) KEY("w x: step/relative/wall");
   if (hist) KEY("x own axes");
   KEY("q close");
 #undef KEY

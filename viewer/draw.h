@@ -21,15 +21,23 @@
 #include "text.h"
 
 enum { VW_PANELS_ALL, VW_PANELS_HISTOGRAMS, VW_PANELS_SCALARS };
+/* How a histogram panel is drawn: bars of one snapshot, a heat map of all
+ * of them over steps, or TensorBoard's percentile bands over steps. */
+enum { VW_HIST_BARS, VW_HIST_HEAT, VW_HIST_BANDS, VW_HIST_MODES };
+/* What the x axis of the curves (and of the bands) is: the step, the
+ * seconds since the run's first record, or the wall-clock time. */
+enum { VW_X_STEP, VW_X_RELATIVE, VW_X_WALL, VW_X_MODES };
 
 #define VW_MAXGROUPS 256   /* scalar panels that can be set apart in a view */
 #define VW_MAXRUNS 256     /* runs that can be hidden */
 #define VW_MAXZOOM 64      /* scalar panels that can be zoomed */
+#define VW_MAXFILTER 128   /* bytes of a filter pattern, its NUL included */
+#define VW_MAXHTAGS 1024   /* histogram panels that can be drawn their own way */
 
 /* A scalar panel's zoomed ranges (drag, wheel); y in the axis's own
  * coordinates (log10 in log scale), kept only while logy is the same. */
 typedef struct vw_zoom {
-  int on, logy;
+  int on, logy, xaxis;   /* kept only while the x axis mode is the same too */
   double x0, x1, y0, y1;
 } vw_zoom;
 
@@ -40,7 +48,7 @@ typedef struct vw_view {
   int logy;            /* scalar panels in log10 scale */
   double smoothing;    /* 0: raw curves; in (0, 1): TensorBoard's EMA weight,
                           drawn over the faint raw curve */
-  int time_mode;       /* histograms as heat maps over steps */
+  int time_mode;       /* VW_HIST_*: how histogram panels are drawn */
   long cursor;         /* which histogram step to show (0-based index into
                           the sorted steps of all tags); < 0: the newest */
   int at_step;         /* when set, show histograms at `step` instead */
@@ -56,6 +64,14 @@ typedef struct vw_view {
    * global logy / robust; per run (in order of first tag): hidden */
   unsigned char flip_log[VW_MAXGROUPS], flip_robust[VW_MAXGROUPS];
   unsigned char hide[VW_MAXRUNS];
+  /* per histogram tag (index in the snapshot), added to time_mode modulo
+   * VW_HIST_MODES: that panel's own way of drawing */
+  unsigned char hist_turn[VW_MAXHTAGS];
+  int xaxis;           /* VW_X_* */
+  /* only tags holding this, ignoring case, are laid out ("" all of them) */
+  char filter[VW_MAXFILTER];
+  int typing;          /* the window: a filter being typed (shown in the header) */
+  char typed[VW_MAXFILTER];
   vw_zoom zoom[VW_MAXZOOM];   /* by group number */
   int hover_x, hover_y;       /* the mouse, for the hover read-out; < 0: none */
   SDL_Rect select;            /* a drag being made, drawn as a box; w 0: none */
@@ -78,6 +94,8 @@ typedef struct vw_panel {
   int tag;               /* histograms: index in the snapshot's h */
   int group;             /* scalars: group number */
   int logy, robust;      /* scalars: as drawn */
+  int mode;              /* histograms: VW_HIST_* as drawn */
+  int xaxis;             /* scalars and bands: VW_X_* of x0, x1 */
   int clipped;           /* scalars: log scale with values <= 0 left out */
   int legend_more;       /* scalars: legend entries not listed */
   char title[96];
@@ -117,6 +135,8 @@ typedef struct vw_layout {
   int hist_tags, hist_drawn;     /* histogram tags, and those on this page */
   int groups, groups_drawn;      /* scalar panels, and those on this page */
   int nruns;
+  int tags_total, tags_match;    /* tags with data, and those the filter lets through */
+  int typing, filtered;          /* a filter being typed; one applied */
   char notice[192];      /* what is not drawn ("" when everything is) */
   SDL_Rect notice_box;
   SDL_Rect scale_box;    /* heat maps: the colour scale's gradient */

@@ -225,6 +225,18 @@ static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, double a, doubl
   heat_labels(f, pp, t, panel);
 }
 
+int hist_mode(const vw_view *v, int tag) {
+  int turn = tag >= 0 && tag < VW_MAXHTAGS ? v->hist_turn[tag] : 0;
+  return ((v->time_mode % VW_HIST_MODES) + turn) % VW_HIST_MODES;
+}
+
+/* Bands: values up the y axis, over the range the bars have along x. */
+static void as_bands(frame *f, vw_panel *pp, const vw_shist *t, int tag, int panel) {
+  pp->y0 = pp->x0;
+  pp->y1 = pp->x1;
+  draw_bands(f, pp, t, f->hrun[tag], vw_run_color(f->hrun[tag]), panel);
+}
+
 static void draw_panel(frame *f, int tag, SDL_Rect cell) {
   const grid *g = &f->g;
   const vw_shist *t = &f->s->h[tag];
@@ -274,9 +286,14 @@ static void draw_panel(frame *f, int tag, SDL_Rect cell) {
   vw_text(f->c, VW_NORMAL, ink, cell.x + 9, cell.y, 0, fit);
   tw = cell.w - 9 - 4;
   if (pp->plot.w < 8 || pp->plot.h < 8) return;
+  pp->mode = hist_mode(f->v, tag);
   set_color(f->r, light);
   SDL_RenderDrawRect(f->r, &pp->plot);
-  draw_ticks(f, &pp->plot, pp->x0, pp->x1, panel);
+  if (pp->mode != VW_HIST_BANDS) draw_ticks(f, &pp->plot, pp->x0, pp->x1, panel);
+  if (pp->snap < 0 && pp->mode == VW_HIST_BANDS) {   /* bands need no snapshot of the step */
+    as_bands(f, pp, t, tag, panel);
+    return;
+  }
   if (pp->snap < 0) {
     vw_text(f->c, VW_SMALL, grey, pp->plot.x + pp->plot.w / 2,
             pp->plot.y + pp->plot.h / 2, VW_CENTER | VW_MIDDLE, "no data yet");
@@ -298,7 +315,11 @@ static void draw_panel(frame *f, int tag, SDL_Rect cell) {
     vw_text(f->c, VW_SMALL, vw_warn, cell.x + 9, cell.y + th + lh, 0,
             fit_text(f, VW_SMALL, buf, tw, fit, sizeof fit));
   }
-  if (f->v->time_mode) draw_heat(f, pp, t, pp->x0, pp->x1, rc, panel);
+  if (pp->mode == VW_HIST_BANDS) {
+    as_bands(f, pp, t, tag, panel);
+    return;
+  }
+  if (pp->mode == VW_HIST_HEAT) draw_heat(f, pp, t, pp->x0, pp->x1, rc, panel);
   else draw_bars(f, pp, h, pp->x0, pp->x1, rc);
   /* the zero line, where dead units pile up */
   if (pp->x0 < 0 && pp->x1 > 0) {
@@ -324,7 +345,7 @@ void draw_histograms(frame *f, SDL_Rect area) {
     const vw_shist *t = &f->s->h[i];
     int band = g->col[i] / g->cpb, u = band * g->nrows + g->row[i];
     SDL_Rect cell;
-    if (u < g->unit0 || u >= g->unit1 || !t->n) continue;
+    if (g->col[i] < 0 || u < g->unit0 || u >= g->unit1 || !t->n) continue;
     cell.x = area.x + (g->col[i] - band * g->cpb) * g->cell_w;
     cell.y = area.y + (u - g->unit0) * g->cell_h;
     cell.w = g->cell_w;

@@ -12,17 +12,20 @@
 
 #define MAXBINS 512
 
-/* The index of the point of s nearest to step (steps ascending). */
-static size_t nearest(const vw_sseries *s, double step) {
+/* The index of the point of s (of run number run) nearest to x on the
+ * view's x axis (steps, and wall times, ascending). */
+static size_t nearest(const frame *f, const vw_sseries *s, int run, double x) {
   size_t lo = 0, hi = s->n;
+#define X(i) x_of(f, run, s->pts[i].step, s->pts[i].wall)
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (s->pts[mid].step < step) lo = mid + 1;
+    if (X(mid) < x) lo = mid + 1;
     else hi = mid;
   }
   if (lo == s->n) return s->n - 1;
-  if (lo > 0 && step - s->pts[lo - 1].step < s->pts[lo].step - step) return lo - 1;
+  if (lo > 0 && x - X(lo - 1) < X(lo) - x) return lo - 1;
   return lo;
+#undef X
 }
 
 static double data_x(const vw_panel *p, int x) {
@@ -48,8 +51,10 @@ static void scalar_readout(frame *f, const vw_panel *p, readout *r) {
   char num[32], buf[128];
   size_t i;
   int shown = 0, more = 0;
-  fmt_num(num, sizeof num, step);
-  snprintf(buf, sizeof buf, "%.20s %s", step_word(f), num);
+  if (p->xaxis != VW_X_STEP) fmt_time(num, sizeof num, step, 1, p->xaxis);
+  else fmt_num(num, sizeof num, step);
+  snprintf(buf, sizeof buf, "%.20s %s", p->xaxis != VW_X_STEP ? x_title(f, "") : step_word(f),
+           num);
   add_line(r, none, buf);
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
@@ -57,7 +62,7 @@ static void scalar_readout(frame *f, const vw_panel *p, readout *r) {
     char at[32];
     if (f->gr.of[i] != p->group || run_hidden(f, f->srun[i]) || !s->n) continue;
     if (shown == 22) { more++; continue; }
-    k = nearest(s, step);
+    k = nearest(f, s, f->srun[i], step);
     fmt_num(num, sizeof num, s->pts[k].value);
     fmt_num(at, sizeof at, s->pts[k].step);
     snprintf(buf, sizeof buf, "%.40s  %s  (@%s)", *s->run ? s->run : s->tag, num, at);
@@ -73,6 +78,40 @@ static void scalar_readout(frame *f, const vw_panel *p, readout *r) {
   SDL_RenderDrawLine(f->r, f->v->hover_x, p->plot.y, f->v->hover_x, p->plot.y + p->plot.h - 1);
 }
 
+/* Bands: the snapshot nearest the cursor, its median and percentiles. */
+static void bands_readout(frame *f, const vw_panel *p, readout *r) {
+  SDL_Color none = {0, 0, 0, 0};
+  const vw_shist *t = &f->s->h[p->tag];
+  int run = f->hrun[p->tag];
+  long k = bands_nearest(f, p, t, run, data_x(p, f->v->hover_x));
+  double q[VW_NQUANT];
+  char a[32], b[32], buf[128];
+  if (k < 0) return;
+  if (!vw_hist_quantiles(&t->h[k], vw_quant, VW_NQUANT, q)) {
+    add_line(r, vw_run_color(run), "no finite values");
+  } else {
+    static const int pair[3][2] = {{3, 5}, {2, 6}, {1, 7}};
+    static const char *const name[3] = {"31-69%", "16-84%", "7-93%"};
+    int i;
+    fmt_num(a, sizeof a, q[4]);
+    snprintf(buf, sizeof buf, "median %s", a);
+    add_line(r, vw_run_color(run), buf);
+    for (i = 0; i < 3; i++) {
+      fmt_num(a, sizeof a, q[pair[i][0]]);
+      fmt_num(b, sizeof b, q[pair[i][1]]);
+      snprintf(buf, sizeof buf, "%s: %s .. %s", name[i], a, b);
+      add_line(r, none, buf);
+    }
+    fmt_num(a, sizeof a, q[0]);
+    fmt_num(b, sizeof b, q[8]);
+    snprintf(buf, sizeof buf, "min .. max: %s .. %s", a, b);
+    add_line(r, none, buf);
+  }
+  fmt_num(a, sizeof a, t->h[k].step);
+  snprintf(buf, sizeof buf, "%.30s \xc2\xb7 %.20s %s", t->tag, step_word(f), a);
+  add_line(r, none, buf);
+}
+
 static void hist_readout(frame *f, const vw_panel *p, readout *r) {
   SDL_Color none = {0, 0, 0, 0};
   const vw_shist *t = &f->s->h[p->tag];
@@ -81,7 +120,8 @@ static void hist_readout(frame *f, const vw_panel *p, readout *r) {
   char a[32], b[32], c[32], buf[128];
   int bin = (int)((f->v->hover_x - p->plot.x) * (double)p->bins / p->plot.w);
   long k = p->snap;
-  if (f->v->time_mode && t->n)   /* the snapshot of the row under the cursor */
+  if (p->mode == VW_HIST_BANDS) { bands_readout(f, p, r); return; }
+  if (p->mode == VW_HIST_HEAT && t->n)   /* the snapshot of the row under the cursor */
     k = (long)((f->v->hover_y - p->plot.y) * (double)t->n / p->plot.h);
   if (k < 0 || k >= (long)t->n || bin < 0 || bin >= p->bins || p->bins > MAXBINS) return;
   h = &t->h[k];

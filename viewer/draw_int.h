@@ -40,6 +40,7 @@ typedef struct frame {
   int nruns;
   int *srun, *hrun;    /* the run of each series, of each histogram tag */
   size_t run_pre, run_suf;   /* what every run's name shares */
+  double *run_t0;      /* each run's first wall time (relative time's 0) */
   grid g;
   groups gr;
 } frame;
@@ -47,6 +48,16 @@ typedef struct frame {
 extern const SDL_Color ink, grey, light;
 
 int run_index(const frame *f, const char *run);
+/* Where a point or snapshot of run number `run` goes on an x axis in the
+ * view's mode: its step, the seconds since the run's first record, or its
+ * wall time. */
+double x_of(const frame *f, int run, double step, double wall);
+/* The x title of that mode ("step" or `word` in step mode). */
+const char *x_title(const frame *f, const char *word);
+/* A time on an axis of mode VW_X_RELATIVE ("35 s", "2 min", "1.5 h") or
+ * VW_X_WALL (local "12:03:10", "12:03", "Dec 01"), precise to `step`
+ * seconds. */
+void fmt_time(char *buf, size_t n, double v, double step, int mode);
 /* What the histograms' steps are called: the x title that every
  * board:axis given agrees on ("epoch"), else "step". */
 const char *step_word(const frame *f);
@@ -100,6 +111,8 @@ typedef struct tick_axis {
   const pxmap *m;
   double a, b;
   int logv, vertical, font, lo, hi, minsp;
+  int time;            /* VW_X_RELATIVE or VW_X_WALL: steps and labels of time */
+  int brief;           /* wall time: labels without the hour, where room is short */
 } tick_axis;
 #define MAXTICKS 16
 typedef struct ticks {
@@ -126,6 +139,8 @@ void draw_tick_labels(frame *f, const tick_axis *ax, const ticks *t, int at, SDL
  * units and groups page f->v->page holds, in which areas; fills the
  * page records of f->out. Returns -1 when out of memory. */
 int plan_pages(frame *f, SDL_Rect area, SDL_Rect *hist, SDL_Rect *scal);
+/* Does tag hold pat, ignoring ASCII case? ("" is in every tag.) */
+int tag_matches(const char *tag, const char *pat);
 void free_plan(frame *f);
 
 /* A scalar panel's legend (draw_legend.c). */
@@ -149,6 +164,15 @@ void draw_heat_scale(frame *f, SDL_Rect r, SDL_Color col);
 /* The hover read-out and the drag box (draw_hover.c), over the rest. */
 void draw_hover(frame *f);
 void draw_histograms(frame *f, SDL_Rect area);
+/* How histogram tag number tag is drawn (VW_HIST_*): the view's mode
+ * turned on by the tag's own hist_turn. */
+int hist_mode(const vw_view *v, int tag);
+/* A histogram panel as percentile bands over its snapshots' x (draw_bands.c):
+ * values pp->y0..y1 up the plot; sets x0, x1 and narrows the plot by the
+ * value labels. */
+void draw_bands(frame *f, vw_panel *pp, const vw_shist *t, int run, SDL_Color col, int panel);
+/* The snapshot of t nearest to x on a bands panel's x axis, or -1. */
+long bands_nearest(frame *f, const vw_panel *pp, const vw_shist *t, int run, double x);
 void draw_scalars(frame *f, SDL_Rect area);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 
 /* The smallest panels: a histogram's title, statistics line, plot and
  * ticks; a scalar panel's title, legend line, plot and axes. */
@@ -50,8 +51,30 @@ static int collect_runs(frame *f) {
   free(t);
   for (i = 0; i < s->ns; i++) f->srun[i] = slot(f->runs, &f->nruns, s->s[i].run);
   for (i = 0; i < s->nh; i++) f->hrun[i] = slot(f->runs, &f->nruns, s->h[i].run);
+  /* each run's first record: entry 0 of a tag is its first write, kept */
+  f->run_t0 = malloc((size_t)(f->nruns ? f->nruns : 1) * sizeof *f->run_t0);
+  if (!f->run_t0) return -1;
+  for (i = 0; i < (size_t)f->nruns; i++) f->run_t0[i] = INFINITY;
+  for (i = 0; i < s->ns; i++)
+    if (s->s[i].n && s->s[i].pts[0].wall < f->run_t0[f->srun[i]])
+      f->run_t0[f->srun[i]] = s->s[i].pts[0].wall;
+  for (i = 0; i < s->nh; i++)
+    if (s->h[i].n && s->h[i].h[0].wall < f->run_t0[f->hrun[i]])
+      f->run_t0[f->hrun[i]] = s->h[i].h[0].wall;
   f->out->nruns = f->nruns;
   common_ends(f->runs, f->nruns, &f->run_pre, &f->run_suf);
+  return 0;
+}
+
+int tag_matches(const char *tag, const char *pat) {
+  size_t n = strlen(pat), i;
+  const char *t;
+  if (!n) return 1;
+  for (t = tag; *t; t++) {
+    for (i = 0; i < n && t[i] && tolower((unsigned char)t[i]) == tolower((unsigned char)pat[i]);
+         i++) {}
+    if (i == n) return 1;
+  }
   return 0;
 }
 
@@ -73,6 +96,10 @@ static int make_grid(frame *f) {
    * columns first appear in */
   for (i = 0; i < s->nh; i++) {
     int c;
+    if (!tag_matches(s->h[i].tag, f->v->filter)) {   /* not laid out */
+      g->row[i] = g->col[i] = -1;
+      continue;
+    }
     g->row[i] = slot(g->rows, &g->nrows, s->h[i].run);
     g->col[i] = c = slot(g->cols, &g->ncols, s->h[i].layer);
     for (j = 0; j < s->h[i].n; j++) {
@@ -97,7 +124,9 @@ static int make_groups(frame *f) {
   gr->name = malloc(n * sizeof *gr->name);
   gr->of = malloc(n * sizeof *gr->of);
   if (!gr->name || !gr->of) return -1;
-  for (i = 0; i < s->ns; i++) gr->of[i] = slot(gr->name, &gr->n, s->s[i].group);
+  for (i = 0; i < s->ns; i++)
+    gr->of[i] = tag_matches(s->s[i].tag, f->v->filter) ? slot(gr->name, &gr->n, s->s[i].group)
+                                                        : -1;
   return 0;
 }
 
@@ -105,6 +134,7 @@ void free_plan(frame *f) {
   free(f->runs);
   free(f->srun);
   free(f->hrun);
+  free(f->run_t0);
   free(f->g.rows);
   free(f->g.cols);
   free(f->g.lo);
@@ -210,8 +240,15 @@ static void make_notice(frame *f, int npages) {
   int n = 0, off_h = o->hist_tags - o->hist_drawn, off_g = o->groups - o->groups_drawn;
   size_t sz = sizeof o->notice;
   o->notice[0] = 0;
-  if (npages > 1) n += snprintf(o->notice, sz, "page %d of %d \xc2\xb7 ", o->page + 1, npages);
-  if (!off_h && !off_g) { o->notice[0] = 0; return; }
+  if (f->v->filter[0])
+    n += snprintf(o->notice, sz, "filter \"%.40s\": %d of %d tag%s match%s", f->v->filter,
+                  o->tags_match, o->tags_total, o->tags_total == 1 ? "" : "s",
+                  o->tags_match == 1 && o->tags_total == 1 ? "es" : "");
+  if (npages > 1)
+    n += snprintf(o->notice + n, sz - n, "%spage %d of %d", n ? " \xc2\xb7 " : "", o->page + 1,
+                  npages);
+  if (!off_h && !off_g) return;
+  n += snprintf(o->notice + n, sz - n, "%s", n ? " \xc2\xb7 " : "");
   n += snprintf(o->notice + n, sz - n, "not on this page: ");
   if (off_h)
     n += snprintf(o->notice + n, sz - n, "+%d histogram%s%s", off_h, off_h == 1 ? "" : "s",
@@ -226,7 +263,7 @@ static int hist_on_page(const frame *f, int *all) {
   *all = 0;
   for (i = 0; i < f->s->nh; i++) {
     int u = f->g.col[i] / f->g.cpb * f->g.nrows + f->g.row[i];
-    if (!f->s->h[i].n) continue;
+    if (!f->s->h[i].n || f->g.col[i] < 0) continue;
     ++*all;
     n += u >= f->g.unit0 && u < f->g.unit1;
   }
@@ -239,13 +276,24 @@ int plan_pages(frame *f, SDL_Rect area, SDL_Rect *hist_area, SDL_Rect *scal_area
   int scal = s->ns && f->v->panels != VW_PANELS_HISTOGRAMS;
   int npages, lh = vw_font_height(f->c, VW_NORMAL) + 4;
   pagecut cut;
+  size_t i;
   if (collect_runs(f) < 0 || make_grid(f) < 0 || make_groups(f) < 0) return -1;
+  /* what the filter lets through, of the tags that would be drawn */
+  f->out->tags_total = f->out->tags_match = 0;
+  for (i = 0; hist && i < s->nh; i++) {
+    f->out->tags_total += s->h[i].n > 0;
+    f->out->tags_match += s->h[i].n > 0 && f->g.col[i] >= 0;
+  }
+  for (i = 0; scal && i < s->ns; i++) {
+    f->out->tags_total++;
+    f->out->tags_match += f->gr.of[i] >= 0;
+  }
   if (!hist) f->g.nrows = f->g.ncols = 0;
   if (!scal) f->gr.n = 0;
   hist = hist && f->g.ncols;
   scal = scal && f->gr.n;
   npages = layout(f, area, hist, scal, &cut, hist_area, scal_area);
-  if (npages > 1) {   /* the notice takes a line of its own: cut again */
+  if (npages > 1 || f->v->filter[0]) {   /* the notice takes a line of its own: cut again */
     area.h -= lh;
     npages = layout(f, area, hist, scal, &cut, hist_area, scal_area);
     f->out->notice_box.x = 0;

@@ -118,11 +118,17 @@ typedef struct curve {
   const axes *a;
   double w;
   int sm;
+  int xmode;        /* VW_X_* */
+  double t0;        /* subtracted from wall times (relative time) */
   poly q, qs;
   colagg c, cs;
 } curve;
 
-static int px_of(const curve *cv, double step) { return pxmap_at(&cv->a->mx, step); }
+static int px_of(const curve *cv, double x) { return pxmap_at(&cv->a->mx, x); }
+
+static double pt_x(const curve *cv, const vw_point *p) {
+  return cv->xmode == VW_X_STEP ? p->step : p->wall - cv->t0;
+}
 
 /* Points [i0, i1) one by one, the moving average starting from (ema, wpow).
  * A non-finite value breaks both lines; in log scale a value <= 0 breaks
@@ -139,7 +145,7 @@ static void curve_points(curve *cv, const vw_point *pt, size_t i0, size_t i1,
       if (cv->sm) col_gap(&cv->qs, &cv->cs, a);
       continue;
     }
-    px = px_of(cv, pt[i].step);
+    px = px_of(cv, pt_x(cv, &pt[i]));
     if (a->logy && y <= 0) col_gap(&cv->q, &cv->c, a);
     else col_add(&cv->q, &cv->c, a, px, y, y, y, y);
     if (!cv->sm) continue;
@@ -153,7 +159,7 @@ static void curve_points(curve *cv, const vw_point *pt, size_t i0, size_t i1,
  * too: the raw line faint, the smooth one solid. A block of points that
  * falls in one pixel column is added from its summary (series.h), so a
  * redraw costs a pass over the blocks, not over every point. */
-static void draw_curve(frame *f, const axes *a, const vw_sseries *s, int sm,
+static void draw_curve(frame *f, const axes *a, const vw_sseries *s, int run, int sm,
                        SDL_Color col, SDL_Point *buf, int cap) {
   curve cv;
   SDL_Color faint = col;
@@ -164,12 +170,16 @@ static void draw_curve(frame *f, const axes *a, const vw_sseries *s, int sm,
   cv.a = a;
   cv.sm = sm;
   cv.w = s->blk_w;
+  cv.xmode = f->v->xaxis;
+  cv.t0 = cv.xmode == VW_X_RELATIVE ? f->run_t0[run] : 0;
   poly_init(&cv.q, f, buf, cap / 2, !sm, sm ? faint : col);
   poly_init(&cv.qs, f, buf + cap / 2, cap / 2, 1, col);
   for (b = 0; b < nb; b++) {
     const vw_block *k = &s->blk[b];
+    double k0 = cv.xmode == VW_X_STEP ? k->x0 : k->w0 - cv.t0;
+    double k1 = cv.xmode == VW_X_STEP ? k->x1 : k->w1 - cv.t0;
     int px;
-    if (!(k->flags & bad) && (px = px_of(&cv, k->x0)) == px_of(&cv, k->x1)) {
+    if (!(k->flags & bad) && (px = px_of(&cv, k0)) == px_of(&cv, k1)) {
       col_add(&cv.q, &cv.c, a, px, k->f, k->lo, k->hi, k->l);
       if (sm) col_add(&cv.qs, &cv.cs, a, px, k->sf, k->slo, k->shi, k->sl);
     } else {
@@ -222,15 +232,23 @@ static void axes_range(frame *f, axes *a, int gi, int robust, int *clipped) {
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
     if (f->gr.of[i] != gi || run_hidden(f, f->srun[i])) continue;
-    if (s->xmin < a->x0) a->x0 = s->xmin;
-    if (s->xmax > a->x1) a->x1 = s->xmax;
+    if (f->v->xaxis != VW_X_STEP && s->n) {
+      /* wall times grow with the writes: the first point and the last */
+      double w0 = x_of(f, f->srun[i], 0, s->pts[0].wall);
+      double w1 = x_of(f, f->srun[i], 0, s->pts[s->n - 1].wall);
+      if (w0 < a->x0) a->x0 = w0;
+      if (w1 > a->x1) a->x1 = w1;
+    } else {
+      if (s->xmin < a->x0) a->x0 = s->xmin;
+      if (s->xmax > a->x1) a->x1 = s->xmax;
+    }
     if (s->ymin < ymin) ymin = s->ymin;
     if (s->ymax > ymax) ymax = s->ymax;
     if (s->ypos < ypos) ypos = s->ypos;
     if (s->n > s->nstat) {  /* the newest point, not in the stats yet */
       const vw_point *p = &s->pts[s->n - 1];
-      if (p->step < a->x0) a->x0 = p->step;
-      if (p->step > a->x1) a->x1 = p->step;
+      if (f->v->xaxis == VW_X_STEP && p->step < a->x0) a->x0 = p->step;
+      if (f->v->xaxis == VW_X_STEP && p->step > a->x1) a->x1 = p->step;
       if (isfinite(p->value)) {
         if (p->value < ymin) ymin = p->value;
         if (p->value > ymax) ymax = p->value;
@@ -255,7 +273,7 @@ static void axes_range(frame *f, axes *a, int gi, int robust, int *clipped) {
   a->y1 = fmin(ymax + pad, DBL_MAX);
   if (gi < VW_MAXZOOM && f->v->zoom[gi].on) {
     const vw_zoom *z = &f->v->zoom[gi];
-    if (z->x0 < z->x1) { a->x0 = z->x0; a->x1 = z->x1; }
+    if (z->xaxis == f->v->xaxis && z->x0 < z->x1) { a->x0 = z->x0; a->x1 = z->x1; }
     if (z->logy == a->logy && z->y0 < z->y1) { a->y0 = z->y0; a->y1 = z->y1; }
   }
 }
@@ -290,6 +308,7 @@ static void draw_axes(frame *f, const axes *a, const tick_axis *yax, const ticks
   xax.lo = p->x - 30;   /* into the margins, clear of the y labels */
   xax.hi = p->x + p->w + RIGHT;
   xax.minsp = 80;
+  xax.time = f->v->xaxis;
   choose_ticks(f, &xax, &xt);
   for (i = 0; i < xt.n; i++) {
     set_color(f->r, light);
@@ -330,8 +349,15 @@ static void nan_marks(frame *f, const axes *a, int gi) {
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
     int x;
+    double at = s->bad_step;
     if (f->gr.of[i] != gi || !s->bad || run_hidden(f, f->srun[i])) continue;
-    x = pxmap_at(&a->mx, s->bad_step);
+    if (f->v->xaxis != VW_X_STEP) {   /* the time of the first bad point kept */
+      size_t k;
+      for (k = 0; k < s->n && isfinite(s->pts[k].value); k++) {}
+      if (k == s->n) continue;
+      at = x_of(f, f->srun[i], 0, s->pts[k].wall);
+    }
+    x = pxmap_at(&a->mx, at);
     if (x < a->p.x || x >= a->p.x + a->p.w) continue;
     fill_rect(f->r, x - 1, a->p.y + a->p.h - 7, 3, 7);
   }
@@ -413,12 +439,13 @@ static void draw_group(frame *f, int gi, SDL_Rect cell, SDL_Point *buf, int cap)
             fit_text(f, VW_TITLE, name, a.p.w, fit, sizeof fit));
     legend_draw(f, &lg, cell.x + 8, cell.y + 26, cell.w - 16 - RIGHT, 0, panel);
   }
-  draw_axes(f, &a, &yax, &yt, title_x, ax && ax->x ? ax->x : "step", ytitle, panel);
+  draw_axes(f, &a, &yax, &yt, title_x, x_title(f, ax && ax->x ? ax->x : "step"), ytitle,
+            panel);
   SDL_RenderSetClipRect(f->r, &a.p);
   for (i = 0; i < f->s->ns; i++) {
     const vw_sseries *s = &f->s->s[i];
     if (f->gr.of[i] != gi || run_hidden(f, f->srun[i])) continue;
-    draw_curve(f, &a, s, sm > 0 && sm < 1, vw_run_color(f->srun[i]), buf, cap);
+    draw_curve(f, &a, s, f->srun[i], sm > 0 && sm < 1, vw_run_color(f->srun[i]), buf, cap);
   }
   SDL_RenderSetClipRect(f->r, NULL);
   nan_marks(f, &a, gi);
@@ -429,6 +456,7 @@ static void draw_group(frame *f, int gi, SDL_Rect cell, SDL_Point *buf, int cap)
   pp->y0 = a.y0;
   pp->y1 = a.y1;
   pp->logy = a.logy;
+  pp->xaxis = f->v->xaxis;
   pp->robust = robust;
   pp->clipped = clipped;
   pp->legend_more = lg.n - lg.shown + lg.more;

@@ -103,12 +103,6 @@ void vw_deadline(struct timespec *dl, int ms) {
   if (dl->tv_nsec >= 1000000000L) { dl->tv_sec++; dl->tv_nsec -= 1000000000L; }
 }
 
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* ---- writing ---- */
 
 struct vw_runlog {
@@ -309,7 +303,8 @@ static int seal(vw_runlog *w, unsigned char *rec, size_t body) {
 
 /* Takes the lock and starts a record: its type and wall time. Returns where
  * the fields go, or NULL (unlocked) once the log has failed. */
-static unsigned char *begin(vw_runlog *w, int type, size_t body, unsigned char **rec) {
+static unsigned char *begin(vw_runlog *w, int type, double wall, size_t body,
+                            unsigned char **rec) {
   int e;
   pthread_mutex_lock(&w->mu);
   e = w->err ? w->err : reserve(w, body, rec);
@@ -320,7 +315,7 @@ static unsigned char *begin(vw_runlog *w, int type, size_t body, unsigned char *
     return NULL;
   }
   (*rec)[8] = (unsigned char)type;
-  return put_f64(*rec + 9, wall_now());
+  return put_f64(*rec + 9, wall);
 }
 
 int vw_runlog_put(vw_runlog *w, int kind, const char *tag, const void *elem) {
@@ -329,7 +324,10 @@ int vw_runlog_put(vw_runlog *w, int kind, const char *tag, const void *elem) {
   unsigned char *rec, *p;
   int i;
   if (tl > VW_LOG_MAXSTR) return vw_fail("tag too long for the run log (%zu bytes)", tl);
-  p = begin(w, kind == VW_SCALAR ? VW_REC_SCALAR : VW_REC_HIST, body, &rec);
+  /* the write's own time, so that a reopened run has the board's */
+  p = begin(w, kind == VW_SCALAR ? VW_REC_SCALAR : VW_REC_HIST,
+            kind == VW_SCALAR ? ((const vw_point *)elem)->wall : ((const vw_hist *)elem)->wall,
+            body, &rec);
   if (!p) return -1;
   p = put_str(p, tag, tl);
   if (kind == VW_SCALAR) {
@@ -351,7 +349,7 @@ int vw_runlog_axis(vw_runlog *w, const char *group, const char *x, const char *y
   unsigned char *rec, *p;
   if (gl > VW_LOG_MAXSTR || xl > VW_LOG_MAXSTR || yl > VW_LOG_MAXSTR)
     return vw_fail("axis title too long for the run log");
-  if (!(p = begin(w, VW_REC_AXIS, body, &rec))) return -1;
+  if (!(p = begin(w, VW_REC_AXIS, vw_wall_now(), body, &rec))) return -1;
   p = put_str(p, group, gl);
   *p++ = x != NULL;
   p = put_str(p, x ? x : "", xl);
@@ -498,9 +496,11 @@ static int decode(vw_logreader *r, const unsigned char *body, size_t n, vw_logre
   if (rec->type == VW_REC_SCALAR) {
     rec->pt.step = get_f64(&c);
     rec->pt.value = get_f64(&c);
+    rec->pt.wall = rec->wall;
   } else if (rec->type == VW_REC_HIST) {
     vw_hist *h = &r->h;
     h->step = get_f64(&c);
+    h->wall = rec->wall;
     h->lo = get_f64(&c);
     h->hi = get_f64(&c);
     h->sat_at = get_f64(&c);

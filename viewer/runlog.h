@@ -60,7 +60,8 @@ typedef struct vw_runlog vw_runlog;
  * starts the log's thread. NULL with vw_error() on failure. */
 vw_runlog *vw_runlog_create(const char *dir, size_t scalar_cap, size_t hist_cap);
 /* One write of the board: kind VW_SCALAR with a vw_point, VW_HISTOGRAM with
- * a vw_hist. -1 with vw_error() once the log has failed. */
+ * a vw_hist; the record's wall time is the element's. -1 with vw_error()
+ * once the log has failed. */
 int vw_runlog_put(vw_runlog *w, int kind, const char *tag, const void *elem);
 /* x, y as vw_board_axis: NULL leaves a title, "" restores the default. */
 int vw_runlog_axis(vw_runlog *w, const char *group, const char *x, const char *y);

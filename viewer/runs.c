@@ -92,7 +92,8 @@ static int apply(void *arg, const vw_logrec *rec) {
   if (t->label && rec->type != VW_REC_AXIS && !(tag = renamed(t->rs, t->label, rec)))
     return vw_fail("out of memory");
   switch (rec->type) {
-  case VW_REC_SCALAR: return vw_board_scalar(t->rs->b, tag, rec->pt.step, rec->pt.value);
+  case VW_REC_SCALAR:
+    return vw_board_scalar_at(t->rs->b, tag, rec->pt.step, rec->pt.value, rec->wall);
   case VW_REC_HIST: return vw_board_put_hist(t->rs->b, tag, rec->h);
   default: return vw_board_axis(t->rs->b, tag, rec->x, rec->y);
   }

@@ -12,6 +12,8 @@ static void block_build(vw_block *k, const vw_point *p, double w,
   k->flags = 0;
   k->x0 = INFINITY;
   k->x1 = -INFINITY;
+  k->w0 = INFINITY;
+  k->w1 = -INFINITY;
   k->f = k->lo = k->hi = k->l = 0;
   k->sf = k->slo = k->shi = k->sl = 0;
   for (i = 0; i < VW_BLOCK; i++) {
@@ -20,6 +22,8 @@ static void block_build(vw_block *k, const vw_point *p, double w,
     if (!isfinite(y)) { k->flags |= VW_BLK_GAP; continue; }
     if (x < k->x0) k->x0 = x;
     if (x > k->x1) k->x1 = x;
+    if (p[i].wall < k->w0) k->w0 = p[i].wall;
+    if (p[i].wall > k->w1) k->w1 = p[i].wall;
     if (w > 0) {
       ys = vw_ema_step(ema, wpow, w, y);
       if (ys <= 0) k->flags |= VW_BLK_SNONPOS;

@@ -23,6 +23,7 @@ enum {
 
 typedef struct vw_block {
   double x0, x1;            /* smallest and largest step */
+  double w0, w1;            /* smallest and largest wall time */
   double f, lo, hi, l;      /* raw values: first, min, max, last */
   double sf, slo, shi, sl;  /* smoothed values, when smoothing */
   double ema, wpow;         /* the moving average's state before the block */

@@ -12,8 +12,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 enum { LIN, MANT9, MANT3, DECADES };
+
+static void time_label(char *buf, size_t n, double v, double step, int mode, int brief);
 
 /* The exponent e of a step m x 10^e, m in {1, 2, 5}; clamped before it
  * is converted, as a decade below the subnormals gives a step of 0. */
@@ -109,7 +112,8 @@ static int place(frame *f, const tick_axis *ax, ticks *t, double step, int minsp
     double st = step > 0 ? step : pow(10, floor(t->v[i] + 1e-9));
     int ext, px = pxmap_at(ax->m, t->v[i]);
     if (!isfinite(x)) continue;   /* a mantissa past DBL_MAX on a log axis */
-    fmt_tick(t->text[n], sizeof t->text[n], x, st, step > 0 ? maxabs : fabs(x));
+    if (ax->time) time_label(t->text[n], sizeof t->text[n], x, st, ax->time, ax->brief);
+    else fmt_tick(t->text[n], sizeof t->text[n], x, st, step > 0 ? maxabs : fabs(x));
     t->w[n] = vw_text_width(f->c, ax->font, t->text[n]);
     ext = ax->vertical ? fh : t->w[n];
     if (px - ext / 2 < ax->lo || px + (ext + 1) / 2 > ax->hi) continue;
@@ -171,10 +175,93 @@ static int pick(frame *f, const tick_axis *ax, int minsp, int least, int lin, ti
 #undef TRY
 }
 
+/* Time steps, fine to coarse: 1-2-5 below a second, then the clock's own
+ * divisions (15 s, 30 s, 1 min, ..., 6 h, 12 h, a day, a week). */
+static const double time_steps[] = {
+  1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300,
+  600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000,
+  31536000
+};
+
+/* The seconds to add to a wall time for the local clock's (a day's ticks
+ * fall at local midnight). */
+static double local_offset(double t) {
+  time_t tt = (time_t)t;
+  struct tm lt, ut;
+  if (!localtime_r(&tt, &lt) || !gmtime_r(&tt, &ut)) return 0;
+  lt.tm_isdst = ut.tm_isdst = 0;
+  return difftime(mktime(&lt), mktime(&ut));
+}
+
+/* As pick, over time steps: ticks at whole multiples of a step (of the
+ * local clock in wall time). */
+static int pick_time(frame *f, const tick_axis *ax, int minsp, int least, ticks *out) {
+  double off = ax->time == VW_X_WALL && ax->b - ax->a >= 3600 ? local_offset(ax->a) : 0;
+  ticks t;
+  size_t k;
+  int i, found = 0;
+  for (k = 0; k < sizeof time_steps / sizeof *time_steps; k++) {
+    double st = time_steps[k];
+    t.n = gen(LIN, st, 0, ax->a + off, ax->b + off, t.v);
+    if (t.n < 0) continue;
+    if (t.n < least) return found;
+    for (i = 0; i < t.n; i++) t.v[i] -= off;
+    if (place(f, ax, &t, st, minsp) && t.n >= least) {
+      *out = t;
+      found = 1;
+      if (minsp) return 1;
+    }
+  }
+  return found;
+}
+
+/* fmt_time, brief: wall times under a minute apart without the hour
+ * ("03:10.25"). */
+static void time_label(char *buf, size_t n, double v, double step, int mode, int brief) {
+  if (!isfinite(v)) { fmt_num(buf, n, v); return; }
+  if (mode == VW_X_WALL) {
+    int d = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
+    /* rounded to d decimals in whole units, so that no label reads
+     * 0.719999 as .719: 1e9 s at 1e-3 is far inside double's integers */
+    long long p10 = d == 0 ? 1 : d == 1 ? 10 : d == 2 ? 100 : 1000, r = llround(v * p10);
+    time_t tt = (time_t)(r / p10 - (r % p10 < 0));
+    long long frac = r - (long long)tt * p10;
+    struct tm lt;
+    size_t k;
+    if (!localtime_r(&tt, &lt)) { fmt_num(buf, n, v); return; }
+    if (step >= 86400) strftime(buf, n, "%b %d", &lt);
+    else if (step >= 60) strftime(buf, n, "%H:%M", &lt);
+    else {
+      k = strftime(buf, n, brief ? "%M:%S" : "%H:%M:%S", &lt);
+      if (d && k < n) snprintf(buf + k, n - k, ".%0*lld", d, frac);
+    }
+  } else {
+    /* the unit of the step: "90 s" every 30 s, "2 min" every minute */
+    double unit = step >= 3600 ? 3600 : step >= 60 ? 60 : 1, u = step / unit;
+    int d = u >= 1 ? 0 : u >= 0.1 ? 1 : u >= 0.01 ? 2 : 3;
+    const char *name = unit == 3600 ? "h" : unit == 60 ? "min" : "s";
+    if (fabs(v) < step * 1e-9) v = 0;
+    snprintf(buf, n, "%.*f %s", d, v / unit, name);
+  }
+}
+
+void fmt_time(char *buf, size_t n, double v, double step, int mode) {
+  time_label(buf, n, v, step, mode, 0);
+}
+
 void choose_ticks(frame *f, const tick_axis *ax, ticks *out) {
   int least;
   out->n = 0;
   if (!(ax->a < ax->b) || !isfinite(ax->a) || !isfinite(ax->b)) return;
+  if (ax->time) {   /* the hour left out before fewer labels */
+    tick_axis brief = *ax;
+    brief.brief = 1;
+    for (least = 3; least >= 1; least -= 2)
+      if (pick_time(f, ax, ax->minsp, least, out) || pick_time(f, ax, 0, least, out) ||
+          pick_time(f, &brief, brief.minsp, least, out) || pick_time(f, &brief, 0, least, out))
+        return;
+    return;
+  }
   /* dense enough first, then any that fits; three labels, then fewer */
   for (least = 3; least >= 1; least -= 2) {
     if (pick(f, ax, ax->minsp, least, 0, out)) return;

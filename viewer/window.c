@@ -1,5 +1,6 @@
 /* window.c: the viewer thread (see window.h). */
 #include "window.h"
+#include "input.h"
 #include "text.h"
 
 #include <SDL_image.h>
@@ -71,7 +72,8 @@ typedef struct state {
   char flash[160];
   Uint32 flash_until;   /* 0: no message */
   Uint32 draw_ms;       /* the last frame's cost */
-  int drag, drag_x, drag_y, drag_panel;
+  vw_input in;
+  char shown[200];      /* the title as set, less a flash */
 } state;
 
 /* Saves surf as lunet-N.png, N the first free number, written as every
@@ -119,60 +121,6 @@ static int attach_surface(state *st) {
 }
 
 
-static double smooth_next(double s) {
-  return s < 0.5 ? 0.6 : s < 0.85 ? 0.9 : s < 0.95 ? 0.99 : 0;
-}
-
-/* The panel whose plot holds (x, y), or -1. */
-static int panel_at(const vw_layout *o, int x, int y) {
-  int i;
-  for (i = 0; i < o->npanels; i++) {
-    const SDL_Rect *p = &o->panel[i].plot;
-    if (x >= p->x && x < p->x + p->w && y >= p->y && y < p->y + p->h) return i;
-  }
-  return -1;
-}
-
-/* The legend entry at (x, y), or -1. */
-static int legend_at(const vw_layout *o, int x, int y) {
-  int i;
-  for (i = 0; i < o->nlegend; i++) {
-    const SDL_Rect *r = &o->legend[i].box;
-    if (x >= r->x && x < r->x + r->w && y >= r->y && y < r->y + r->h) return i;
-  }
-  return -1;
-}
-
-/* Data coordinates of a pixel of panel p's plot (y in the axis's own). */
-static double at_x(const vw_panel *p, int x) {
-  return p->x0 + (p->x1 - p->x0) * (x - p->plot.x) / (p->plot.w > 1 ? p->plot.w - 1 : 1);
-}
-static double at_y(const vw_panel *p, int y) {
-  return p->y0 + (p->y1 - p->y0) * (p->plot.y + p->plot.h - 1 - y) /
-         (p->plot.h > 1 ? p->plot.h - 1 : 1);
-}
-
-/* The zoom of scalar panel i, started from what it shows. */
-static vw_zoom *zoom_of(vw_view *v, const vw_panel *p) {
-  vw_zoom *z;
-  if (p->kind != VW_SCALAR || p->group < 0 || p->group >= VW_MAXZOOM) return NULL;
-  z = &v->zoom[p->group];
-  z->on = 1;
-  z->logy = p->logy;
-  z->x0 = p->x0;
-  z->x1 = p->x1;
-  z->y0 = p->y0;
-  z->y1 = p->y1;
-  return z;
-}
-
-static void flip_flag(vw_view *v, unsigned char *flags, int *all, const vw_layout *o, int shift) {
-  int i = panel_at(o, v->hover_x, v->hover_y);
-  if (!shift) { *all = !*all; return; }
-  if (i >= 0 && o->panel[i].kind == VW_SCALAR && o->panel[i].group < VW_MAXGROUPS)
-    flags[o->panel[i].group] ^= 1;
-}
-
 static void draw(vw_window *w, state *st);
 
 /* Saves the window as it is, less the hover read-out, the drag box and
@@ -195,74 +143,9 @@ static void shoot(vw_window *w, state *st) {
   st->dirty = 1;
 }
 
-static int handle_mouse(vw_window *w, state *st, const SDL_Event *ev) {
-  vw_view *v = &w->view;
-  const vw_layout *o = &st->lay;
-  if (ev->type == SDL_MOUSEMOTION) {
-    v->hover_x = ev->motion.x;
-    v->hover_y = ev->motion.y;
-    if (st->drag) {
-      v->select.x = st->drag_x < v->hover_x ? st->drag_x : v->hover_x;
-      v->select.y = st->drag_y < v->hover_y ? st->drag_y : v->hover_y;
-      v->select.w = abs(v->hover_x - st->drag_x);
-      v->select.h = abs(v->hover_y - st->drag_y);
-    }
-  } else if (ev->type == SDL_MOUSEBUTTONDOWN && ev->button.button == SDL_BUTTON_LEFT) {
-    int i = panel_at(o, ev->button.x, ev->button.y);
-    /* double-click: back to the whole range (on a legend entry, two clicks) */
-    if (ev->button.clicks >= 2 && legend_at(o, ev->button.x, ev->button.y) < 0) {
-      if (i >= 0 && o->panel[i].kind == VW_SCALAR && o->panel[i].group < VW_MAXZOOM)
-        v->zoom[o->panel[i].group].on = 0;
-      else if (i < 0) memset(v->zoom, 0, sizeof v->zoom);
-      st->drag = 0;
-    } else {
-      st->drag = 1;
-      st->drag_x = ev->button.x;
-      st->drag_y = ev->button.y;
-      st->drag_panel = i;
-    }
-  } else if (ev->type == SDL_MOUSEBUTTONUP && ev->button.button == SDL_BUTTON_LEFT) {
-    int dx = abs(ev->button.x - st->drag_x), dy = abs(ev->button.y - st->drag_y), i;
-    if (!st->drag) return 0;
-    st->drag = 0;
-    v->select.w = 0;
-    if (dx >= 5 && st->drag_panel >= 0) {   /* a drag: zoom to the box */
-      const vw_panel *p = &o->panel[st->drag_panel];
-      vw_zoom *z = zoom_of(v, p);
-      if (z) {
-        double a = at_x(p, st->drag_x), b = at_x(p, ev->button.x);
-        z->x0 = a < b ? a : b;
-        z->x1 = a < b ? b : a;
-        if (dy >= 5) {
-          a = at_y(p, st->drag_y);
-          b = at_y(p, ev->button.y);
-          z->y0 = a < b ? a : b;
-          z->y1 = a < b ? b : a;
-        }
-      }
-    } else if (dx < 5 && dy < 5 && (i = legend_at(o, ev->button.x, ev->button.y)) >= 0) {
-      int run = o->legend[i].run;   /* a click: a legend entry hides its run */
-      if (run >= 0 && run < VW_MAXRUNS) v->hide[run] = !v->hide[run];
-    }
-  } else if (ev->type == SDL_MOUSEWHEEL && ev->wheel.y != 0) {
-    int i = panel_at(o, v->hover_x, v->hover_y);
-    vw_zoom *z = i >= 0 ? zoom_of(v, &o->panel[i]) : NULL;
-    if (z) {   /* about the step under the cursor */
-      double k = ev->wheel.y > 0 ? 0.8 : 1.25, c = at_x(&o->panel[i], v->hover_x);
-      z->x0 = c - (c - z->x0) * k;
-      z->x1 = c + (z->x1 - c) * k;
-    }
-  } else {
-    return 0;
-  }
-  st->dirty = 1;
-  return 0;
-}
-
 /* Returns 1 when the window should close. */
 static int handle(vw_window *w, state *st, const SDL_Event *ev) {
   vw_view *v = &w->view;
-  int shift;
   if (ev->type == SDL_QUIT) return 1;
   if (ev->type == SDL_WINDOWEVENT) {
     if (ev->window.event == SDL_WINDOWEVENT_CLOSE) return 1;
@@ -277,33 +160,30 @@ static int handle(vw_window *w, state *st, const SDL_Event *ev) {
     if (ev->window.event == SDL_WINDOWEVENT_EXPOSED) st->dirty = 1;
     return 0;
   }
-  if (ev->type != SDL_KEYDOWN) return handle_mouse(w, st, ev);
-  shift = (ev->key.keysym.mod & KMOD_SHIFT) != 0;
-  switch (ev->key.keysym.sym) {
-  case SDLK_q: case SDLK_ESCAPE: return 1;
-  case SDLK_s:  /* what the keys before it asked for, even in one batch */
-    shoot(w, st);
-    return 0;
-  case SDLK_l: flip_flag(v, v->flip_log, &v->logy, &st->lay, shift); break;
-  case SDLK_o: flip_flag(v, v->flip_robust, &v->robust, &st->lay, shift); break;
-  case SDLK_t: v->time_mode = !v->time_mode; break;
-  case SDLK_x: v->tag_axis = !v->tag_axis; break;
-  case SDLK_m: v->smoothing = smooth_next(v->smoothing); break;
-  case SDLK_SPACE: v->cursor = -1; break;
-  case SDLK_PAGEDOWN: if (st->lay.page + 1 < st->lay.npages) v->page = st->lay.page + 1; break;
-  case SDLK_PAGEUP: v->page = st->lay.page > 0 ? st->lay.page - 1 : 0; break;
-  case SDLK_HOME: v->page = 0; break;
-  case SDLK_LEFT:
-    if (v->cursor < 0) v->cursor = st->lay.cursor;
-    if (v->cursor > 0) v->cursor--;
-    break;
-  case SDLK_RIGHT:
-    if (v->cursor >= 0 && v->cursor + 1 < st->lay.nsteps) v->cursor++;
-    break;
-  default: return 0;
+  switch (vw_input_event(v, &st->lay, &st->in, ev)) {
+  case VW_IN_CLOSE: return 1;
+  case VW_IN_SAVE: shoot(w, st); break;   /* what the keys before it asked for */
+  case VW_IN_REDRAW: st->dirty = 1; break;
+  default: break;
   }
-  st->dirty = 1;
   return 0;
+}
+
+/* The title says what the filter lets through (a window list shows it),
+ * unless a flash message holds it. */
+static void set_title(vw_window *w, state *st) {
+  char t[200];
+  const vw_layout *o = &st->lay;
+  if (st->flash_until) return;
+  if (w->view.typing) snprintf(t, sizeof t, "%s \xc2\xb7 typing a filter", w->title);
+  else if (w->view.filter[0])
+    snprintf(t, sizeof t, "%s \xc2\xb7 filter \"%.40s\": %d of %d tags", w->title,
+             w->view.filter, o->tags_match, o->tags_total);
+  else snprintf(t, sizeof t, "%s", w->title);
+  if (strcmp(t, st->shown) != 0) {
+    SDL_SetWindowTitle(st->win, t);
+    snprintf(st->shown, sizeof st->shown, "%s", t);
+  }
 }
 
 static void draw(vw_window *w, state *st) {
@@ -317,12 +197,17 @@ static void draw(vw_window *w, state *st) {
   vw_draw(st->c, st->snap, &w->view, &st->lay);
   SDL_RenderPresent(st->r);
   SDL_UpdateWindowSurface(st->win);
-  vw_key_help(&st->lay, st->help, sizeof st->help);   /* for the next frame */
+  {   /* for the next frame, drawn at once when it changed (typing began) */
+    char was[sizeof st->help];
+    memcpy(was, st->help, sizeof was);
+    vw_key_help(&st->lay, st->help, sizeof st->help);
+    st->dirty = strcmp(was, st->help) != 0;
+  }
+  set_title(w, st);
   pthread_mutex_lock(&w->mu);
   w->frames++;
   w->lay = st->lay;
   pthread_mutex_unlock(&w->mu);
-  st->dirty = 0;
   st->draw_ms = SDL_GetTicks() - t0;
 }
 
@@ -398,6 +283,8 @@ static void *run(void *arg) {
     goto quit;
   }
   SDL_SetWindowMinimumSize(st.win, MIN_W, MIN_H);
+  snprintf(st.shown, sizeof st.shown, "%s", w->title);
+  SDL_StartTextInput();   /* the filter's characters, as the keyboard layout makes them */
   draw(w, &st);
   started(w, 1, NULL, NULL);
   /* Pacing: a frame is drawn only when something changed. The user's
@@ -415,7 +302,7 @@ static void *run(void *arg) {
     now = SDL_GetTicks();
     if (st.flash_until && (Sint32)(now - st.flash_until) >= 0) {
       st.flash_until = 0;
-      SDL_SetWindowTitle(st.win, w->title);
+      st.shown[0] = 0;   /* the next frame sets the title again */
       st.dirty = 1;
     }
     gap = DUTY * st.draw_ms;

@@ -119,18 +119,18 @@ describe("lunet.Board", function()
     assert.has_no.errors(function() b:histogram("r/L1", 0, lunet.randn(4), {saturation = 2}) end)
     assert.has_error(function() b:save_png(tmp(".png"), {smothing = 0.6}) end,
       "Board:save_png: unknown option 'smothing' (expected width, height, panels, log, "
-      .. "smoothing, time, step, bins, axis or page)")
+      .. "smoothing, time, step, bins, axis, page, hist, xaxis or filter)")
     assert.has_error(function() b:save_png(tmp(".png"), {title = "x"}) end)
     assert.has_error(function() b:save_png(tmp(".png"), {640}) end,
       "Board:save_png: unknown option '1' (expected width, height, panels, log, "
-      .. "smoothing, time, step, bins, axis or page)")
+      .. "smoothing, time, step, bins, axis, page, hist, xaxis or filter)")
     assert.has_error(function() b:save_png(tmp(".png"), {panels = "cost"}) end,
       "Board:save_png: option 'panels' must be \"all\", \"histograms\" or \"scalars\", "
       .. "got \"cost\"")
     -- show checks its options before it looks for a display
     assert.has_error(function() lunet.viewer.show(b, {titel = "x"}) end,
       "lunet.viewer.show: unknown option 'titel' (expected width, height, panels, log, "
-      .. "smoothing, time, step, bins, axis, page or title)")
+      .. "smoothing, time, step, bins, axis, page, hist, xaxis, filter or title)")
     assert.has_error(function() lunet.viewer.show(b, {title = 3}) end,
       "lunet.viewer.show: option 'title' must be a string, got number")
     assert.has_error(function() b:axis("cost", {x = "setting"}) end,
@@ -280,7 +280,9 @@ describe("lunet.Board", function()
       fails("Board:tags: unexpected argument #2", function() b:tags(2) end)
       fails("Board:save_png: unexpected argument #4",
             function() b:save_png(tmp(".png"), {}, 2) end)
-      fails("Board:save_csv: unexpected argument #3", function() b:save_csv(tmp(".csv"), 2) end)
+      fails("Board:save_csv: unexpected argument #4",
+            function() b:save_csv(tmp(".csv"), {}, 2) end)
+      fails("Board:save_json: unexpected argument #3", function() b:save_json(tmp(".json"), 2) end)
       fails("lunet.viewer.show: unexpected argument #3",
             function() lunet.viewer.show(b, {}, 2) end)
     end)

@@ -10,33 +10,9 @@ local board = lunet.Board()
 local feed = require("feed").logger(board, true)
 local log = feed.log
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local s = p:read("a")
-  p:close()
-  return s
-end
-
--- Polls cond until it holds, for at most 20 s; `between` runs between tries
--- (a short sleep, or more logging).
-local function poll(cond, between)
-  local t0 = os.time()
-  while not cond() do
-    if os.time() - t0 > 20 then return false end
-    if between then between() else os.execute("sleep 0.02") end
-  end
-  return true
-end
-
-local function open(title)
-  local win = lunet.viewer.show(board, {width = 800, height = 600, title = title})
-  local drawn = poll(function() return win:frames() >= 1 end)
-  -- --sync waits for the window to be mapped; timeout bounds it
-  local id = sh("timeout 20 xdotool search --sync --name '^" .. title .. "$'"):match("%d+")
-  print("window", title, drawn, id ~= nil)
-  if id then sh("timeout 20 xdotool windowfocus --sync " .. id) end
-  return win, id
-end
+local xwin = require "xwin"
+local sh, poll = xwin.sh, xwin.poll
+local function open(title) return xwin.open(board, title, 800, 600) end
 
 log(300)   -- histograms at steps 50 .. 300
 local win, id = open("lunet keys")

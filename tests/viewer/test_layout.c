@@ -247,8 +247,9 @@ static void test_key_help(void) {
   vw_view_defaults(&v);
   surf = vw_render(s, &v, &lay);
   vw_key_help(&lay, help, sizeof help);
-  CHECK(surf && strstr(help, "log") && strstr(help, "zoom") && !strstr(help, "step") &&
-        !strstr(help, "over time") && !strstr(help, "page") && strstr(help, "q close"),
+  CHECK(surf && strstr(help, "log") && strstr(help, "zoom") &&
+        !strstr(help, "\xe2\x86\x92 step") && !strstr(help, "bands") &&
+        !strstr(help, "page") && strstr(help, "q close") && strstr(help, "w x:"),
         "scalars only: '%s'", help);
   if (surf) SDL_FreeSurface(surf);
   vw_board_histogram(b, "A/L1", 0, x, 4, VW_SAT);
@@ -258,7 +259,13 @@ static void test_key_help(void) {
   surf = vw_render(s, &v, &lay);
   vw_key_help(&lay, help, sizeof help);
   CHECK(surf && !strstr(help, "log") && !strstr(help, "smooth") && strstr(help, "step") &&
-        strstr(help, "over time"), "histograms: '%s'", help);
+        strstr(help, "bars/heat/bands") && !strstr(help, "w x:"), "histograms: '%s'", help);
+  if (surf) SDL_FreeSurface(surf);
+  /* bands have a step or time axis: the x axis key comes back */
+  v.time_mode = VW_HIST_BANDS;
+  surf = vw_render(s, &v, &lay);
+  vw_key_help(&lay, help, sizeof help);
+  CHECK(surf && strstr(help, "w x:"), "bands: '%s'", help);
   if (surf) SDL_FreeSurface(surf);
   vw_snap_free(s);
   vw_board_release(b);
