@@ -8,7 +8,7 @@ mkdir -p "$B/bench"
 cc -O3 -march=native -std=c99 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
   $(pkg-config --cflags sdl2 SDL2_ttf) -Iviewer -o "$B/bench/viewer_bench" \
   scripts/bench/viewer_bench.c "$B"/viewer/*.o "$B"/core/file.o "$B"/core/base.o \
-  $(pkg-config --libs sdl2 SDL2_ttf SDL2_image) -lpthread -lm || exit 1
+  $(pkg-config --libs sdl2 SDL2_ttf SDL2_image zlib) -lpthread -lm || exit 1
 echo "viewer: drawing"
 "$B/bench/viewer_bench"
 echo
