@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,25 +14,27 @@ size_t ln_tensor_bytes_allocated(void) {
   return __atomic_load_n(&bytes_allocated, __ATOMIC_RELAXED);
 }
 
+/* A storage is one block: the header, then the data from the next 64-byte
+ * boundary. Aligned data matters to the memory-bound kernels: glibc's
+ * large blocks start 16 bytes past a page, so every other 32-byte vector
+ * load of them straddled two cache lines (a broadcast row add ran 25%
+ * slower on them), and one block is one allocation instead of two. */
+#define ALIGN 64
+
 static ln_storage *storage_new(size_t n, int zero) {
   __atomic_fetch_add(&bytes_allocated, n * sizeof(float), __ATOMIC_RELAXED);
-  ln_storage *s = ln_malloc(sizeof *s);
+  size_t bytes = sizeof(ln_storage) + ALIGN - 1 + n * sizeof(float);
+  ln_storage *s = zero ? ln_calloc(1, bytes) : ln_malloc(bytes);
   if (!s) return NULL;
-  s->data = zero ? ln_calloc(n, sizeof(float)) : ln_malloc(n * sizeof(float));
-  if (!s->data) {
-    ln_free(s);
-    return NULL;
-  }
+  uintptr_t at = ((uintptr_t)(s + 1) + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1);
+  s->data = (float *)at;
   s->cap = n;
   s->refs = 1;
   return s;
 }
 
 static void storage_release(ln_storage *s) {
-  if (s && --s->refs == 0) {
-    ln_free(s->data);
-    ln_free(s);
-  }
+  if (s && --s->refs == 0) ln_free(s);
 }
 
 size_t ln_numel(const ln_tensor *t) {
