@@ -188,6 +188,10 @@ const char *ln_binop_name(ln_binop op);
  * another order, transposed for instance). Inputs overlapping out in
  * another layout are copied first. */
 int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op);
+/* The same, element by element through the row-major index (out a fresh
+ * contiguous tensor, not a or b): the simple reference that tests hold
+ * ln_tensor_binop's fast paths to. */
+int ln_tensor_binop_ref(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op);
 /* out = a op s, or s op a when scalar_first; out may be a (in place). */
 int ln_tensor_scalar(ln_tensor *out, const ln_tensor *a, double s, ln_binop op,
                      int scalar_first);

@@ -56,6 +56,49 @@ static void run_binop(ln_binop op, float *o, ptrdiff_t so, const float *a, ptrdi
   }
 }
 
+/* One element of op, as the reference computes it. */
+static float binop1(ln_binop op, float x, float y) {
+  switch (op) {
+  case LN_ADD: return x + y;
+  case LN_SUB: return x - y;
+  case LN_MUL: return x * y;
+  case LN_DIV: return x / y;
+  case LN_POW: return powf(x, y);
+  case LN_MAXIMUM: return fmax_nan(x, y);
+  case LN_MINIMUM: return fmin_nan(x, y);
+  case LN_EQ: return (float)(x == y);
+  case LN_NE: return (float)(x != y);
+  case LN_LT: return (float)(x < y);
+  case LN_LE: return (float)(x <= y);
+  case LN_GT: return (float)(x > y);
+  case LN_GE: return (float)(x >= y);
+  }
+  return NAN;
+}
+
+/* t's element at idx, t broadcast to nd dimensions. */
+static const float *bcast_at(const ln_tensor *t, int nd, const size_t *idx) {
+  size_t j[LN_MAXDIM];
+  int lead = nd - t->ndim;
+  for (int d = 0; d < t->ndim; d++) j[d] = t->size[d] == 1 ? 0 : idx[d + lead];
+  return ln_at(t, j);
+}
+
+int ln_tensor_binop_ref(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op) {
+  int nd;
+  size_t shape[LN_MAXDIM], idx[LN_MAXDIM] = {0};
+  if (ln_broadcast_shape(NULL, a->ndim, a->size, b->ndim, b->size, &nd, shape) ||
+      ln_tensor_resize(out, nd, shape))
+    return LN_ERR;
+  float *o = ln_data(out);
+  size_t n = ln_numel(out);
+  for (size_t i = 0; i < n; i++) {
+    o[i] = binop1(op, *bcast_at(a, nd, idx), *bcast_at(b, nd, idx));
+    for (int d = nd - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
+  }
+  return LN_OK;
+}
+
 static const char *const op_names[] = {
   "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"
 };

@@ -35,6 +35,11 @@ int ln_tensor_reduce_all(const ln_tensor *t, ln_reduce_op op, double p, double *
  * NULL; only for max and min) the same shape, 0-based indices as floats. */
 int ln_tensor_reduce_dim(ln_tensor *out, ln_tensor *idx, const ln_tensor *t, int dim,
                          int keepdim, ln_reduce_op op, double p);
+/* The same for sum, mean, max and min by a plain loop per output element
+ * (sequential double sums): the reference the tests hold the fast kernels
+ * to. t must not be out or idx. */
+int ln_tensor_reduce_dim_ref(ln_tensor *out, ln_tensor *idx, const ln_tensor *t, int dim,
+                             int keepdim, ln_reduce_op op);
 /* out (t's shape) = running sums along dim, accumulated in double. */
 int ln_tensor_cumsum(ln_tensor *out, const ln_tensor *t, int dim);
 
