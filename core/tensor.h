@@ -73,6 +73,11 @@ int ln_tensor_resize_as(ln_tensor *t, const ln_tensor *like);
  * collector that does not see the core's allocations (Lua's) can be told
  * how much memory its tensor objects hold. */
 size_t ln_tensor_bytes_allocated(void);
+/* Frees the blocks of freed storages kept for reuse (tensor.c keeps a few
+ * large ones); also done at exit and when an allocation fails. */
+void ln_tensor_cache_flush(void);
+/* Bytes the cache holds now (at most 64 MB, 8 blocks). */
+size_t ln_tensor_cache_bytes(void);
 /* Releases t's storage; t becomes empty. Safe to call twice. */
 void ln_tensor_free(ln_tensor *t);
 /* dst becomes a view of all of src (releasing what dst held). */

@@ -5,7 +5,8 @@
  * contiguous, transposed, permuted, narrowed, expanded and broadcast
  * operands. Elementwise results must be identical; sums and means may
  * differ by their summation order, within a bound, and must be the same
- * from run to run. Prints the largest differences found. */
+ * from run to run. Prints the largest differences found. Also the cache of
+ * freed large storages (tensor.c): reused, counted, zeroed, capped. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -251,11 +252,63 @@ static void test_sum_all(void) {
   ln_tensor_free(&t), ln_tensor_free(&g);
 }
 
+/* The cache of freed storages: a freed 4 MB block serves the next tensor
+ * of about its size, counted as an allocation and zeroed for init; small
+ * blocks and other sizes are not served from it; it never holds more than
+ * 8 blocks or 64 MB; flushing empties it. The sanitizer builds keep
+ * nothing, so that a use after free is seen. */
+static void test_cache(void) {
+  ln_tensor t = LN_TENSOR_EMPTY, u = LN_TENSOR_EMPTY;
+  size_t n = 1000000;
+  ln_tensor_cache_flush();
+  CHECK(ln_tensor_cache_bytes() == 0, "flushed cache holds %zu", ln_tensor_cache_bytes());
+  ln_tensor_init(&t, 1, &n);
+  ln_tensor_fill(&t, 7);
+  float *old = ln_data(&t);
+  ln_tensor_free(&t);
+#ifdef __SANITIZE_ADDRESS__
+  CHECK(ln_tensor_cache_bytes() == 0, "the sanitizer build cached a block");
+#else
+  CHECK(ln_tensor_cache_bytes() >= n * sizeof(float), "a freed 4 MB block not kept");
+  uint64_t before = ln_alloc_count();
+  ln_tensor_init(&t, 1, &n);
+  CHECK(ln_data(&t) == old && ln_alloc_count() == before + 1,
+        "not reused, or not counted (%llu allocations)",
+        (unsigned long long)(ln_alloc_count() - before));
+  int zero = 1;
+  for (size_t i = 0; i < n; i++) zero &= ln_data(&t)[i] == 0;
+  CHECK(zero, "a reused block is not zero-filled by init");
+  CHECK(ln_tensor_cache_bytes() == 0, "the block is still counted in the cache");
+  ln_tensor_free(&t);
+  size_t big = 2 * n, small = n / 2;
+  ln_tensor_init(&t, 1, &big);
+  ln_tensor_init(&u, 1, &small);
+  CHECK(ln_data(&t) != old && ln_data(&u) != old, "a block served another size");
+  ln_tensor_free(&t), ln_tensor_free(&u);
+  size_t held = ln_tensor_cache_bytes();
+  size_t few = 1000;
+  ln_tensor_init(&t, 1, &few);
+  ln_tensor_free(&t);
+  CHECK(ln_tensor_cache_bytes() == held, "a small block was kept");
+#endif
+  ln_tensor many[20];
+  for (int i = 0; i < 20; i++) many[i] = (ln_tensor)LN_TENSOR_EMPTY;
+  for (int i = 0; i < 20; i++) ln_tensor_init(&many[i], 1, &big);
+  for (int i = 0; i < 20; i++) ln_tensor_free(&many[i]);
+  size_t bytes = ln_tensor_cache_bytes();
+  CHECK(bytes <= ((size_t)64 << 20) && bytes <= 8 * (big * sizeof(float) + 128),
+        "the cache holds %zu bytes", bytes);
+  ln_tensor_cache_flush();
+  CHECK(ln_tensor_cache_bytes() == 0, "flush left %zu", ln_tensor_cache_bytes());
+  printf("cache: %zu bytes held after 20 frees of 8 MB (cap 64 MB, 8 blocks)\n", bytes);
+}
+
 int main(void) {
   ln_rng_seed(&rng, 11);
   test_binops();
   test_bench_shapes();
   test_reductions();
   test_sum_all();
+  test_cache();
   return check_summary();
 }
