@@ -8,6 +8,7 @@
  * from run to run. Prints the largest differences found. Also the cache of
  * freed large storages (tensor.c): reused, counted, zeroed, capped. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -255,11 +256,12 @@ static void test_sum_all(void) {
 /* The cache of freed storages: a freed 4 MB block serves the next tensor
  * of about its size, counted as an allocation and zeroed for init; small
  * blocks and other sizes are not served from it; it never holds more than
- * 8 blocks or 64 MB; flushing empties it. The sanitizer builds keep
+ * 8 blocks or 64 MB; flushing empties it. Large blocks start their data at
+ * page offsets that vary, 64-byte aligned. The sanitizer builds keep
  * nothing, so that a use after free is seen. */
 static void test_cache(void) {
   ln_tensor t = LN_TENSOR_EMPTY, u = LN_TENSOR_EMPTY;
-  size_t n = 1000000;
+  size_t n = 1000000, big = 2 * n;
   ln_tensor_cache_flush();
   CHECK(ln_tensor_cache_bytes() == 0, "flushed cache holds %zu", ln_tensor_cache_bytes());
   ln_tensor_init(&t, 1, &n);
@@ -268,6 +270,7 @@ static void test_cache(void) {
   ln_tensor_free(&t);
 #ifdef __SANITIZE_ADDRESS__
   CHECK(ln_tensor_cache_bytes() == 0, "the sanitizer build cached a block");
+  (void)old, (void)u;
 #else
   CHECK(ln_tensor_cache_bytes() >= n * sizeof(float), "a freed 4 MB block not kept");
   uint64_t before = ln_alloc_count();
@@ -280,7 +283,7 @@ static void test_cache(void) {
   CHECK(zero, "a reused block is not zero-filled by init");
   CHECK(ln_tensor_cache_bytes() == 0, "the block is still counted in the cache");
   ln_tensor_free(&t);
-  size_t big = 2 * n, small = n / 2;
+  size_t small = n / 2;
   ln_tensor_init(&t, 1, &big);
   ln_tensor_init(&u, 1, &small);
   CHECK(ln_data(&t) != old && ln_data(&u) != old, "a block served another size");
@@ -292,11 +295,21 @@ static void test_cache(void) {
   CHECK(ln_tensor_cache_bytes() == held, "a small block was kept");
 #endif
   ln_tensor many[20];
+  int offsets = 0, aligned = 1;
   for (int i = 0; i < 20; i++) many[i] = (ln_tensor)LN_TENSOR_EMPTY;
   for (int i = 0; i < 20; i++) ln_tensor_init(&many[i], 1, &big);
+  for (int i = 0; i < 20; i++) {
+    uintptr_t at = (uintptr_t)ln_data(&many[i]);
+    aligned &= at % 64 == 0;
+    int seen = 0;
+    for (int j = 0; j < i; j++) seen |= (uintptr_t)ln_data(&many[j]) % 4096 == at % 4096;
+    offsets += !seen;
+  }
+  CHECK(aligned && offsets >= 8, "%d page offsets among 20 large tensors (aligned: %d)",
+        offsets, aligned);
   for (int i = 0; i < 20; i++) ln_tensor_free(&many[i]);
   size_t bytes = ln_tensor_cache_bytes();
-  CHECK(bytes <= ((size_t)64 << 20) && bytes <= 8 * (big * sizeof(float) + 128),
+  CHECK(bytes <= ((size_t)64 << 20) && bytes <= 8 * (big * sizeof(float) + 4096 + 128),
         "the cache holds %zu bytes", bytes);
   ln_tensor_cache_flush();
   CHECK(ln_tensor_cache_bytes() == 0, "flush left %zu", ln_tensor_cache_bytes());
