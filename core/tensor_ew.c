@@ -8,18 +8,29 @@
 
 #include "vmath.h"
 
-/* One run o[i so] = EXPR(x = a[i sa], y = b[i sb]), i < n, with the common
- * stride patterns written out so that GCC vectorizes them: all contiguous,
- * and a number (stride 0) on either side. */
+/* Every run of the iterator, o[i so] = EXPR(x = a[i sa], y = b[i sb]) for
+ * i < n, with the common stride patterns written out so that GCC
+ * vectorizes them: all contiguous, and a number (stride 0) on either side.
+ * The operation is chosen once per call, not per run (a broadcast row add
+ * of a 1024x1024 is 1024 runs). omp simd: o never overlaps a or b but as
+ * the same elements (keep() copies an input otherwise), so the runtime
+ * alias checks of every run can go. */
 #define RUN2(EXPR)                                                             \
   do {                                                                         \
+    float *o = it->p[0];                                                       \
+    const float *a = it->p[1], *b = it->p[2];                                  \
+    ptrdiff_t so = it->s[0], sa = it->s[1], sb = it->s[2];                     \
+    size_t n = it->n;                                                          \
     if (so == 1 && sa == 1 && sb == 1) {                                       \
+      PRAGMA(omp simd)                                                         \
       for (size_t i = 0; i < n; i++) { float x = a[i], y = b[i]; o[i] = (EXPR); } \
     } else if (so == 1 && sa == 1 && sb == 0) {                                \
       const float y = *b;                                                      \
+      PRAGMA(omp simd)                                                         \
       for (size_t i = 0; i < n; i++) { float x = a[i]; o[i] = (EXPR); }         \
     } else if (so == 1 && sa == 0 && sb == 1) {                                \
       const float x = *a;                                                      \
+      PRAGMA(omp simd)                                                         \
       for (size_t i = 0; i < n; i++) { float y = b[i]; o[i] = (EXPR); }         \
     } else {                                                                   \
       for (size_t i = 0; i < n; i++) {                                         \
@@ -27,14 +38,15 @@
         o[(ptrdiff_t)i * so] = (EXPR);                                         \
       }                                                                        \
     }                                                                          \
-  } while (0)
+  } while (ln_iter_next(it))
+
+#define PRAGMA(x) _Pragma(#x)
 
 /* NaN in either operand gives NaN, as torch.maximum/minimum. */
 static inline float fmax_nan(float x, float y) { return x != x ? x : x > y ? x : y; }
 static inline float fmin_nan(float x, float y) { return x != x ? x : x < y ? x : y; }
 
-static void run_binop(ln_binop op, float *o, ptrdiff_t so, const float *a, ptrdiff_t sa,
-                      const float *b, ptrdiff_t sb, size_t n) {
+static void run_binop(ln_binop op, ln_iter *it) {
   switch (op) {
   case LN_ADD: RUN2(x + y); break;
   case LN_SUB: RUN2(x - y); break;
@@ -42,8 +54,11 @@ static void run_binop(ln_binop op, float *o, ptrdiff_t so, const float *a, ptrdi
   case LN_DIV: RUN2(x / y); break;
   case LN_POW:
     /* A number exponent: vmath's direct forms (x * x, sqrt, ...). */
-    if (so == 1 && sa == 1 && sb == 0) ln_vpow_scalar(o, a, *b, n);
-    else RUN2(powf(x, y));
+    if (it->s[0] == 1 && it->s[1] == 1 && it->s[2] == 0) {
+      do ln_vpow_scalar(it->p[0], it->p[1], *it->p[2], it->n); while (ln_iter_next(it));
+    } else {
+      RUN2(powf(x, y));
+    }
     break;
   case LN_MAXIMUM: RUN2(fmax_nan(x, y)); break;
   case LN_MINIMUM: RUN2(fmin_nan(x, y)); break;
@@ -147,10 +162,7 @@ int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_b
   ln_iter it;
   if (rc == LN_OK)
     rc = ln_iter_init_any(&it, 3, (const ln_tensor *[]){out, &ka, &kb}, nd, shape);
-  if (rc == LN_OK) {
-    do run_binop(op, it.p[0], it.s[0], it.p[1], it.s[1], it.p[2], it.s[2], it.n);
-    while (ln_iter_next(&it));
-  }
+  if (rc == LN_OK) run_binop(op, &it);
   ln_tensor_free(&ka);
   ln_tensor_free(&kb);
   return rc;
