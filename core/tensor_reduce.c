@@ -14,6 +14,7 @@
 #include "tensor_reduce.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "vmath.h"
@@ -395,13 +396,18 @@ static const char *const op_names[] = {
   "sum", "mean", "prod", "var", "std", "norm", "logsumexp", "max", "min"
 };
 
-/* A context on the heap: its arrays are too big for every caller's stack. */
+/* A context on the heap: its arrays are too big for every caller's stack.
+ * Only the fields and the centers are zeroed (the kernels read c even
+ * where it means nothing); the rest is written before it is read, and
+ * zeroing all 34 KB was 1% of a 1e6 sum. */
 static reduce_ctx *reduce_new(const ln_tensor *t, int dim, ln_reduce_op op, double p) {
-  reduce_ctx *r = ln_calloc(1, sizeof *r);
+  reduce_ctx *r = ln_malloc(sizeof *r);
   if (!r) {
     ln_fail("%s: out of memory", op_names[op]);
     return NULL;
   }
+  memset(r, 0, offsetof(reduce_ctx, acc));
+  memset(r->c, 0, sizeof r->c);
   r->op = op;
   r->k.n = t->size[dim];
   r->k.sn = t->stride[dim];
