@@ -19,7 +19,8 @@ for round in $(seq "$ROUNDS"); do
   $LUNET scripts/bench/tensor_ops.lua >"$dir/l$round" || exit 1
   $PY scripts/bench/torch_tensor_ops.py >"$dir/t$round" || exit 1
 done
-echo "| tensor operation | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) | rounds' range | goal |"
+echo "| tensor operation | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) |" \
+  "rounds' range | goal |"
 echo "|---|---|---|---|---|---|"
 # one line per operation: name, then lunet's times, then PyTorch's
 for round in $(seq "$ROUNDS"); do paste "$dir/l$round" "$dir/t$round"; done |
@@ -41,7 +42,10 @@ for round in $(seq "$ROUNDS"); do paste "$dir/l$round" "$dir/t$round"; done |
           if (lt[k] != "n/a") { q = tt[k] / lt[k]; lo = q < lo ? q : lo; hi = q > hi ? q : hi }
         }
         tm = median(tt, n)
-        if (l[name, 1] == "n/a") { printf "| %s | n/a | %.3f | - | - | %s |\n", shown, tm * 1e3, goal; continue }
+        if (l[name, 1] == "n/a") {
+          printf "| %s | n/a | %.3f | - | - | %s |\n", shown, tm * 1e3, goal
+          continue
+        }
         lm = median(lt, n)
         printf "| %s | %.3f | %.3f | %.2fx | %.2f-%.2fx | %s |\n", shown, lm * 1e3, tm * 1e3,
                tm / lm, lo, hi, goal
