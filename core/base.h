@@ -28,8 +28,11 @@ void *ln_malloc(size_t n);
 void *ln_calloc(size_t count, size_t size);
 void *ln_realloc(void *p, size_t n);
 void ln_free(void *p);
-/* Number of successful ln_malloc/ln_calloc/ln_realloc calls so far. */
+/* Number of successful ln_malloc/ln_calloc/ln_realloc calls so far, and
+ * of blocks handed out again by a cache of freed ones (ln_alloc_reused):
+ * taking a block from a cache is an allocation all the same. */
 uint64_t ln_alloc_count(void);
+void ln_alloc_reused(void);
 
 /* a*b, or fails (returns LN_ERR, *out untouched) on size_t overflow. */
 int ln_mul_size(size_t a, size_t b, size_t *out);

@@ -73,6 +73,11 @@ int ln_tensor_resize_as(ln_tensor *t, const ln_tensor *like);
  * collector that does not see the core's allocations (Lua's) can be told
  * how much memory its tensor objects hold. */
 size_t ln_tensor_bytes_allocated(void);
+/* Frees the blocks of freed storages kept for reuse (tensor.c keeps a few
+ * large ones); also done at exit and when an allocation fails. */
+void ln_tensor_cache_flush(void);
+/* Bytes the cache holds now (at most 64 MB, 8 blocks). */
+size_t ln_tensor_cache_bytes(void);
 /* Releases t's storage; t becomes empty. Safe to call twice. */
 void ln_tensor_free(ln_tensor *t);
 /* dst becomes a view of all of src (releasing what dst held). */
@@ -188,6 +193,10 @@ const char *ln_binop_name(ln_binop op);
  * another order, transposed for instance). Inputs overlapping out in
  * another layout are copied first. */
 int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op);
+/* The same, element by element through the row-major index (out a fresh
+ * contiguous tensor, not a or b): the simple reference that tests hold
+ * ln_tensor_binop's fast paths to. */
+int ln_tensor_binop_ref(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op);
 /* out = a op s, or s op a when scalar_first; out may be a (in place). */
 int ln_tensor_scalar(ln_tensor *out, const ln_tensor *a, double s, ln_binop op,
                      int scalar_first);

@@ -4,8 +4,9 @@
  *
  * Every function takes strided input as it is (along a dimension without
  * a copy; over all elements a non-contiguous tensor is copied once) and
- * accumulates in double (a contiguous sum adds groups of four elements in
- * float first: see line_sum). Dimensions and indices are 0-based here;
+ * accumulates in double (a sum over unit-stride memory adds groups of four
+ * elements in float first, along a line or four rows side by side: see
+ * line_sum and sum_across). Dimensions and indices are 0-based here;
  * index tensors are float tensors holding integers (exact up to 2^24). Results are new contiguous
  * tensors written into the out headers (which are released first). */
 #ifndef LN_TENSOR_REDUCE_H
@@ -35,6 +36,11 @@ int ln_tensor_reduce_all(const ln_tensor *t, ln_reduce_op op, double p, double *
  * NULL; only for max and min) the same shape, 0-based indices as floats. */
 int ln_tensor_reduce_dim(ln_tensor *out, ln_tensor *idx, const ln_tensor *t, int dim,
                          int keepdim, ln_reduce_op op, double p);
+/* The same for sum, mean, max and min by a plain loop per output element
+ * (sequential double sums): the reference the tests hold the fast kernels
+ * to (tensor_reduce_ref.c). t must not be out or idx. */
+int ln_tensor_reduce_dim_ref(ln_tensor *out, ln_tensor *idx, const ln_tensor *t, int dim,
+                             int keepdim, ln_reduce_op op);
 /* out (t's shape) = running sums along dim, accumulated in double. */
 int ln_tensor_cumsum(ln_tensor *out, const ln_tensor *t, int dim);
 

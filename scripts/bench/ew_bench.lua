@@ -3,7 +3,7 @@
 -- on 1e6 contiguous elements (shape n) and on a transposed 1024x1024 view
 -- (shape T). Prints a table with the speed-up PyTorch time / lunet time
 -- (above 1: lunet is faster).
--- usage: OPENBLAS_NUM_THREADS=1 build/lunet scripts/bench/ew_bench.lua [case ...]
+-- usage: [ROUNDS=n] OPENBLAS_NUM_THREADS=1 build/lunet scripts/bench/ew_bench.lua [case ...]
 local lunet = require "lunet"
 
 lunet.manual_seed(1)
@@ -95,36 +95,57 @@ local want = {}
 for _, name in ipairs(arg) do want[name] = true end
 local only = next(want) ~= nil
 
-local mine, order = {}, {}
-for _, shape in ipairs{"n", "T"} do
-  for _, c in ipairs(cases) do
-    if not only or want[c[1]] then
-      local key = c[1] .. " " .. shape
-      mine[key] = seconds(c[2], inputs(shape))
-      order[#order + 1] = key
+-- ROUNDS (default 3) alternating rounds, lunet's cases then PyTorch's;
+-- each side's median over the rounds, and the range of the rounds' own
+-- speed-ups, which says how noisy the machine was.
+local rounds = tonumber(os.getenv("ROUNDS") or "") or 3
+local dir = arg[0]:match("^(.*)/[^/]*$") or "."
+local mine, torch, order = {}, {}, {}
+for round = 1, rounds do
+  for _, shape in ipairs{"n", "T"} do
+    for _, c in ipairs(cases) do
+      if not only or want[c[1]] then
+        local key = c[1] .. " " .. shape
+        if round == 1 then order[#order + 1] = key; mine[key], torch[key] = {}, {} end
+        mine[key][round] = seconds(c[2], inputs(shape))
+      end
     end
   end
+  local py = io.popen("/usr/bin/python3 " .. dir .. "/torch_ew.py " .. table.concat(arg, " "))
+  for line in py:lines() do
+    local name, shape, s = line:match("^(%S+) (%S+) (%S+)$")
+    local key = name and name .. " " .. shape
+    if key and torch[key] then torch[key][round] = tonumber(s) end
+  end
+  py:close()
 end
 
-local dir = arg[0]:match("^(.*)/[^/]*$") or "."
-local torch = {}
-local py = io.popen("/usr/bin/python3 " .. dir .. "/torch_ew.py " .. table.concat(arg, " "))
-for line in py:lines() do
-  local name, shape, s = line:match("^(%S+) (%S+) (%S+)$")
-  if name then torch[name .. " " .. shape] = tonumber(s) end
+local function median(t)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  return n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
 end
-py:close()
 
-print("| case | shape | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) |")
-print("|---|---|---|---|---|")
+print("| case | shape | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) | rounds' range |")
+print("|---|---|---|---|---|---|")
 local slower = 0
 for _, key in ipairs(order) do
   local name, shape = key:match("^(%S+) (%S+)$")
-  local l, t = mine[key], torch[key]
+  local l = median(mine[key])
+  local t = #torch[key] == rounds and median(torch[key]) or nil
   local ratio = t and t / l
+  local lo, hi = math.huge, 0
+  for r = 1, t and rounds or 0 do
+    local q = torch[key][r] / mine[key][r]
+    lo, hi = math.min(lo, q), math.max(hi, q)
+  end
   if ratio and ratio < 1 then slower = slower + 1 end
-  print(string.format("| %s | %s | %.3f | %s | %s |", name, shape, l * 1e3,
+  print(string.format("| %s | %s | %.3f | %s | %s | %s |", name, shape, l * 1e3,
                       t and string.format("%.3f", t * 1e3) or "-",
-                      ratio and string.format("%.2fx", ratio) or "-"))
+                      ratio and string.format("%.2fx", ratio) or "-",
+                      t and string.format("%.2f-%.2fx", lo, hi) or "-"))
 end
-print(string.format("%d of %d cases slower than PyTorch", slower, #order))
+print(string.format("%d of %d cases slower than PyTorch (medians of %d alternating rounds)",
+                    slower, #order, rounds))
