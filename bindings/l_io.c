@@ -202,6 +202,12 @@ static void walk_optim(lua_State *L, vwalk *v, int idx, int depth) {
 static void walk_module(lua_State *L, vwalk *v, int idx, ln_module *m, int depth) {
   if (!v->allow_modules)
     luaL_error(L, "a module cannot be a Lua field of a module (register it with self:child)");
+  if (m->ops->wrapper) {  /* DataParallel: saved as the module it wraps */
+    l_pushmodule(L, m->child[0]);
+    walk(L, v, -1, depth + 1);
+    lua_pop(L, 1);
+    return;
+  }
   if (put_seen(L, v, idx, m)) return;
   ln_module *top = top_saved(L, v, m);
   if (top != m) {  /* written inside top: a PATH of top's record and m's positions */
@@ -306,8 +312,10 @@ static void find_modules(lua_State *L, vwalk *v, int idx, int seen, int depth) {
       lua_pop(L, 1);
     }
   } else if (luaL_testudata(L, idx, L_MODULE)) {
+    ln_module *m = l_checkmodule(L, idx);
+    while (m->ops->wrapper) m = m->child[0];
     lua_pushboolean(L, 1);
-    lua_rawsetp(L, v->modules, l_checkmodule(L, idx));
+    lua_rawsetp(L, v->modules, m);
   } else if (luaL_testudata(L, idx, L_OPTIM)) {
     optim_parts(L, v, idx);
     lua_pushvalue(L, idx);

@@ -87,6 +87,10 @@ typedef struct ln_module_ops {
    * IEEE double, BOOL as one byte. */
   const ln_field *fields;
   int nargs;
+  /* Per field, the file version (serialize.h) that added it, or NULL when
+   * every field was there from the start: an older file holds no value for
+   * such a field, and loading gives its default. */
+  const unsigned char *since;
   /* Children given to the constructor: at least min, at most max
    * (LN_NOLIMIT: any number; 0 and 0: a layer). */
   size_t min_children, max_children;
@@ -112,6 +116,10 @@ typedef struct ln_module_ops {
                      size_t nchild);
   ln_module *(*clone)(ln_module *m, ln_module *const *child, size_t nchild);
   int dynamic;
+  /* 1: a module around its one child that state dicts and files see as the
+   * child itself (DataParallel): no name of its own in paths, and saving
+   * writes the child. */
+  int wrapper;
 } ln_module_ops;
 
 struct ln_module {

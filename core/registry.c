@@ -8,6 +8,7 @@
 #include "activation.h"
 #include "batchnorm.h"
 #include "concat.h"
+#include "dataparallel.h"
 #include "conv2d.h"
 #include "dropout.h"
 #include "dropout2d.h"
@@ -33,6 +34,7 @@ static const ln_module_ops *const builtin[] = {
   &ln_conv2d_ops,
   &ln_maxpool2d_ops, &ln_avgpool2d_ops, &ln_adaptive_avgpool2d_ops,
   &ln_flatten_ops, &ln_dropout2d_ops,
+  &ln_dataparallel_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
