@@ -16,6 +16,7 @@
  * one column of 16 at a time, that column's partial sums or coefficients
  * held in registers. For S > 1 the inner loops run over S. */
 #include "batchnorm.h"
+#include "batchnorm_sync.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -296,6 +297,7 @@ static int bn_forward(ln_module *m, const ln_tensor *in) {
     for (size_t j = 0; j < c; j++) k[j] = x[j * s];  /* the shift: first value */
     spread_d(k, c, rep);
     sums(s1, s2, k, bn->coef, x, NULL, n, c, s, rep);
+    if (bn->sync && ln_batchnorm_sync_stats(bn, k, s1, s2, &cnt)) return LN_ERR;
     double mom = bn->momentum, unbias = (double)cnt / (double)(cnt - 1);
     for (size_t j = 0; j < c; j++) {
       double d = s1[j] / (double)cnt, var = s2[j] / (double)cnt - d * d;
@@ -351,6 +353,7 @@ static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
       db[j] += (float)sdy[j];
     }
   }
+  if (bn->sync && bn->batch_stats && ln_batchnorm_sync_grads(bn, sdy, sdyx, &cnt)) return LN_ERR;
   /* With g = w invstd, training: dx = g dy - g invstd^2 sdyx/cnt (x - mean)
    * - g sdy/cnt; evaluation (constant statistics): dx = g dy. */
   float *a = bn->coef, *b = a + w, *mu = b + w, *d = mu + w;
@@ -375,18 +378,21 @@ static void bn_destroy(ln_module *m) {
   ln_free(bn->mean);
   ln_free(bn->work);
   ln_free(bn->coef);
+  ln_free(bn->sync_buf);
 }
 
 static ln_module *bn_make(const ln_value *cfg, ln_module *const *child, size_t nchild,
                           ln_rng *rng) {
   (void)child, (void)nchild, (void)rng;
-  return ln_batchnorm_new(cfg[0].z, cfg[1].d, cfg[2].d, cfg[3].b);
+  ln_module *m = ln_batchnorm_new(cfg[0].z, cfg[1].d, cfg[2].d, cfg[3].b);
+  if (m && cfg[4].b && ln_batchnorm_set_sync(m, 1)) ln_module_release(m), m = NULL;
+  return m;
 }
 
 static int bn_describe(const ln_module *m, char *buf, size_t n) {
   const ln_batchnorm *bn = (const ln_batchnorm *)m;
-  return snprintf(buf, n, "BatchNorm(%zu, eps=%g, momentum=%g%s)", bn->nfeat, bn->eps,
-                  bn->momentum, bn->affine ? "" : ", affine=false");
+  return snprintf(buf, n, "BatchNorm(%zu, eps=%g, momentum=%g%s%s)", bn->nfeat, bn->eps,
+                  bn->momentum, bn->affine ? "" : ", affine=false", bn->sync ? ", sync=true" : "");
 }
 
 static const ln_field bn_fields[] = {
@@ -394,12 +400,15 @@ static const ln_field bn_fields[] = {
   {"eps", LN_FIELD_DOUBLE, offsetof(ln_batchnorm, eps), 1e-5},
   {"momentum", LN_FIELD_DOUBLE, offsetof(ln_batchnorm, momentum), 0.1},
   {"affine", LN_FIELD_BOOL, offsetof(ln_batchnorm, affine), 1},
+  {"sync", LN_FIELD_BOOL, offsetof(ln_batchnorm, sync), 0},
   {NULL, LN_FIELD_SIZE, 0, 0}
 };
 
+static const unsigned char bn_since[] = {0, 0, 0, 0, 3};  /* sync: file version 3 */
+
 const ln_module_ops ln_batchnorm_ops = {
   .tag = "BatchNorm", .forward = bn_forward, .backward = bn_backward,
-  .destroy = bn_destroy, .fields = bn_fields, .nargs = 1, .make = bn_make,
+  .destroy = bn_destroy, .fields = bn_fields, .nargs = 1, .since = bn_since, .make = bn_make,
   .describe = bn_describe,
 };
 

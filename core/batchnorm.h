@@ -29,9 +29,12 @@ typedef struct ln_batchnorm {
   size_t rep;
   double *work;     /* (3, rep*C) a shift or mean, and two sums */
   float *coef;      /* (4, rep*C) coefficients of the elementwise passes */
+  /* SyncBatchNorm (batchnorm_sync.h): statistics over every rank's batch. */
+  int sync;
+  double *sync_buf; /* (2C+1) the reduction's buffer, or NULL */
 } ln_batchnorm;
 
-/* Fields num_features (positional), eps, momentum, affine (options); params
+/* Fields num_features (positional), eps, momentum, affine, sync (options); params
  * weight, bias (when affine); buffers running_mean, running_var. */
 extern const ln_module_ops ln_batchnorm_ops;
 

@@ -230,8 +230,15 @@ static int get_fields(ln_reader *r, const ln_module_ops *ops, ln_value *cfg) {
   for (int i = 0; ops->fields && ops->fields[i].name; i++) {
     uint64_t u = 0, u2 = 0;
     int bytes = ops->fields[i].type == LN_FIELD_BOOL ? 1 : 8;
-    if (ln_get_u(r, &u, bytes)) return LN_ERR;
     memset(&cfg[i], 0, sizeof cfg[i]);
+    if (ops->since && ops->since[i] > r->version) {  /* an option added since: its default */
+      double def = ops->fields[i].def;
+      if (ops->fields[i].type == LN_FIELD_BOOL) cfg[i].b = def != 0;
+      else if (ops->fields[i].type == LN_FIELD_DOUBLE) cfg[i].d = def;
+      else cfg[i].i = (int64_t)def;
+      continue;
+    }
+    if (ln_get_u(r, &u, bytes)) return LN_ERR;
     if (ops->fields[i].type == LN_FIELD_PAIR || ops->fields[i].type == LN_FIELD_PADDING) {
       if (ln_get_u(r, &u2, 8)) return LN_ERR;  /* the kind's make checks the values */
       cfg[i].p[0] = (size_t)u, cfg[i].p[1] = (size_t)u2;

@@ -58,7 +58,7 @@
 
 #include "module.h"
 
-#define LN_FILE_VERSION 2u
+#define LN_FILE_VERSION 3u  /* 3: BatchNorm's sync */
 
 enum {
   LN_V_NIL, LN_V_FALSE, LN_V_TRUE, LN_V_INT, LN_V_NUM, LN_V_STR, LN_V_TABLE, LN_V_END,
