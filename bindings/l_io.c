@@ -62,6 +62,7 @@ static ln_module *top_saved(lua_State *L, vwalk *v, ln_module *m) {
 
 /* Records memo[d] = {id, path...} for every module d below m. */
 static void mark_below(lua_State *L, vwalk *v, ln_module *m, int path) {
+  luaL_checkstack(L, 8, "saving");  /* a slot per level of a tree LN_MAXDEPTH deep */
   lua_Integer n = (lua_Integer)luaL_len(L, path);
   for (size_t i = 0; i < m->nchild; i++) {
     lua_createtable(L, (int)n + 1, 0);
