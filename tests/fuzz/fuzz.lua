@@ -174,7 +174,7 @@ local CATEGORY = {
   batch_size = "int", seed = "int", ["in"] = "int", out = "int",
   v = "number", value = "number", a = "number", b = "number", mean = "number",
   std = "number", gain = "number", p = "number", step = "number", param = "number",
-  mode = "bool",
+  mode = "bool", op = "string", root = "int",
 }
 
 local function options(depth, entry, who)
