@@ -3,7 +3,13 @@
 --
 -- usage: lunet scripts/fashion_mnist.lua [--epochs 10] [--batch-size 128]
 --          [--lr 0.001] [--seed 1] [--no-bn] [--no-window] [--out out/fashion_mnist]
---          [--limit N] [--val N] [--data DIR]
+--          [--limit N] [--val N] [--data DIR] [--dist]
+--
+-- With --dist, under `mpirun -np N build/lunet scripts/fashion_mnist.lua --dist`,
+-- the N processes train one network data-parallel: each its share of every
+-- epoch, --batch-size / N rows a step, BatchNorm synchronized over them, the
+-- gradients averaged (lunet.dist.DataParallel); only rank 1 prints, draws
+-- and saves, and the epoch's loss and accuracy are reduced over the ranks.
 --
 -- A random --val examples of the training set are held out for validation;
 -- every pixel is standardised with the mean and standard deviation it has over
@@ -34,7 +40,9 @@ usage: lunet scripts/fashion_mnist.lua [options]
   --limit N        train on the first N examples only, 0 for all (default 0)
   --val N          examples of the training set held out for validation, drawn
                    at random, 0 for none (default 5000, at most a tenth of them)
-  --data DIR       the directory of the IDX files (default: the Debian package's)]]
+  --data DIR       the directory of the IDX files (default: the Debian package's)
+  --dist           data-parallel over the processes of mpirun (--batch-size is
+                   the global batch)]]
 
 local function parse(args)
   local o = {epochs = 10, batch_size = 128, lr = 1e-3, seed = 1, bn = true, window = true,
@@ -55,6 +63,7 @@ local function parse(args)
       i = i + 1
     elseif a == "--no-bn" then o.bn = false
     elseif a == "--no-window" then o.window = false
+    elseif a == "--dist" then o.dist = true
     elseif a == "--help" or a == "-h" then io.stdout:write(usage, "\n"); os.exit(0)
     else error("unknown option " .. a .. "\n" .. usage, 0) end
     i = i + 1
@@ -72,11 +81,11 @@ local function parse(args)
   return o
 end
 
-local function mlp(bn)
+local function mlp(bn, sync)
   local layers, width = {}, 784
   for _, n in ipairs{256, 128} do
     layers[#layers + 1] = lunet.Linear(width, n)
-    if bn then layers[#layers + 1] = lunet.BatchNorm(n) end
+    if bn then layers[#layers + 1] = lunet.BatchNorm(n, {sync = sync}) end
     layers[#layers + 1] = lunet.ReLU()
     width = n
   end
@@ -152,6 +161,12 @@ local function main(args)
     os.exit(2)
   end
   lunet.manual_seed(o.seed)
+  -- Under --dist rank 1 alone talks and writes; every rank computes alike.
+  local dist = o.dist and lunet.dist
+  local lead = not dist or dist.rank() == 1
+  local ranks = dist and dist.size() or 1
+  local print = lead and print or function() end
+  local progress = lead and progress or function() end
   -- Bytes (55 MB with the test set, 220 MB as floats)
   local raw = lunet.data.fashion_mnist(o.data, {limit = o.limit, bytes = true})
   local val = o.val or math.min(5000, #raw.train_y // 10)
@@ -163,18 +178,20 @@ local function main(args)
   local data = split(raw.train_x, raw.train_y, val)
   data.test_x, data.test_y, raw = raw.test_x, raw.test_y, nil
   collectgarbage()
-  local net = mlp(o.bn)
+  local net = mlp(o.bn, o.dist)
+  if dist then net = dist.DataParallel(net) end
   local loss_fn = lunet.CrossEntropyLoss()
   local opt = lunet.optim.Adam(net, {lr = o.lr})
   local board, win = lunet.Board(), nil
-  if o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
+  if lead and o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
     local ok, w = pcall(lunet.viewer.show, board,
                         {title = "Fashion-MNIST" .. (o.bn and "" or " (no BN)")})
     if ok then win = w else io.stderr:write("no viewer window: ", tostring(w), "\n") end
   end
 
   local n = #data.train_y
-  local nbatch = math.ceil(n / o.batch_size)
+  local bs = math.ceil(o.batch_size / ranks)  -- rows a step on this rank
+  local nbatch = math.ceil(math.ceil(n / ranks) / bs)
   print(string.format("Fashion-MNIST: %d training, %d validation, %d test examples; "
     .. "MLP 784-256-128-10 %s, Adam lr %g (%s), batch %d", n, val, #data.test_y,
     o.bn and "with BN" or "without BN", o.lr, o.schedule, o.batch_size))
@@ -184,9 +201,9 @@ local function main(args)
       opt.lr = o.lr * (1 + math.cos(math.pi * (epoch - 1) / o.epochs)) / 2
     end
     net:train()
-    local start, last_draw = lunet.clock(), -1
+    local start, last_draw, comm = lunet.clock(), -1, dist and dist.comm_time()
     local loss_sum, correct, done, seen = 0, 0, 0, 0
-    for bx, by in lunet.data.batches(data.train_x, data.train_y, o.batch_size) do
+    for bx, by in lunet.data.batches(data.train_x, data.train_y, bs, {shard = o.dist}) do
       local logits = net:forward(normalise(bx, data))
       local loss = loss_fn:forward(logits, by)
       net:zero_grad()
@@ -205,8 +222,14 @@ local function main(args)
       end
     end
     local elapsed = lunet.clock() - start
-    io.stderr:write("\n")
-    local train_acc = correct / n
+    if dist then  -- the epoch's sums over the ranks (the shares' padding counts too)
+      comm = (dist.comm_time() - comm) / nbatch
+      local t = dist.all_reduce(lunet.tensor{loss_sum, correct, seen}, "sum")
+      loss_sum, correct, seen = t:get(1), t:get(2), t:get(3)
+    end
+    if lead then io.stderr:write("\n") end
+    if dist then print(string.format("communication: %.2f ms a step", comm * 1e3)) end
+    local train_acc = correct / seen
     local val_acc = val > 0 and evaluate(net, data.val_x, data.val_y, data) or 0 / 0
     test_pred = predict(net, data.test_x, data)
     test_acc = test_pred:eq(data.test_y):mean()
@@ -214,9 +237,10 @@ local function main(args)
     if val > 0 then board:scalar("accuracy/val", epoch, val_acc) end
     board:scalar("accuracy/test", epoch, test_acc)
     print(string.format("epoch %d/%d  loss %.4f  train acc %.4f  val acc %.4f  test acc %.4f  "
-      .. "time %.2f s", epoch, o.epochs, loss_sum / n, train_acc, val_acc, test_acc, elapsed))
+      .. "time %.2f s", epoch, o.epochs, loss_sum / seen, train_acc, val_acc, test_acc, elapsed))
   end
 
+  if not lead then return end
   os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
   local png = o.out .. "/fashion_mnist" .. (o.bn and "" or "_nobn") .. ".png"
   board:save_png(png)
