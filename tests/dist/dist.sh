@@ -51,6 +51,15 @@ for np in 1 2 3; do
   for script in collectives syncbn ddp shard; do run "$np" "$script"; done
 done
 
+# The core's data-parallel step allocates nothing once warm, on 2 ranks
+# (tests/core/test_dist_alloc.c; tests/run.sh runs it alone too).
+alloc="$(dirname "$LUNET")/tests/test_dist_alloc"
+timeout 60 mpirun --oversubscribe -np 2 "$alloc" >"$tmp/alloc.log" 2>&1
+rc=$?
+check "a steady DataParallel step with SyncBatchNorm allocates nothing, on 2 ranks" \
+  '[ $rc = 0 ] && [ "$(grep -c "^[0-9]* passed, 0 failed$" "$tmp/alloc.log")" = 2 ] ||
+   { tail -n 20 "$tmp/alloc.log"; false; }'
+
 # lunet.so in the stock interpreter under mpirun (its MPI plugins need the
 # library's symbols global: core/dist.c). A sanitized lunet.so loads into
 # it only with the sanitizers' runtimes preloaded, as tests/run.sh does.
