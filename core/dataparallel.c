@@ -96,10 +96,14 @@ static void dp_destroy(ln_module *m) {
   ln_free(dp->flat);
 }
 
+static ln_module *wrap(ln_module *child);
+
+/* Loading and cloning wrap the child as it is: a clone or a load may happen
+ * on one rank alone, where a broadcast would wait for the others forever. */
 static ln_module *dp_make(const ln_value *cfg, ln_module *const *child, size_t nchild,
                           ln_rng *rng) {
   (void)cfg, (void)nchild, (void)rng;
-  return ln_dataparallel_new(child[0]);
+  return wrap(child[0]);
 }
 
 const ln_module_ops ln_dataparallel_ops = {
@@ -121,6 +125,10 @@ static int broadcast_tree(ln_module *m) {
 
 ln_module *ln_dataparallel_new(ln_module *child) {
   if (ln_dist_init() || broadcast_tree(child)) return NULL;
+  return wrap(child);
+}
+
+static ln_module *wrap(ln_module *child) {
   ln_dataparallel *dp = ln_calloc(1, sizeof *dp);
   if (!dp) {
     ln_fail("DataParallel: out of memory");

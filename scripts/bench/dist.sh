@@ -25,7 +25,8 @@ for ((i = 0; i < REPS; i++)); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 m1=$(median "${one[@]}") m2=$(median "${two[@]}") mc=$(median "${comm[@]}")
-echo "| Fashion-MNIST MLP, global batch ${DIST_BATCH:-256} | epoch s | speed-up | comm ms/step | test acc |"
+echo "| Fashion-MNIST MLP, global batch ${DIST_BATCH:-256} | epoch s | speed-up |" \
+  "comm ms/step | test acc |"
 echo "|---|---|---|---|---|"
 echo "| 1 process | $m1 | 1.00x | - | $acc1 |"
 awk -v a="$m1" -v b="$m2" -v c="$mc" -v acc="$acc2" \

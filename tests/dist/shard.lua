@@ -50,7 +50,8 @@ end
 
 -- Without shuffle the shares are strided slices of 1..rows.
 local got = {}
-for bx in lunet.data.batches(lunet.arange(1, 8):view(7, 1), nil, 7, {shuffle = false, shard = true}) do
+local seven = lunet.arange(1, 8):view(7, 1)
+for bx in lunet.data.batches(seven, nil, 7, {shuffle = false, shard = true}) do
   for i = 1, bx:size(1) do got[#got + 1] = bx:get(i, 1) end
 end
 T.check("unshuffled share starts at the rank", got[1] == r and (not got[2] or got[2] == r + n))
