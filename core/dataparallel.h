@@ -34,7 +34,8 @@ typedef struct ln_dataparallel {
 extern const ln_module_ops ln_dataparallel_ops;
 
 /* Wraps child (a reference of its own) after broadcasting its parameters
- * and buffers from rank 0. */
+ * and buffers from rank 0 (a collective: every rank calls it). A clone or a
+ * loaded DataParallel wraps its child as it is. */
 ln_module *ln_dataparallel_new(ln_module *child);
 /* Sets every gradient of m's child to its mean over the ranks. */
 int ln_dataparallel_sync(ln_module *m);
