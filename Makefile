@@ -30,15 +30,16 @@ EXE_SRC = bindings/main.c $(wildcard bindings/repl*.c)
 BIND_SRC = $(filter-out $(EXE_SRC),$(wildcard bindings/*.c))
 CORE_OBJ = $(CORE_SRC:%.c=$(B)/%.o)
 VIEWER_OBJ = $(VIEWER_SRC:%.c=$(B)/%.o)
-BIND_OBJ = $(BIND_SRC:%.c=$(B)/%.o)
-EXE_OBJ = $(EXE_SRC:%.c=$(B)/%.o) $(B)/gen/api_doc.o
+BIND_OBJ = $(BIND_SRC:%.c=$(B)/%.o) $(B)/gen/api_doc.o
+EXE_OBJ = $(EXE_SRC:%.c=$(B)/%.o)
 CORE_TESTS = $(patsubst tests/core/%.c,$(B)/tests/%,$(wildcard tests/core/test_*.c))
 VIEWER_TESTS = $(patsubst tests/viewer/%.c,$(B)/tests/%,$(wildcard tests/viewer/test_*.c))
 
 all: $(B)/lunet $(B)/lunet.so
 
-# Goals that need no configuration: `make clean` never runs apt-get.
-NOCONFIG_GOALS = clean
+# Goals that need no configuration here: `make clean` never runs apt-get, and
+# the install goals configure build-install through `portable`.
+NOCONFIG_GOALS = clean portable install uninstall test-install
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 # pkg-config runs once the packages are there: this file is remade first,
 # and again whenever a package list above changes (CONFIG_KEY records them).
@@ -90,7 +91,8 @@ $(B)/lunet.so: $(CORE_OBJ) $(VIEWER_OBJ) $(BIND_OBJ)
 $(B)/lunet: $(EXE_OBJ) $(CORE_OBJ) $(VIEWER_OBJ) $(BIND_OBJ)
 	$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(EXE_LIBS) $(LDFLAGS)
 
-# help() in the REPL prints docs/api.md, compiled in (one source with the README).
+# lunet.help() (the REPL's help()) prints docs/api.md, compiled into the
+# module (one source with the README).
 $(B)/gen/api_doc.c: docs/api.md tools/embed_doc.sh
 	@mkdir -p $(dir $@)
 	tools/embed_doc.sh docs/api.md > $@
@@ -145,14 +147,51 @@ tsan:
 	  build-tsan/tests/test_board_threads
 	build-tsan/tests/test_board_threads
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4
-	install -m 755 $(B)/lunet $(DESTDIR)$(PREFIX)/bin/lunet
-	install -m 755 $(B)/lunet.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lunet.so
+# Installing. `make` builds for this machine (-march=native); what is
+# installed is built apart, in build-install, for any x86-64 (OpenBLAS picks
+# its kernels at run time). `make install OPT="-O3 -march=native"` trades
+# that for speed on this machine's CPU only. luarocks (lunet-*.rockspec) and
+# debian/rules use these targets, with their own directories.
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/lua/5.4
+DOCDIR ?= $(PREFIX)/share/doc/lunet
+DATADIR ?= $(PREFIX)/share/lunet
+# -Wno-psabi: the convolution's 8-float vectors (core/conv_impl.h) are
+# returned by static inline functions, never across a library's ABI, so
+# GCC's note that their ABI differs without AVX does not apply.
+PORTABLE_OPT = -O3 -mtune=generic -Wno-psabi
+INSTALL_OPT = $(if $(filter command line,$(origin OPT)),$(OPT),$(PORTABLE_OPT))
+IB = build-install
+SCRIPTS = $(wildcard scripts/*.lua) $(wildcard scripts/lib/*.lua)
+
+portable:
+	$(MAKE) B=$(IB) OPT="$(INSTALL_OPT)" all
+
+install: portable
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR) \
+	  $(DESTDIR)$(DATADIR)/scripts/lib
+	install -m 755 $(IB)/lunet $(DESTDIR)$(BINDIR)/lunet
+	install -m 644 $(IB)/lunet.so $(DESTDIR)$(LIBDIR)/lunet.so
+	install -m 644 docs/api.md README.md $(DESTDIR)$(DOCDIR)
+	for f in $(SCRIPTS); do install -m 644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; done
+
+# make install/uninstall, luarocks make/remove and the Debian package, each
+# in a scratch tree (tests/install/install.sh; the package needs root).
+test-install:
+	@tools/deps.sh install
+	@tests/install/install.sh
+
+# Removes exactly what install wrote, and lunet's own directories.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lunet $(DESTDIR)$(LIBDIR)/lunet.so \
+	  $(DESTDIR)$(DOCDIR)/api.md $(DESTDIR)$(DOCDIR)/README.md \
+	  $(addprefix $(DESTDIR)$(DATADIR)/,$(SCRIPTS))
+	-rmdir $(DESTDIR)$(DATADIR)/scripts/lib $(DESTDIR)$(DATADIR)/scripts \
+	  $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-asan build-tsan out
+	rm -rf build build-asan build-tsan build-install out
 
 FORCE:
-.PHONY: all test bench demo asan test-asan fuzz tsan install clean FORCE
+.PHONY: all test bench demo asan test-asan fuzz tsan portable install uninstall test-install clean FORCE
 .SECONDARY:

@@ -9,8 +9,7 @@
  * An options table's metamethods run Lua, which may close the board or a
  * tensor argument: every function converts its Lua arguments to C values
  * first and only then fetches the board (live_board) and tensors. */
-#include "lunet.h"
-#include "../viewer/board.h"
+#include "l_board.h"
 #include "../viewer/draw.h"
 #include "../viewer/export.h"
 #include "../viewer/runlog.h"
@@ -20,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define L_BOARD "lunet.Board"
 #define L_VIEWER "lunet.Viewer"
 #define OPEN_KEY "lunet.viewer.open"
 
@@ -37,6 +35,20 @@ static l_board *board_self(lua_State *L, const char *method) {
 static vw_board *live_board(lua_State *L, l_board *u) {
   if (!u->b) luaL_argerror(L, 1, "board has been closed");
   return u->b;
+}
+
+vw_board *l_board_get(lua_State *L, int idx) {
+  l_board *u = luaL_testudata(L, idx, L_BOARD);
+  return u ? u->b : NULL;
+}
+
+int l_board_tensor_hist(vw_board *b, const char *tag, double step, const ln_tensor *t,
+                        double sat) {
+  ln_tensor flat = LN_TENSOR_EMPTY;  /* the board reads flat memory */
+  if (ln_tensor_contiguous(&flat, t)) return LN_ERR;
+  int rc = vw_board_histogram(b, tag, step, ln_data(&flat), ln_numel(&flat), sat);
+  ln_tensor_free(&flat);
+  return rc < 0 ? ln_fail("%s", vw_error()) : LN_OK;
 }
 
 /* A NaN or infinite step has no place on the x-axis or among the sorted
@@ -159,12 +171,7 @@ static int board_histogram(lua_State *L) {
   sat = l_optnumber(L, 5, who, "saturation", VW_SAT);
   if (!(sat >= 0)) luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, sat);
   t = l_checktensor(L, 4);
-  vw_board *b = live_board(L, u);
-  ln_tensor flat = LN_TENSOR_EMPTY;  /* the board reads flat memory */
-  if (ln_tensor_contiguous(&flat, t)) l_raise(L, who);
-  int rc = vw_board_histogram(b, tag, step, ln_data(&flat), ln_numel(&flat), sat);
-  ln_tensor_free(&flat);
-  if (rc < 0) luaL_error(L, "%s: %s", who, vw_error());
+  if (l_board_tensor_hist(live_board(L, u), tag, step, t, sat)) l_raise(L, who);
   return 0;
 }
 
@@ -409,6 +416,11 @@ static const luaL_Reg viewer_funcs[] = {{"show", viewer_show}, {NULL, NULL}};
 void l_open_board(lua_State *L) {
   l_newclass(L, L_BOARD, board_meta, board_methods);
   l_newclass(L, L_VIEWER, viewer_meta, viewer_methods);
+  luaL_getmetatable(L, L_BOARD);
+  lua_getfield(L, -1, "__methods");
+  luaL_setfuncs(L, l_watch_methods, 0);
+  lua_pop(L, 2);
+  l_open_watch(L);
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
   lua_newtable(L);                        /* lunet.Board */

@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include "l_module.h"
+#include "l_optim.h"
 
 #define MAXNEST 200   /* tables inside tables, in a saved value */
-#define L_OPTIM "lunet.Optim"
 
 static const char lunet_key = 'l';  /* registry: the lunet table */
 
@@ -153,6 +153,8 @@ static void call_method(lua_State *L, int idx, const char *name) {
 /* The pre-pass: an optimizer's parts {type, modules, state} into the cache
  * (see the top of this file). */
 static void optim_parts(lua_State *L, vwalk *v, int idx) {
+  const l_optim *u = lua_touserdata(L, idx);
+  if (!u->o) luaL_error(L, "lunet.save: %s optimizer has been closed", u->kind->name);
   luaL_checkstack(L, 8, "saving");
   lua_pushvalue(L, idx);
   if (lua_rawget(L, v->cache) != LUA_TNIL) {

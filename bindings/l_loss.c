@@ -68,7 +68,7 @@ static int lunet_loss_new(lua_State *L) {
   }
   int wi = ln_loss_takes(k, "weight") ? l_opttensor(L, 1, who, "weight") : 0;
   int pwi = ln_loss_takes(k, "pos_weight") ? l_opttensor(L, 1, who, "pos_weight") : 0;
-  l_loss *l = lua_newuserdatauv(L, sizeof *l, 0);
+  l_loss *l = lua_newuserdatauv(L, sizeof *l, 1);  /* 1: its views (l_cacheview) */
   ln_loss_init(&l->loss, k);
   l->live = 1;
   luaL_setmetatable(L, L_LOSS);
@@ -177,10 +177,10 @@ static l_loss *checklabels(lua_State *L, const char *method, const char *who, in
   return l;
 }
 
-/* forward and backward. The result's tensor userdata (the gradient, or the
- * "none" losses) is made first: making it may run a finalizer, which must
- * not find the loss half used; the loss is fetched again after it and after
- * the labels. */
+/* forward and backward. The result (the gradient, or the "none" losses'
+ * values) is the cached view while it matches (l_pushcached); a new one may
+ * run a finalizer when it is made, so the loss is fetched again after it,
+ * as after the labels. */
 static int loss_run(lua_State *L, const char *method, int backward) {
   l_loss *l = checkloss(L, method, 3);
   const ln_loss_kind *k = l->loss.kind;
@@ -188,8 +188,6 @@ static int loss_run(lua_State *L, const char *method, int backward) {
   snprintf(who, sizeof who, "%s:%s", k->name, method);
   l_checktensor(L, 2);
   if (!k->classes) l_checktensor(L, 3);
-  ln_tensor *g = NULL;
-  if (backward || l->loss.opt.reduction == LN_REDUCE_NONE) g = l_newtensor(L);
   int top = lua_gettop(L);
   size_t n = 0;
   if (k->classes) {
@@ -202,12 +200,17 @@ static int loss_run(lua_State *L, const char *method, int backward) {
   double cost = 0;
   if (backward ? ln_loss_backward(&l->loss, x, t, n) : ln_loss_forward(&l->loss, &cost, x, t, n))
     l_raise(L, who);
-  if (!g) {
+  lua_settop(L, top);
+  if (!backward && l->loss.opt.reduction != LN_REDUCE_NONE) {
     lua_pushnumber(L, cost);
     return 1;
   }
+  const ln_tensor *res = backward ? &l->loss.grad : &l->loss.out;
+  if (l_pushcached(L, 1, res)) return 1;
+  ln_tensor *g = l_newtensor(L);
+  l = liveloss(L, method);
   ln_tensor_share(g, backward ? &l->loss.grad : &l->loss.out);
-  lua_settop(L, top);
+  l_cacheview(L, 1, res);
   return 1;
 }
 

@@ -27,6 +27,10 @@ int l_modraise(lua_State *L, l_module *u, const char *method);
 l_module *l_modslot(lua_State *L);
 void l_modsettle(lua_State *L, l_module *u, ln_module *m);
 
+/* Sets lunet.<Kind> for every built-in kind in the table on top
+ * (l_module_new.c). */
+void l_open_constructors(lua_State *L);
+
 /* __index (the methods table as upvalue 1) and __newindex of modules
  * (l_module_fields.c). */
 int l_module_index(lua_State *L);
@@ -56,6 +60,12 @@ int l_protect(lua_State *L, lua_CFunction f, void *a, void *b, void *c, const ch
  * fields of a module hold none); l_read_value pushes the value read. */
 void l_write_value(lua_State *L, int idx, ln_writer *w, int modules);
 void l_read_value(lua_State *L, ln_reader *r);
+
+/* Called by backward once the module m of the userdata at index net has run
+ * it: counts a step of the watch on that userdata, if any, and takes its
+ * snapshots on the steps it logs (l_watch.c). Runs no Lua and raises
+ * nothing: LN_ERR with ln_error() set when the board refused a write. */
+int l_watch_step(lua_State *L, int net, ln_module *m);
 
 /* 1 when k names a method or a field every module has (not settable). */
 int l_module_reserved(lua_State *L, const char *k);

@@ -3,19 +3,24 @@
  * named children, output, grad_input, grad, training, modules, and for a
  * module written in Lua its own Lua fields. Reading a field a module does
  * not have is an error naming its type and its fields. */
+#include <math.h>
 #include <string.h>
 
 #include "l_module.h"
 
-/* Pushes a view of t (nil when it is empty: no forward yet). The view is
- * made before the module is fetched again (the tensor is found by
- * find(m, i) each time). */
+/* Pushes a view of t (nil when it is empty: no forward yet): the cached
+ * one while it matches (l_pushcached; the userdata is at 1, as in
+ * __index). A new view is made before the module is fetched again (the
+ * tensor is found by find(m, i) each time). */
 static void pushtensor(lua_State *L, l_module *u, ln_tensor *(*find)(ln_module *, int), int i,
                        const char *k) {
-  ln_tensor *v = l_newtensor(L);
   ln_tensor *t = find(l_modlive(L, u, k), i);
+  if (t && t->st && l_pushcached(L, 1, t)) return;
+  ln_tensor *v = l_newtensor(L);
+  t = find(l_modlive(L, u, k), i);
   if (t && t->st) {
     ln_tensor_share(v, t);
+    l_cacheview(L, 1, t);
   } else {
     lua_pop(L, 1);
     lua_pushnil(L);
@@ -66,6 +71,15 @@ static void pushfield(lua_State *L, const ln_module *m, const ln_field *f) {
   else if (f->type == LN_FIELD_DOUBLE) lua_pushnumber(L, v.d);
   else if (f->type == LN_FIELD_CHOICE) lua_pushstring(L, m->ops->choices[v.i]);
   else if (f->type == LN_FIELD_BOOL) lua_pushboolean(L, v.b);
+  else if (f->type == LN_FIELD_OPTDOUBLE && isnan(v.d)) lua_pushboolean(L, 0);
+  else if (f->type == LN_FIELD_OPTDOUBLE) lua_pushnumber(L, v.d);
+  else if (f->type == LN_FIELD_SHAPE) {  /* {d1, ...}, as PyTorch's tuple */
+    lua_createtable(L, (int)v.s.n, 0);
+    for (size_t k = 0; k < v.s.n; k++) {
+      lua_pushinteger(L, (lua_Integer)v.s.d[k]);
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+  }
   else if (v.p[0] == LN_PAIR_SAME) lua_pushliteral(L, "same");
   else {  /* {h, w}, as PyTorch's tuples */
     lua_createtable(L, 2, 0);

@@ -38,6 +38,37 @@ ln_tensor *l_newtensor(lua_State *L) {
 
 void l_pushview(lua_State *L, const ln_tensor *src) { ln_tensor_share(l_newtensor(L), src); }
 
+static int same_view(const ln_tensor *a, const ln_tensor *b) {
+  return a->st == b->st && a->off == b->off && a->ndim == b->ndim &&
+         !memcmp(a->size, b->size, sizeof a->size) && !memcmp(a->stride, b->stride, sizeof a->stride);
+}
+
+int l_pushcached(lua_State *L, int owner, const ln_tensor *src) {
+  if (lua_getiuservalue(L, owner, 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_rawgetp(L, -1, src) == LUA_TUSERDATA && same_view(lua_touserdata(L, -1), src)) {
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_pop(L, 2);
+  return 0;
+}
+
+void l_cacheview(lua_State *L, int owner, const ln_tensor *src) {
+  owner = lua_absindex(L, owner);
+  if (lua_getiuservalue(L, owner, 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, owner, 1);
+  }
+  lua_pushvalue(L, -2);
+  lua_rawsetp(L, -2, src);
+  lua_pop(L, 1);
+}
+
 /* Whether the core's prefix p (n chars) names who or a part of it: its
  * start ("Linear" in "Linear:forward") or its end ("SGD" in
  * "lunet.optim.SGD", "view" in "Tensor:view", "init.normal" in

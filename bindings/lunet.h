@@ -23,6 +23,17 @@ ln_tensor *l_testtensor(lua_State *L, int arg);
 ln_tensor *l_newtensor(lua_State *L);
 /* Pushes a tensor that shares src's storage (a view of all of it). */
 void l_pushview(lua_State *L, const ln_tensor *src);
+/* Views handed out again and again (a module's output and fields, a loss's
+ * gradient) are cached in user value 1 of their owner's userdata, keyed by
+ * the address of the core tensor they show, and handed out again while
+ * their header (storage, offset, sizes, strides) still equals it, as Torch7
+ * hands out m.output itself: a steady training loop then makes no garbage.
+ * A view the user reshaped in place or closed no longer matches and is
+ * replaced. l_pushcached pushes the cached view of src and returns 1, or
+ * returns 0 and pushes nothing; it allocates nothing and runs no Lua.
+ * l_cacheview records the view on top as src's (it may allocate). */
+int l_pushcached(lua_State *L, int owner, const ln_tensor *src);
+void l_cacheview(lua_State *L, int owner, const ln_tensor *src);
 
 /* A module userdata holds one reference to an ln_module. The same module is
  * always pushed as the same userdata (a weak cache in the registry).
@@ -107,6 +118,7 @@ const char *l_typename(lua_State *L, int idx);
 void l_checknargs(lua_State *L, int max, const char *who);
 
 void l_open_tensor(lua_State *L);   /* l_tensor.c: tensors, manual_seed */
+void l_open_help(lua_State *L);     /* l_help.c: lunet.help */
 void l_open_module(lua_State *L);   /* l_module.c: layers, Sequential */
 void l_open_loss(lua_State *L);     /* l_loss.c: MSELoss, CrossEntropyLoss */
 void l_open_optim(lua_State *L);    /* l_optim.c: lunet.optim */

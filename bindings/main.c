@@ -309,8 +309,9 @@ static int pmain(lua_State *L)
   luaL_checkversion(L);
   luaL_openlibs(L);
   luaL_requiref(L, "lunet", luaopen_lunet, 1);
+  lua_getfield(L, -1, "help");  /* the REPL's help() is lunet.help */
+  lua_setglobal(L, "help");
   lua_pop(L, 1);
-  repl_help_open(L);
   createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCGEN, 0, 0);
   if (args & has_v)

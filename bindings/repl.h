@@ -2,7 +2,7 @@
  *
  * main.c owns the Lua state, the options and the protected calls; repl.c
  * owns the interactive loop; repl_print.c shows results; repl_complete.c
- * completes names for readline; repl_help.c implements help(). */
+ * completes names for readline; help() is lunet.help (l_help.c). */
 #ifndef LN_REPL_H
 #define LN_REPL_H
 
@@ -27,8 +27,6 @@ void repl_run(lua_State *L);
 void repl_print_values(lua_State *L, int n);
 /* Installs readline's completion of Lua names in L. */
 void repl_complete_init(lua_State *L);
-/* Defines the global help() and the text behind it. */
-void repl_help_open(lua_State *L);
 /* Prints the versions of lunet, Lua, OpenBLAS and SDL for -v. */
 void repl_print_versions(lua_State *L);
 

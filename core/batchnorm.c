@@ -276,12 +276,25 @@ static int split_shape(const ln_batchnorm *bn, const ln_tensor *in, size_t *n, s
 /* The repetition used for this input: blocks only for (N,C). */
 static size_t reps(const ln_batchnorm *bn, size_t s) { return s == 1 ? bn->rep : 1; }
 
+/* The weight of this batch in the running statistics' update (0 when
+ * they are not updated): momentum, or 1/num_batches_tracked, counting this
+ * batch, for the cumulative average. */
+static double running_factor(ln_batchnorm *bn) {
+  ln_module *m = &bn->base;
+  if (!bn->track || !m->training) return 0;
+  if (!isnan(bn->momentum)) return bn->momentum;
+  float *nbt = ln_data(&m->buf[2]);
+  *nbt += 1;
+  return 1.0 / *nbt;
+}
+
 static int bn_forward(ln_module *m, const ln_tensor *in) {
   ln_batchnorm *bn = (ln_batchnorm *)m;
   size_t n = 0, s = 1, c = bn->nfeat;
   if (split_shape(bn, in, &n, &s)) return LN_ERR;
   size_t cnt = n * s, rep = reps(bn, s), w = bn->rep * c;
-  if (m->training && cnt < 2) {
+  int batch = m->training || !bn->track;  /* normalize with the batch statistics */
+  if (batch && cnt < 2) {
     char str[64];
     return ln_fail("BatchNorm: training needs more than one value per channel, got input %s",
                    ln_shape_str(in, str, sizeof str));
@@ -289,21 +302,23 @@ static int bn_forward(ln_module *m, const ln_tensor *in) {
   if (in->st == m->output.st) return ln_fail("BatchNorm: input shares storage with the output");
   if (ln_tensor_resize_as(&m->output, in)) return LN_ERR;
   const float *x = ln_data(in);
-  float *rm = ln_data(&m->buf[0]), *rv = ln_data(&m->buf[1]);
+  float *rm = bn->track ? ln_data(&m->buf[0]) : NULL;
+  float *rv = bn->track ? ln_data(&m->buf[1]) : NULL;
   double *mean = bn->mean, *invstd = bn->invstd;
-  bn->batch_stats = m->training;
-  if (m->training) {
+  bn->batch_stats = batch;
+  if (batch) {
     double *k = bn->work, *s1 = k + w, *s2 = s1 + w;
     for (size_t j = 0; j < c; j++) k[j] = x[j * s];  /* the shift: first value */
     spread_d(k, c, rep);
     sums(s1, s2, k, bn->coef, x, NULL, n, c, s, rep);
     if (bn->sync && ln_batchnorm_sync_stats(bn, k, s1, s2, &cnt)) return LN_ERR;
-    double mom = bn->momentum, unbias = (double)cnt / (double)(cnt - 1);
+    double mom = running_factor(bn), unbias = (double)cnt / (double)(cnt - 1);
     for (size_t j = 0; j < c; j++) {
       double d = s1[j] / (double)cnt, var = s2[j] / (double)cnt - d * d;
       if (var < 0) var = 0;
       mean[j] = k[j] + d;
       invstd[j] = 1.0 / sqrt(var + bn->eps);
+      if (!rm) continue;
       rm[j] = (float)((1 - mom) * rm[j] + mom * mean[j]);
       rv[j] = (float)((1 - mom) * rv[j] + mom * var * unbias);
     }
@@ -384,27 +399,32 @@ static void bn_destroy(ln_module *m) {
 static ln_module *bn_make(const ln_value *cfg, ln_module *const *child, size_t nchild,
                           ln_rng *rng) {
   (void)child, (void)nchild, (void)rng;
-  ln_module *m = ln_batchnorm_new(cfg[0].z, cfg[1].d, cfg[2].d, cfg[3].b);
-  if (m && cfg[4].b && ln_batchnorm_set_sync(m, 1)) ln_module_release(m), m = NULL;
+  ln_module *m = ln_batchnorm_new_track(cfg[0].z, cfg[1].d, cfg[2].d, cfg[3].b, cfg[4].b);
+  if (m && cfg[5].b && ln_batchnorm_set_sync(m, 1)) ln_module_release(m), m = NULL;
   return m;
 }
 
 static int bn_describe(const ln_module *m, char *buf, size_t n) {
   const ln_batchnorm *bn = (const ln_batchnorm *)m;
-  return snprintf(buf, n, "BatchNorm(%zu, eps=%g, momentum=%g%s%s)", bn->nfeat, bn->eps,
-                  bn->momentum, bn->affine ? "" : ", affine=false", bn->sync ? ", sync=true" : "");
+  char mom[32];
+  snprintf(mom, sizeof mom, isnan(bn->momentum) ? "false" : "%g", bn->momentum);
+  return snprintf(buf, n, "BatchNorm(%zu, eps=%g, momentum=%s%s%s%s)", bn->nfeat, bn->eps, mom,
+                  bn->affine ? "" : ", affine=false",
+                  bn->track ? "" : ", track_running_stats=false", bn->sync ? ", sync=true" : "");
 }
 
 static const ln_field bn_fields[] = {
   {"num_features", LN_FIELD_SIZE, offsetof(ln_batchnorm, nfeat), 0},
   {"eps", LN_FIELD_DOUBLE, offsetof(ln_batchnorm, eps), 1e-5},
-  {"momentum", LN_FIELD_DOUBLE, offsetof(ln_batchnorm, momentum), 0.1},
+  {"momentum", LN_FIELD_OPTDOUBLE, offsetof(ln_batchnorm, momentum), 0.1},
   {"affine", LN_FIELD_BOOL, offsetof(ln_batchnorm, affine), 1},
+  {"track_running_stats", LN_FIELD_BOOL, offsetof(ln_batchnorm, track), 1},
   {"sync", LN_FIELD_BOOL, offsetof(ln_batchnorm, sync), 0},
   {NULL, LN_FIELD_SIZE, 0, 0}
 };
 
-static const unsigned char bn_since[] = {0, 0, 0, 0, 3};  /* sync: file version 3 */
+/* The file versions that added the fields: track_running_stats 3, sync 4. */
+static const unsigned char bn_since[] = {0, 0, 0, 0, 3, 4};
 
 const ln_module_ops ln_batchnorm_ops = {
   .tag = "BatchNorm", .forward = bn_forward, .backward = bn_backward,
@@ -413,6 +433,11 @@ const ln_module_ops ln_batchnorm_ops = {
 };
 
 ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, int affine) {
+  return ln_batchnorm_new_track(num_features, eps, momentum, affine, 1);
+}
+
+ln_module *ln_batchnorm_new_track(size_t num_features, double eps, double momentum, int affine,
+                                  int track_running_stats) {
   if (num_features == 0) {
     ln_fail("BatchNorm: num_features must be positive");
     return NULL;
@@ -421,8 +446,9 @@ ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, in
     ln_fail("BatchNorm: eps must be a finite number >= 0, got %g", eps);
     return NULL;
   }
-  if (!(momentum >= 0 && momentum <= 1)) {
-    ln_fail("BatchNorm: momentum must be in [0, 1], got %g", momentum);
+  if (!(momentum >= 0 && momentum <= 1) && !isnan(momentum)) {
+    ln_fail("BatchNorm: momentum must be in [0, 1], got %g (false: a cumulative average)",
+            momentum);
     return NULL;
   }
   if (ln_check_shape("BatchNorm", 1, &num_features)) return NULL;
@@ -437,6 +463,7 @@ ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, in
   bn->eps = eps;
   bn->momentum = momentum;
   bn->affine = affine != 0;
+  bn->track = track_running_stats != 0;
   size_t c = num_features, w = rep_for(c) * c;
   bn->rep = rep_for(c);
   bn->mean = ln_malloc(2 * c * sizeof *bn->mean);  /* mean, then invstd */
@@ -448,10 +475,13 @@ ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, in
     return NULL;
   }
   bn->invstd = bn->mean + c;
-  if (ln_module_add_buffer(m, "running_mean", 1, &c) < 0 ||
-      ln_module_add_buffer(m, "running_var", 1, &c) < 0)
+  size_t one = 1;
+  if (bn->track && (ln_module_add_buffer(m, "running_mean", 1, &c) < 0 ||
+                    ln_module_add_buffer(m, "running_var", 1, &c) < 0 ||
+                    (isnan(momentum) &&
+                     ln_module_add_buffer(m, "num_batches_tracked", 1, &one) < 0)))
     goto fail;
-  ln_tensor_fill(&m->buf[1], 1);
+  if (bn->track) ln_tensor_fill(&m->buf[1], 1);
   if (bn->affine) {
     if (ln_module_add_param(m, "weight", 1, &c) < 0 || ln_module_add_param(m, "bias", 1, &c) < 0)
       goto fail;

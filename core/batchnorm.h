@@ -8,7 +8,13 @@
  * (m = momentum); evaluation normalizes with the running statistics. When
  * affine, y = weight * xhat + bias (param[0] weight init 1, param[1] bias
  * init 0); otherwise there are no parameters. buf[0] = running_mean (init 0),
- * buf[1] = running_var (init 1). Statistics accumulate in double. */
+ * buf[1] = running_var (init 1). Statistics accumulate in double.
+ *
+ * momentum NaN (false in Lua: PyTorch's momentum=None) is the cumulative
+ * moving average, m = 1/num_batches_tracked, counted in buf[2]
+ * num_batches_tracked (1 value) after the batch is counted. Without
+ * track_running_stats there are no buffers and evaluation normalizes with
+ * the batch statistics too. */
 #ifndef LN_BATCHNORM_H
 #define LN_BATCHNORM_H
 
@@ -17,8 +23,9 @@
 typedef struct ln_batchnorm {
   ln_module base;
   size_t nfeat;
-  double eps, momentum;
+  double eps, momentum;  /* momentum NaN: cumulative */
   int affine;
+  int track;        /* track_running_stats */
   /* What the last forward normalized with, for backward: */
   int batch_stats;  /* 1: batch statistics (training), 0: running ones */
   double *mean;     /* (C) */
@@ -34,11 +41,16 @@ typedef struct ln_batchnorm {
   double *sync_buf; /* (2C+1) the reduction's buffer, or NULL */
 } ln_batchnorm;
 
-/* Fields num_features (positional), eps, momentum, affine, sync (options); params
- * weight, bias (when affine); buffers running_mean, running_var. */
+/* Fields num_features (positional), eps, momentum, affine,
+ * track_running_stats, sync (options); params weight, bias (when affine);
+ * buffers running_mean, running_var (when tracking), num_batches_tracked
+ * (when tracking with momentum NaN). */
 extern const ln_module_ops ln_batchnorm_ops;
 
-/* eps >= 0, momentum in [0, 1]. */
+/* eps >= 0, momentum in [0, 1] or NaN; tracking the running statistics. */
 ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, int affine);
+/* The same, tracking them or not. */
+ln_module *ln_batchnorm_new_track(size_t num_features, double eps, double momentum, int affine,
+                                  int track_running_stats);
 
 #endif

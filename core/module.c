@@ -2,6 +2,7 @@
  * buffers, children, recursion over trees, fields, describing, cloning. */
 #include "module.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -335,7 +336,8 @@ size_t ln_module_parameters(ln_module *m, ln_tensor **params, ln_tensor **grads,
 
 ln_value ln_field_get(const ln_module *m, const ln_field *f) {
   static const size_t width[] = {sizeof(size_t), sizeof(int64_t), sizeof(double), sizeof(int),
-                                 sizeof(int64_t), 2 * sizeof(size_t), 2 * sizeof(size_t)};
+                                 sizeof(int64_t), 2 * sizeof(size_t), 2 * sizeof(size_t),
+                                 sizeof(double), sizeof(ln_dims)};
   ln_value v;
   memset(&v, 0, sizeof v);
   memcpy(&v, (const char *)m + f->offset, width[f->type]);  /* every member starts at v */
@@ -346,6 +348,16 @@ int ln_field_count(const ln_module_ops *ops) {
   int n = 0;
   while (ops->fields && ops->fields[n].name) n++;
   return n;
+}
+
+int ln_dims_str(char *buf, size_t n, const ln_dims *d) {
+  int len = snprintf(buf, n, "(");
+  for (size_t i = 0; i < d->n; i++) {
+    size_t at = (size_t)len < n ? (size_t)len : n;
+    len += snprintf(buf + at, n - at, "%s%zu", i ? ", " : "", d->d[i]);
+  }
+  size_t at = (size_t)len < n ? (size_t)len : n;
+  return len + snprintf(buf + at, n - at, d->n == 1 ? ",)" : ")");
 }
 
 int ln_pair_str(char *buf, size_t n, const size_t *p, int scalar) {
@@ -371,7 +383,15 @@ static void put_field(char *buf, size_t n, int *len, const ln_module *m, const l
     *len += snprintf(p, room, "%s%s%s'%s'", sep, nm, eq, m->ops->choices[v.i]);
   else if (f->type == LN_FIELD_BOOL)
     *len += snprintf(p, room, "%s%s%s%s", sep, nm, eq, v.b ? "true" : "false");
-  else {
+  else if (f->type == LN_FIELD_OPTDOUBLE && isnan(v.d))
+    *len += snprintf(p, room, "%s%s%sfalse", sep, nm, eq);
+  else if (f->type == LN_FIELD_OPTDOUBLE)
+    *len += snprintf(p, room, "%s%s%s%g", sep, nm, eq, v.d);
+  else if (f->type == LN_FIELD_SHAPE) {
+    char s[LN_MAXDIM * 24 + 4];
+    ln_dims_str(s, sizeof s, &v.s);
+    *len += snprintf(p, room, "%s%s%s%s", sep, nm, eq, s);
+  } else {
     char s[64];
     ln_pair_str(s, sizeof s, v.p, 0);
     *len += snprintf(p, room, "%s%s%s%s", sep, nm, eq, s);

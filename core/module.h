@@ -36,17 +36,26 @@ typedef struct ln_writer ln_writer;  /* serialize.h */
 typedef struct ln_reader ln_reader;  /* serialize.h */
 
 /* A named configuration value of a kind: a tensor dimension (SIZE, positive,
- * checked against the file on load), an integer, a number, a boolean (an
+ * checked against the file on load), an integer, a number, a number or none
+ * (OPTDOUBLE: a double, NaN for none; false in Lua, as PyTorch's None), a
+ * boolean (an
  * int holding 0 or 1), a CHOICE (an int64_t: the index of one of the
  * kind's `choices`, a string in Lua, as GELU's approximate = "tanh"), or a
  * pair of sizes (PAIR: size_t[2], (h, w), each may be 0; Lua gives a number
  * or {h, w}), stored at `offset` in the kind's struct. PADDING is a PAIR
  * that may also be "same" (both LN_PAIR_SAME). A PAIR option's default
- * `def` is given to both. */
+ * `def` is given to both. A SHAPE is 1 to LN_MAXDIM positive sizes (ln_dims;
+ * Lua gives a number or {d1, d2, ...}, as PyTorch's normalized_shape), checked
+ * against the file on load as SIZE is; positional only. */
 typedef enum {
   LN_FIELD_SIZE, LN_FIELD_INT, LN_FIELD_DOUBLE, LN_FIELD_BOOL, LN_FIELD_CHOICE,
-  LN_FIELD_PAIR, LN_FIELD_PADDING
+  LN_FIELD_PAIR, LN_FIELD_PADDING, LN_FIELD_OPTDOUBLE, LN_FIELD_SHAPE
 } ln_field_type;
+
+typedef struct ln_dims {
+  size_t n;              /* 1..LN_MAXDIM */
+  size_t d[LN_MAXDIM];   /* 0 past n */
+} ln_dims;
 #define LN_PAIR_SAME ((size_t)-1)
 
 typedef struct ln_field {
@@ -61,9 +70,10 @@ typedef struct ln_field {
 typedef union ln_value {
   size_t z;     /* LN_FIELD_SIZE */
   int64_t i;    /* LN_FIELD_INT */
-  double d;     /* LN_FIELD_DOUBLE */
+  double d;     /* LN_FIELD_DOUBLE, LN_FIELD_OPTDOUBLE */
   int b;        /* LN_FIELD_BOOL */
   size_t p[2];  /* LN_FIELD_PAIR, LN_FIELD_PADDING */
+  ln_dims s;    /* LN_FIELD_SHAPE */
 } ln_value;
 
 #define LN_MAXFIELD 8
@@ -83,13 +93,15 @@ typedef struct ln_module_ops {
 
   /* The configuration, in order, ending with a NULL name (or NULL: none).
    * The first nargs are the constructor's positional arguments, the others
-   * its options. Saved in this order: SIZE and INT as 8 bytes, DOUBLE as an
-   * IEEE double, BOOL as one byte. */
+   * its options. Saved in this order: SIZE and INT as 8 bytes, DOUBLE and
+   * OPTDOUBLE as an IEEE double, BOOL as one byte, a PAIR as two sizes, a
+   * SHAPE as its count and its sizes, 8 bytes each. */
   const ln_field *fields;
   int nargs;
   /* Per field, the file version (serialize.h) that added it, or NULL when
-   * every field was there from the start: an older file holds no value for
-   * such a field, and loading gives its default. */
+   * every field was there from the start: fields are only ever added at the
+   * end, an older file holds none of the later ones, and reading it gives
+   * them their defaults (BatchNorm's track_running_stats, 3, and sync, 4). */
   const unsigned char *since;
   /* Children given to the constructor: at least min, at most max
    * (LN_NOLIMIT: any number; 0 and 0: a layer). */
@@ -220,6 +232,8 @@ int ln_field_count(const ln_module_ops *ops);
 /* Writes a PAIR value as PyTorch prints it: "same", "3" when both are equal
  * and `scalar`, else "(3, 3)", snprintf-style. */
 int ln_pair_str(char *buf, size_t n, const size_t *p, int scalar);
+/* Writes a SHAPE value as PyTorch prints a tuple: "(4,)", "(3, 4)". */
+int ln_dims_str(char *buf, size_t n, const ln_dims *d);
 /* Writes m's one-line description (its kind's describe, or the generic
  * "<tag>(<fields>)"), snprintf-style. */
 int ln_module_describe(const ln_module *m, char *buf, size_t n);

@@ -13,6 +13,9 @@
 #include "dropout.h"
 #include "dropout2d.h"
 #include "flatten.h"
+#include "groupnorm.h"
+#include "instancenorm.h"
+#include "layernorm.h"
 #include "linear.h"
 #include "pointwise.h"
 #include "pool2d.h"
@@ -34,6 +37,7 @@ static const ln_module_ops *const builtin[] = {
   &ln_conv2d_ops,
   &ln_maxpool2d_ops, &ln_avgpool2d_ops, &ln_adaptive_avgpool2d_ops,
   &ln_flatten_ops, &ln_dropout2d_ops,
+  &ln_layernorm_ops, &ln_groupnorm_ops, &ln_instancenorm_ops,
   &ln_dataparallel_ops,
 };
 

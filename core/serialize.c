@@ -62,12 +62,17 @@ void ln_put_tensor(ln_writer *w, const ln_tensor *t) {
 }
 
 /* BOOL as one byte; SIZE, INT and DOUBLE as the 8 bytes of their bits; a
- * PAIR as two 8-byte sizes. */
+ * PAIR as two 8-byte sizes; a SHAPE as its count and sizes, 8 bytes each. */
 static void put_field(ln_writer *w, const ln_module *m, const ln_field *f) {
   ln_value v = ln_field_get(m, f);
   uint64_t bits = 0;
   if (f->type == LN_FIELD_BOOL) {
     ln_put_u(w, v.b != 0, 1);
+    return;
+  }
+  if (f->type == LN_FIELD_SHAPE) {
+    ln_put_u(w, (uint64_t)v.s.n, 8);
+    for (size_t i = 0; i < v.s.n; i++) ln_put_u(w, (uint64_t)v.s.d[i], 8);
     return;
   }
   if (f->type == LN_FIELD_PAIR || f->type == LN_FIELD_PADDING) {
@@ -223,37 +228,62 @@ static ln_module *refused(ln_reader *r) {
   return NULL;
 }
 
+/* The default of option f, as the constructor would take it. */
+static ln_value field_default(const ln_field *f) {
+  ln_value v;
+  memset(&v, 0, sizeof v);
+  if (f->type == LN_FIELD_BOOL) v.b = f->def != 0;
+  else if (f->type == LN_FIELD_DOUBLE || f->type == LN_FIELD_OPTDOUBLE) v.d = f->def;
+  else if (f->type == LN_FIELD_INT || f->type == LN_FIELD_CHOICE) v.i = (int64_t)f->def;
+  else v.z = (size_t)f->def;
+  return v;
+}
+
+/* A SIZE (or a SHAPE's size) u: positive, and with *prod, the product of
+ * the sizes so far, fitting in what is left of the file. */
+static int check_size(ln_reader *r, const ln_module_ops *ops, uint64_t u, uint64_t *prod) {
+  uint64_t left = ln_left(r) / 4;
+  if (u == 0 || u > left || *prod * u > left) {
+    char what[128];
+    snprintf(what, sizeof what, "%s sizes larger than the file", ops->tag);
+    return ln_bad(r, what);
+  }
+  *prod *= u;
+  return LN_OK;
+}
+
 /* Reads the fields of ops into cfg. SIZE fields size tensors, so their
- * product must fit in what is left of the file. */
+ * product must fit in what is left of the file. A file holds the fields
+ * the kind had in its format version (module.h, since). */
 static int get_fields(ln_reader *r, const ln_module_ops *ops, ln_value *cfg) {
-  uint64_t prod = 1, left = ln_left(r) / 4;
+  uint64_t prod = 1;
+  int nsaved = ln_field_count(ops);  /* those the kind had when the file was written */
+  while (ops->since && nsaved > 0 && ops->since[nsaved - 1] > r->version) nsaved--;
   for (int i = 0; ops->fields && ops->fields[i].name; i++) {
     uint64_t u = 0, u2 = 0;
-    int bytes = ops->fields[i].type == LN_FIELD_BOOL ? 1 : 8;
-    memset(&cfg[i], 0, sizeof cfg[i]);
-    if (ops->since && ops->since[i] > r->version) {  /* an option added since: its default */
-      double def = ops->fields[i].def;
-      if (ops->fields[i].type == LN_FIELD_BOOL) cfg[i].b = def != 0;
-      else if (ops->fields[i].type == LN_FIELD_DOUBLE) cfg[i].d = def;
-      else cfg[i].i = (int64_t)def;
-      continue;
-    }
+    ln_field_type type = ops->fields[i].type;
+    int bytes = type == LN_FIELD_BOOL ? 1 : 8;
+    cfg[i] = field_default(&ops->fields[i]);
+    if (i >= nsaved) continue;
     if (ln_get_u(r, &u, bytes)) return LN_ERR;
-    if (ops->fields[i].type == LN_FIELD_PAIR || ops->fields[i].type == LN_FIELD_PADDING) {
+    memset(&cfg[i], 0, sizeof cfg[i]);
+    if (type == LN_FIELD_PAIR || type == LN_FIELD_PADDING) {
       if (ln_get_u(r, &u2, 8)) return LN_ERR;  /* the kind's make checks the values */
       cfg[i].p[0] = (size_t)u, cfg[i].p[1] = (size_t)u2;
       continue;
     }
+    if (type == LN_FIELD_SHAPE) {
+      if (u < 1 || u > LN_MAXDIM) return ln_bad(r, "a shape has a bad number of dimensions");
+      cfg[i].s.n = (size_t)u;
+      for (size_t k = 0; k < cfg[i].s.n; k++) {
+        if (ln_get_u(r, &u2, 8) || check_size(r, ops, u2, &prod)) return LN_ERR;
+        cfg[i].s.d[k] = (size_t)u2;
+      }
+      continue;
+    }
     if (bytes == 1) cfg[i].b = u != 0;
     else memcpy(&cfg[i], &u, 8);  /* the bits of z, i or d */
-    if (ops->fields[i].type != LN_FIELD_SIZE) continue;
-    left = ln_left(r) / 4;
-    if (u == 0 || u > left || prod * u > left) {
-      char what[128];
-      snprintf(what, sizeof what, "%s sizes larger than the file", ops->tag);
-      return ln_bad(r, what);
-    }
-    prod *= u;
+    if (type == LN_FIELD_SIZE && check_size(r, ops, u, &prod)) return LN_ERR;
   }
   return LN_OK;
 }

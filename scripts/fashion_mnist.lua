@@ -1,8 +1,10 @@
--- fashion_mnist.lua: an MLP 784-256-128-10 with batch normalization, trained
--- with Adam on Fashion-MNIST in shuffled mini-batches.
+-- fashion_mnist.lua: an MLP 784-256-128-10 with batch normalization (or
+-- another normalization, or none), trained with Adam (or another optimizer)
+-- on Fashion-MNIST in shuffled mini-batches.
 --
 -- usage: lunet scripts/fashion_mnist.lua [--epochs 10] [--batch-size 128]
---          [--lr 0.001] [--seed 1] [--no-bn] [--no-window] [--out out/fashion_mnist]
+--          [--lr 0.001] [--optim adam] [--schedule cosine] [--norm batch]
+--          [--dropout 0] [--seed 1] [--no-window] [--out out/fashion_mnist]
 --          [--limit N] [--val N] [--data DIR] [--dist]
 --
 -- With --dist, under `mpirun -np N build/lunet scripts/fashion_mnist.lua --dist`,
@@ -30,25 +32,67 @@ local usage = [[
 usage: lunet scripts/fashion_mnist.lua [options]
   --epochs N       passes over the training set (default 10)
   --batch-size N   examples per step (default 128)
-  --lr X           Adam learning rate (default 0.001)
-  --schedule S     cosine: anneal the rate to 0 over the epochs, per epoch (as
-                   PyTorch's CosineAnnealingLR); none: constant (default cosine)
+  --lr X           learning rate (default 0.001)
+  --optim O        adam, adamw (weight decay 0.01), sgd (momentum 0.9),
+                   rmsprop or adagrad (default adam)
+  --schedule S     cosine: CosineAnnealingLR to 0 over the epochs, stepped per
+                   epoch; step: StepLR, a tenth every third of the epochs;
+                   onecycle: OneCycleLR up to --lr and down, stepped per batch;
+                   none: constant (default cosine)
+  --norm N         after each hidden Linear: batch (BatchNorm), layer
+                   (LayerNorm), group (GroupNorm, 32 groups) or none (default batch)
+  --no-bn          the same as --norm none
+  --dropout P      Dropout(P) after each hidden ReLU, 0 for none (default 0)
   --seed N         seed of weights and shuffling (default 1)
-  --no-bn          leave out batch normalization
   --no-window      do not open the viewer even when there is a display
   --out DIR        where the plot goes (default out/fashion_mnist)
   --limit N        train on the first N examples only, 0 for all (default 0)
   --val N          examples of the training set held out for validation, drawn
                    at random, 0 for none (default 5000, at most a tenth of them)
   --data DIR       the directory of the IDX files (default: the Debian package's)
+  --watch          board:watch the net: every layer's histograms every 100 steps
   --dist           data-parallel over the processes of mpirun (--batch-size is
                    the global batch)]]
 
+-- The layer after each hidden Linear of n units, by --norm.
+local norms = {
+  batch = function(n, sync) return lunet.BatchNorm(n, {sync = sync}) end,
+  layer = function(n) return lunet.LayerNorm(n) end,
+  group = function(n) return lunet.GroupNorm(32, n) end,
+  none = function() return nil end,
+}
+
+-- The optimizer of --optim, with PyTorch users' usual settings.
+local optims = {
+  adam = function(net, lr) return lunet.optim.Adam(net, {lr = lr}) end,
+  adamw = function(net, lr) return lunet.optim.AdamW(net, {lr = lr, weight_decay = 0.01}) end,
+  sgd = function(net, lr) return lunet.optim.SGD(net, {lr = lr, momentum = 0.9}) end,
+  rmsprop = function(net, lr) return lunet.optim.RMSprop(net, {lr = lr}) end,
+  adagrad = function(net, lr) return lunet.optim.Adagrad(net, {lr = lr}) end,
+}
+
+-- The scheduler of --schedule and whether it steps per batch (else per epoch).
+local sched = lunet.optim.lr_scheduler
+local schedules = {
+  cosine = function(opt, o) return sched.CosineAnnealingLR(opt, {T_max = o.epochs}) end,
+  step = function(opt, o)
+    return sched.StepLR(opt, {step_size = math.max(1, o.epochs // 3), gamma = 0.1})
+  end,
+  onecycle = function(opt, o, nbatch)
+    return sched.OneCycleLR(opt, {max_lr = o.lr, total_steps = o.epochs * nbatch}), true
+  end,
+  none = function() return nil end,
+}
+
 local function parse(args)
-  local o = {epochs = 10, batch_size = 128, lr = 1e-3, seed = 1, bn = true, window = true,
-             out = "out/fashion_mnist", limit = 0, schedule = "cosine"}
+  local o = {epochs = 10, batch_size = 128, lr = 1e-3, seed = 1, norm = "batch", window = true,
+             out = "out/fashion_mnist", limit = 0, schedule = "cosine", optim = "adam",
+             dropout = 0}
   local numeric = {["--epochs"] = "epochs", ["--batch-size"] = "batch_size", ["--lr"] = "lr",
-                   ["--seed"] = "seed", ["--limit"] = "limit", ["--val"] = "val"}
+                   ["--seed"] = "seed", ["--limit"] = "limit", ["--val"] = "val",
+                   ["--dropout"] = "dropout"}
+  local named = {["--out"] = true, ["--data"] = true, ["--schedule"] = true, ["--norm"] = true,
+                 ["--optim"] = true}
   local i = 1
   while i <= #args do
     local a = args[i]
@@ -57,12 +101,13 @@ local function parse(args)
       if not v then error(a .. " needs a number\n" .. usage, 0) end
       o[numeric[a]] = v
       i = i + 1
-    elseif a == "--out" or a == "--data" or a == "--schedule" then
+    elseif named[a] then
       if not args[i + 1] then error(a .. " needs a value\n" .. usage, 0) end
       o[a:sub(3)] = args[i + 1]
       i = i + 1
-    elseif a == "--no-bn" then o.bn = false
+    elseif a == "--no-bn" then o.norm = "none"
     elseif a == "--no-window" then o.window = false
+    elseif a == "--watch" then o.watch = true
     elseif a == "--dist" then o.dist = true
     elseif a == "--help" or a == "-h" then io.stdout:write(usage, "\n"); os.exit(0)
     else error("unknown option " .. a .. "\n" .. usage, 0) end
@@ -75,18 +120,22 @@ local function parse(args)
   end
   if o.epochs < 1 or o.batch_size < 1 then error("--epochs and --batch-size must be >= 1", 0) end
   if not (o.lr > 0) then error("--lr must be > 0", 0) end
-  if o.schedule ~= "cosine" and o.schedule ~= "none" then
-    error("--schedule must be cosine or none", 0)
+  if not schedules[o.schedule] then
+    error("--schedule must be cosine, step, onecycle or none", 0)
   end
+  if not norms[o.norm] then error("--norm must be batch, layer, group or none", 0) end
+  if not optims[o.optim] then error("--optim must be adam, adamw, sgd, rmsprop or adagrad", 0) end
+  if not (o.dropout >= 0 and o.dropout < 1) then error("--dropout must be in [0, 1)", 0) end
   return o
 end
 
-local function mlp(bn, sync)
+local function mlp(o)
   local layers, width = {}, 784
   for _, n in ipairs{256, 128} do
     layers[#layers + 1] = lunet.Linear(width, n)
-    if bn then layers[#layers + 1] = lunet.BatchNorm(n, {sync = sync}) end
+    layers[#layers + 1] = norms[o.norm](n, o.dist)
     layers[#layers + 1] = lunet.ReLU()
+    if o.dropout > 0 then layers[#layers + 1] = lunet.Dropout(o.dropout) end
     width = n
   end
   layers[#layers + 1] = lunet.Linear(width, 10)
@@ -178,28 +227,29 @@ local function main(args)
   local data = split(raw.train_x, raw.train_y, val)
   data.test_x, data.test_y, raw = raw.test_x, raw.test_y, nil
   collectgarbage()
-  local net = mlp(o.bn, o.dist)
+  local net = mlp(o)
   if dist then net = dist.DataParallel(net) end
   local loss_fn = lunet.CrossEntropyLoss()
-  local opt = lunet.optim.Adam(net, {lr = o.lr})
-  local board, win = lunet.Board(), nil
-  if lead and o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
-    local ok, w = pcall(lunet.viewer.show, board,
-                        {title = "Fashion-MNIST" .. (o.bn and "" or " (no BN)")})
-    if ok then win = w else io.stderr:write("no viewer window: ", tostring(w), "\n") end
-  end
-
+  local opt = optims[o.optim](net, o.lr)
   local n = #data.train_y
   local bs = math.ceil(o.batch_size / ranks)  -- rows a step on this rank
   local nbatch = math.ceil(math.ceil(n / ranks) / bs)
+  local scheduler, per_batch = schedules[o.schedule](opt, o, nbatch)
+  local board, win = lunet.Board(), nil
+  if o.watch then board:watch(net, {run = "train", every = 100}) end
+  local what = o.norm == "none" and "no normalization" or o.norm .. " norm"
+  if o.dropout > 0 then what = what .. string.format(", dropout %g", o.dropout) end
+  if lead and o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
+    local ok, w = pcall(lunet.viewer.show, board,
+                        {title = "Fashion-MNIST (" .. what .. ", " .. o.optim .. ")"})
+    if ok then win = w else io.stderr:write("no viewer window: ", tostring(w), "\n") end
+  end
+
   print(string.format("Fashion-MNIST: %d training, %d validation, %d test examples; "
-    .. "MLP 784-256-128-10 %s, Adam lr %g (%s), batch %d", n, val, #data.test_y,
-    o.bn and "with BN" or "without BN", o.lr, o.schedule, o.batch_size))
+    .. "MLP 784-256-128-10 (%s), %s lr %g (%s), batch %d", n, val, #data.test_y,
+    what, o.optim, o.lr, o.schedule, o.batch_size))
   local step, test_acc, test_pred = 0, 0, nil
   for epoch = 1, o.epochs do
-    if o.schedule == "cosine" then
-      opt.lr = o.lr * (1 + math.cos(math.pi * (epoch - 1) / o.epochs)) / 2
-    end
     net:train()
     local start, last_draw, comm = lunet.clock(), -1, dist and dist.comm_time()
     local loss_sum, correct, done, seen = 0, 0, 0, 0
@@ -209,6 +259,7 @@ local function main(args)
       net:zero_grad()
       net:backward(bx, loss_fn:backward(logits, by), {input_grad = false})
       opt:step()
+      if per_batch then scheduler:step() end
       local _, c = lunet.accuracy(logits, by)
       correct, loss_sum, seen = correct + c, loss_sum + loss * #by, seen + #by
       done, step = done + 1, step + 1
@@ -222,6 +273,7 @@ local function main(args)
       end
     end
     local elapsed = lunet.clock() - start
+    if scheduler and not per_batch then scheduler:step() end
     if dist then  -- the epoch's sums over the ranks (the shares' padding counts too)
       comm = (dist.comm_time() - comm) / nbatch
       local t = dist.all_reduce(lunet.tensor{loss_sum, correct, seen}, "sum")
@@ -242,7 +294,7 @@ local function main(args)
 
   if not lead then return end
   os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
-  local png = o.out .. "/fashion_mnist" .. (o.bn and "" or "_nobn") .. ".png"
+  local png = o.out .. "/fashion_mnist" .. (o.norm == "none" and "_nobn" or "") .. ".png"
   board:save_png(png)
   io.stderr:write("plot saved to " .. png .. "\n")
   report_confusion(test_pred, data.test_y)

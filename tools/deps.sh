@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages lunet needs, when missing.
-# usage: tools/deps.sh build|test|bench
+# usage: tools/deps.sh build|test|bench|install
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -e
 build="lua5.4 liblua5.4-dev libopenblas-dev libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
@@ -12,11 +12,14 @@ mpi="libopenmpi-dev openmpi-bin"
 # (the Fashion-MNIST specs train on the real data set).
 test="lua-busted xvfb xauth tmux x11-apps imagemagick xdotool dataset-fashion-mnist"
 bench="python3-torch"
+# install: what tests/install/install.sh packages with
+install="luarocks dpkg-dev debhelper git"
 case "$1" in
   build) want="$build $mpi" ;;
   test) want="$build $mpi $test" ;;
   bench) want="$build $mpi $test $bench" ;;
-  *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+  install) want="$build $mpi $install" ;;
+  *) echo "usage: $0 build|test|bench|install" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

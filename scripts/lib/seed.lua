@@ -11,7 +11,7 @@ M.finite = finite
 
 M.defaults = {
   activation = "relu", depth = 7, width = 30, n = 500, lo = -7, hi = 10, noise = 8,
-  lr = 0.001, steps = 251, seed = 1, eps = 0.001, momentum = 0.5,
+  lr = 0.001, steps = 251, seed = 1, eps = 0.001, momentum = 0.5, groups = 5, optim = "sgd",
   cost_every = 5, hist_every = 50, n_test = 200,
 }
 
@@ -42,24 +42,53 @@ end
 
 local activations = { relu = "ReLU", tanh = "Tanh" }
 
--- The tutorial's network: [input BN] -> depth x (Linear [-> BN] -> act) ->
+-- The normalizations the lab compares, by the name --norm takes: the run's
+-- short name and the layer put after every hidden Linear. Only BatchNorm
+-- also normalizes the network's input, as the tutorial does: LayerNorm and
+-- GroupNorm normalize each sample over its features, and the input has one.
+M.norms = {
+  none = { name = "no BN" },
+  batch = { name = "BN", input = true, make = function(o, n)
+    return lunet.BatchNorm(n, { eps = o.eps, momentum = o.momentum })
+  end },
+  layer = { name = "LN", make = function(o, n) return lunet.LayerNorm(n, { eps = o.eps }) end },
+  group = { name = "GN",
+            make = function(o, n) return lunet.GroupNorm(o.groups, n, { eps = o.eps }) end },
+}
+M.norm_order = { "none", "batch", "layer", "group" }
+
+-- The optimizers --optim takes, each with the lr of the options.
+M.optims = {
+  sgd = "SGD", adam = "Adam", adamw = "AdamW", rmsprop = "RMSprop", adagrad = "Adagrad",
+}
+
+-- A norm given as a boolean (the first experiments' "BN or not") or a name.
+local function norm_kind(norm)
+  if norm == true then norm = "batch" elseif norm == false or norm == nil then norm = "none" end
+  local k = M.norms[norm]
+  if not k then error("unknown normalization '" .. tostring(norm) .. "'", 3) end
+  return k
+end
+
+-- The tutorial's network: [input BN] -> depth x (Linear [-> norm] -> act) ->
 -- Linear(width, 1), weights N(0, 1) and biases 0.1 as its add_layer draws
--- them. Returns the net and `taps`: for each layer input L1..L(depth+1),
+-- them; norm is a name of M.norms, or true for BatchNorm and false for none.
+-- Returns the net and `taps`: for each layer input L1..L(depth+1),
 -- the index of the module whose output it is (0: the network input itself).
 -- Two calls after the same lunet.manual_seed give identical weights: the
--- BatchNorm layers draw nothing.
-function M.build(o, bn)
+-- normalization layers draw nothing.
+function M.build(o, norm)
   local act = lunet[activations[o.activation] or ""]
   if not act then error("unknown activation '" .. tostring(o.activation) .. "'", 2) end
+  local kind = norm_kind(norm)
   local mods, taps = {}, {}
   local function add(m) mods[#mods + 1] = m; return #mods end
-  local bn_opts = { eps = o.eps, momentum = o.momentum }
   -- The tutorial normalizes the input before recording it as layer 1's input.
-  taps[1] = bn and add(lunet.BatchNorm(1, bn_opts)) or 0
+  taps[1] = kind.input and add(kind.make(o, 1)) or 0
   local fan_in = 1
   for l = 1, o.depth do
     add(lunet.Linear(fan_in, o.width))
-    if bn then add(lunet.BatchNorm(o.width, bn_opts)) end
+    if kind.make then add(kind.make(o, o.width)) end
     taps[l + 1] = add(act())
     fan_in = o.width
   end
@@ -83,12 +112,16 @@ function M.layer_inputs(net, taps, x)
   return t
 end
 
--- One run: a network with its loss and optimizer.
-function M.new_run(o, bn, name)
-  local net, taps = M.build(o, bn)
+-- One run: a network with its loss and optimizer (o.optim, SGD by default).
+-- name defaults to the normalization's short name.
+function M.new_run(o, norm, name)
+  local net, taps = M.build(o, norm)
+  local optim = M.optims[o.optim]
+  if not optim then error("unknown optimizer '" .. tostring(o.optim) .. "'", 2) end
   return {
-    name = name, bn = bn, net = net, taps = taps,
-    loss = lunet.MSELoss(), opt = lunet.optim.SGD(net, { lr = o.lr }),
+    name = name or norm_kind(norm).name, bn = norm_kind(norm) == M.norms.batch,
+    net = net, taps = taps,
+    loss = lunet.MSELoss(), opt = lunet.optim[optim](net, { lr = o.lr }),
   }
 end
 
@@ -149,12 +182,14 @@ function M.stats(t)
            bad = bad / nc }
 end
 
--- The tutorial's experiment. Trains the no-BN and the BN network side by
--- side on the full batch for o.steps steps. Optional callbacks:
+-- The tutorial's experiment. Trains one network per normalization of
+-- o.norms (default: none and batch, the tutorial's two) side by side, from
+-- the same weights on the same data, on the full batch for o.steps steps.
+-- Optional callbacks:
 --   on_cost(run, step, cost)       every o.cost_every steps
 --   on_hist(run, step, inputs)     every o.hist_every steps (layer inputs)
 --   on_step(step)                  after each step
--- Returns {runs = {nobn, bn}, x, y, test_x, test_y}; each run has costs
+-- Returns {runs = {one per norm}, x, y, test_x, test_y}; each run has costs
 -- (a list of {step, cost}) and layer stats (from the last step's forward).
 function M.compare(opts, cb)
   local o = M.options(opts)
@@ -163,10 +198,10 @@ function M.compare(opts, cb)
   local x, y = M.train_data(o)
   local tx, ty = M.test_data(o, o.n_test)
   local runs = {}
-  for i, bn in ipairs({ false, true }) do
+  for i, norm in ipairs(o.norms or { "none", "batch" }) do
     lunet.manual_seed(o.seed)
-    runs[i] = M.new_run(o, bn, bn and "BN" or "no BN")
-    runs[i].costs = {}
+    runs[i] = M.new_run(o, norm)
+    runs[i].norm, runs[i].costs = norm, {}
   end
   for step = 0, o.steps - 1 do
     for _, r in ipairs(runs) do

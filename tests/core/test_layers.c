@@ -17,6 +17,9 @@
 #include "activation.h"
 #include "batchnorm.h"
 #include "dropout.h"
+#include "groupnorm.h"
+#include "instancenorm.h"
+#include "layernorm.h"
 #include "linear.h"
 #include "pointwise.h"
 #include "sequential.h"
@@ -104,7 +107,8 @@ static void gradcheck(const char *name, ln_module *m, ln_tensor *x) {
   ln_tensor_free(&r);
 }
 
-/* Gives a BatchNorm non-trivial parameters and running statistics. */
+/* Gives a BatchNorm (or another normalization) non-trivial parameters and
+ * running statistics. */
 static void perturb_bn(ln_module *bn, const ln_tensor *x) {
   if (bn->nparam) {
     ln_tensor_rand(&bn->param[0], &rng, 0.5, 2);
@@ -352,6 +356,39 @@ static void test_act_family(void) {
   test_no_alloc(net, 3, 2);
 }
 
+/* LayerNorm, GroupNorm, InstanceNorm (training, and evaluation with running
+ * statistics) and BatchNorm's cumulative average and untracked statistics,
+ * with weights away from 1 and 0 and statistics from 3 training steps. */
+static void test_norm_family(void) {
+  size_t s23[2] = {2, 3}, four = 4;
+  struct { const char *name; ln_module *m; int ndim; size_t a, b, c, d; int train; } cases[] = {
+    {"LayerNorm(4)", ln_layernorm_new(1, &four, 1e-5, 1), 2, 3, 4, 0, 0, 1},
+    {"LayerNorm((2, 3))", ln_layernorm_new(2, s23, 1e-5, 1), 3, 2, 2, 3, 0, 1},
+    {"LayerNorm no affine", ln_layernorm_new(2, s23, 1e-3, 0), 4, 2, 1, 2, 3, 1},
+    {"GroupNorm(2, 4) 3-D", ln_groupnorm_new(2, 4, 1e-5, 1), 3, 2, 4, 3, 0, 1},
+    {"GroupNorm(3, 6) 4-D", ln_groupnorm_new(3, 6, 1e-5, 1), 4, 2, 6, 2, 2, 1},
+    {"GroupNorm(2, 8) 2-D", ln_groupnorm_new(2, 8, 1e-5, 0), 2, 3, 8, 0, 0, 1},
+    {"InstanceNorm (N,C,L)", ln_instancenorm_new(3, 1e-5, 0.1, 0, 0), 3, 2, 3, 5, 0, 1},
+    {"InstanceNorm affine 4-D", ln_instancenorm_new(3, 1e-5, 0.1, 1, 0), 4, 2, 3, 2, 3, 1},
+    {"InstanceNorm (C,L)", ln_instancenorm_new(3, 1e-5, 0.1, 1, 0), 2, 3, 5, 0, 0, 1},
+    {"InstanceNorm tracked eval", ln_instancenorm_new(3, 1e-5, 0.3, 1, 1), 3, 2, 3, 4, 0, 0},
+    {"BatchNorm cumulative", ln_batchnorm_new(4, 1e-5, NAN, 1), 2, 6, 4, 0, 0, 1},
+    {"BatchNorm cumulative eval", ln_batchnorm_new(4, 1e-5, NAN, 1), 2, 6, 4, 0, 0, 0},
+    {"BatchNorm untracked eval", ln_batchnorm_new_track(3, 1e-5, 0.1, 1, 0), 3, 3, 3, 2, 0, 0},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    ln_module *m = cases[k].m;
+    CHECK(m != NULL, "%s: %s", cases[k].name, ln_error());
+    if (!m) continue;
+    ln_tensor x = make(cases[k].ndim, cases[k].a, cases[k].b, cases[k].c, cases[k].d, -2, 3);
+    perturb_bn(m, &x);
+    ln_module_set_training(m, cases[k].train);
+    gradcheck(cases[k].name, m, &x);
+    ln_tensor_free(&x);
+    ln_module_release(m);
+  }
+}
+
 static void test_errors(void) {
   ln_module *lin = ln_linear_new(3, 2, &rng), *bn = ln_batchnorm_new(30, 1e-5, 0.1, 1);
   ln_tensor a = make(2, 4, 5, 0, 0, 0, 1), b = make(3, 2, 3, 4, 0, 0, 1);
@@ -513,6 +550,7 @@ int main(void) {
   test_reuse_through_parent();
   test_no_alloc(mixed_net(), 3, 2);
   test_act_family();
+  test_norm_family();
   test_errors();
   test_linear_init();
   printf("largest relative gradient difference: %.2e\n", worst);

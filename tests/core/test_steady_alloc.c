@@ -1,10 +1,15 @@
 /* test_steady_alloc.c: the seed's BN network (input BN; 7 x (Linear 30, BN,
  * ReLU); Linear 1) trained full batch on 500 samples with MSE and SGD: after
  * the first steps have sized every buffer, further steps (forward, cost,
- * cost gradient, zero_grad, backward, optimizer step) allocate nothing. */
+ * cost gradient, zero_grad, backward, optimizer step) allocate nothing; nor
+ * do they with every optimizer kind, nor with the normalization layers
+ * (GroupNorm, InstanceNorm, LayerNorm, BatchNorm's other options). */
 #include "check.h"
 #include "activation.h"
 #include "batchnorm.h"
+#include "groupnorm.h"
+#include "instancenorm.h"
+#include "layernorm.h"
 #include "linear.h"
 #include "loss.h"
 #include "optim.h"
@@ -44,6 +49,42 @@ static double step(ln_module *net, ln_optim *opt, ln_loss *mse, const ln_tensor 
     return NAN;
   }
   return cost;
+}
+
+/* The normalization layers on (8,6,4,4) input, trained to a random target
+ * with SGD, then evaluated: steady steps allocate nothing. */
+static void norm_steps(ln_rng *rng, const ln_optim_kind *sgd, ln_loss *mse) {
+  size_t shape[4] = {8, 6, 4, 4}, hw[2] = {4, 4};
+  ln_module *net = ln_sequential_new();
+  add(net, ln_groupnorm_new(3, 6, 1e-5, 1));
+  add(net, ln_instancenorm_new(6, 1e-5, 0.1, 1, 1));
+  add(net, ln_layernorm_new(2, hw, 1e-5, 1));
+  add(net, ln_batchnorm_new(6, 1e-5, NAN, 1));
+  add(net, ln_batchnorm_new_track(6, 1e-5, 0.1, 1, 0));
+  add(net, ln_instancenorm_new(6, 1e-5, 0.1, 0, 0));
+  ln_tensor x = LN_TENSOR_EMPTY, t = LN_TENSOR_EMPTY;
+  CHECK(ln_tensor_init(&x, 4, shape) == LN_OK && ln_tensor_init(&t, 4, shape) == LN_OK,
+        "%s", ln_error());
+  ln_tensor_randn(&x, rng, 1, 3);
+  ln_tensor_randn(&t, rng, 0, 1);
+  ln_optim_group g = {net, {0}, 0, 0};
+  ln_optim_defaults(sgd, g.hp);
+  g.hp[ln_optim_option_find(sgd, "lr")->slot] = 0.01;
+  ln_optim *opt = ln_optim_new(sgd, &g, 1);
+  CHECK(opt != NULL, "%s", ln_error());
+  for (int i = 0; opt && i < 3; i++) step(net, opt, mse, &x, &t);
+  uint64_t before = ln_alloc_count();
+  double last = NAN;
+  for (int i = 0; opt && i < 10; i++) last = step(net, opt, mse, &x, &t);
+  ln_module_set_training(net, 0);
+  for (int i = 0; i < 3; i++) CHECK(ln_module_forward(net, &x) == LN_OK, "%s", ln_error());
+  uint64_t after = ln_alloc_count();
+  CHECK(isfinite(last), "normalization net: cost %g", last);
+  CHECK(after == before, "normalization net: 10 steady steps made %llu allocations",
+        (unsigned long long)(after - before));
+  ln_optim_free(opt);
+  ln_module_release(net);
+  ln_tensor_free(&x), ln_tensor_free(&t);
 }
 
 int main(void) {
@@ -109,6 +150,7 @@ int main(void) {
           (unsigned long long)(after - before));
     ln_optim_free(o);
   }
+  norm_steps(&rng, sgd, &mse);
   ln_loss_free(&mse);
   ln_module_release(net);
   ln_tensor_free(&lin), ln_tensor_free(&x), ln_tensor_free(&t);

@@ -172,6 +172,7 @@ local CATEGORY = {
   tag = "tag", group = "string", nonlinearity = "string", table = "nested",
   d1 = "int", n = "int", i = "int", dim = "int", start = "int", len = "int",
   batch_size = "int", seed = "int", ["in"] = "int", out = "int",
+  groups = "int", channels = "int", shape = "int",
   v = "number", value = "number", a = "number", b = "number", mean = "number",
   std = "number", gain = "number", p = "number", step = "number", param = "number",
   mode = "bool", op = "string", root = "int",

@@ -57,6 +57,26 @@ rc=$?
 check "bn_compare rejects an unknown flag with usage" \
   '[ $rc = 2 ] && grep -q "unknown option" "$tmp/bad.log" && grep -q "usage" "$tmp/bad.log"'
 
+# The lab: the four normalizations side by side, and the layers each lost.
+headless timeout 120 "$LUNET" scripts/bn_compare.lua --norm none,batch,layer,group --steps 51 \
+  --optim adam --out "$tmp/lab" >"$tmp/lab.log" 2>&1
+rc=$?
+check "bn_compare --norm none,batch,layer,group exits 0" \
+  '[ $rc = 0 ] || { tail -n 20 "$tmp/lab.log"; false; }'
+check "bn_compare --norm writes both PNGs" 'is_png "$tmp/lab/histograms.png" &&
+  is_png "$tmp/lab/cost.png"'
+check "bn_compare --norm has a column per network" \
+  'grep -Eq "^layer +no BN +BN +LN +GN$" "$tmp/lab.log" && grep -Eq "^L8( +[^ ]+){4}" "$tmp/lab.log"'
+check "bn_compare --norm names the layers each network lost" \
+  '[ "$(grep -Ec "^  (no BN|BN|LN|GN) +dead: .*; saturated: .*; NaN/Inf: " "$tmp/lab.log")" = 4 ]'
+check "bn_compare --norm prints a test cost per network" \
+  'grep -Eq "^  LN: " "$tmp/lab.log" && grep -Eq "^  GN: " "$tmp/lab.log"'
+for bad in "--norm batch,foo" "--norm batch,batch" "--groups 7" "--optim foo"; do
+  headless timeout 120 "$LUNET" scripts/bn_compare.lua $bad >"$tmp/bad.log" 2>&1
+  rc=$?
+  check "bn_compare rejects $bad" '[ $rc = 2 ] && grep -q "usage" "$tmp/bad.log"'
+done
+
 headless timeout 120 "$LUNET" scripts/bn_sweep.lua --epochs 3 --lrs 0.001,0.01 --depths 2 \
   --batches 500,50 --out "$tmp/sweep" >"$tmp/sweep.log" 2>&1
 rc=$?

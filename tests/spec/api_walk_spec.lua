@@ -59,7 +59,9 @@ local function tensors() return {lunet.randn(2, 3), lunet.randn(3), lunet.tensor
   lunet.tensor{0.5}} end
 local function modules() return {lunet.Linear(3, 3), lunet.ReLU(), lunet.BatchNorm(3),
   lunet.Sequential{lunet.Linear(3, 3)}, Walk(), lunet.Residual(lunet.Linear(3, 3)),
-  lunet.Concat(2, {lunet.Linear(3, 3), lunet.ReLU()})} end
+  lunet.Concat(2, {lunet.Linear(3, 3), lunet.ReLU()}), lunet.LayerNorm(3), lunet.GroupNorm(1, 3),
+  lunet.InstanceNorm(2, {track_running_stats = true}), lunet.BatchNorm(3, {momentum = false})}
+end
 -- a module's last forward: {x = its input, dy = a gradient of its output}
 local FED = setmetatable({}, {__mode = "k"})
 local function fed(m)
@@ -161,6 +163,7 @@ local RECEIVERS = {
             S.ReduceLROnPlateau(lunet.optim.Adam(lunet.Linear(3, 3)))}
   end,
   ["lunet.Board"] = function() return {lunet.Board()} end,
+  ["lunet.Watch"] = function() return {lunet.Board():watch(lunet.Linear(3, 3))} end,
   ["lunet.data.Bytes"] = function() return {lunet.data.idx(path("a.idx"), {bytes = true})} end,
   -- closed at once: one window at a time, and win:wait() on an open one
   -- would wait for a user

@@ -362,47 +362,66 @@ describe("lunet.data.fashion_mnist", function()
     assert.is_true(acc > 0.5, "test accuracy " .. acc .. " after 5 epochs on 500 examples")
   end)
 
-  it("runs scripts/fashion_mnist.lua, ending with the test accuracy and a plot", function()
+  -- Runs `script args` with the executable; returns its stdout and whether
+  -- it exited 0, or nothing (the test pending) without the data or $LUNET.
+  local function run_script(script, args)
     local exe = os.getenv("LUNET")
     if not installed or not exe then
       pending("needs the data set and $LUNET (the executable; tests/run.sh sets it)")
       return
     end
-    local cmd = string.format("'%s' scripts/fashion_mnist.lua --epochs 2 --limit 300 "
-      .. "--no-window --out '%s' 2>/dev/null", exe, path("out"))
-    local p = assert(io.popen(cmd))
+    local p = assert(io.popen(string.format("'%s' scripts/%s %s 2>/dev/null", exe, script, args)))
     local out = p:read("a")
-    assert.is_true(p:close(), out)
-    assert.equal(2, select(2, out:gsub("\nepoch %d/2  loss [%d.]+  train acc [%d.]+", "")))
+    return out, p:close()
+  end
+
+  -- The script ran `epochs` epochs, wrote a PNG and ended with a test
+  -- accuracy above 0.3.
+  local function check_run(out, ok, epochs, png_path)
+    assert.is_true(ok, out)
+    assert.equal(epochs, select(2, out:gsub("\nepoch %d/" .. epochs .. "  loss [%d.]+", "")))
     local last = out:match("([^\n]*)\n$")
     assert.matches("^test accuracy: 0%.%d%d%d%d$", last)
     assert.is_true(tonumber(last:match("0%.%d+")) > 0.3, last)
-    local png = io.open(path("out/fashion_mnist.png"), "rb")
+    local png = io.open(png_path, "rb")
     assert.truthy(png, "no PNG written")
     assert.equal("\x89PNG", png:read(4))
     png:close()
+  end
+
+  it("runs scripts/fashion_mnist.lua, ending with the test accuracy and a plot", function()
+    local out, ok = run_script("fashion_mnist.lua",
+      "--epochs 2 --limit 300 --no-window --out '" .. path("out") .. "'")
+    if not out then return end
+    check_run(out, ok, 2, path("out/fashion_mnist.png"))
+    assert.matches("\nepoch 1/2  loss [%d.]+  train acc [%d.]+", out)
+  end)
+
+  it("runs scripts/fashion_mnist.lua with every --norm, --optim and --schedule", function()
+    for _, flags in ipairs{
+      "--norm layer --optim sgd --lr 0.05 --schedule onecycle --dropout 0.2",
+      "--norm group --optim adamw --schedule step",
+      "--norm none --optim rmsprop --schedule none",
+      "--optim adagrad --dropout 0.5",
+    } do
+      local out, ok = run_script("fashion_mnist.lua", "--epochs 2 --limit 300 --no-window "
+        .. "--out '" .. path("lab") .. "' " .. flags)
+      if not out then return end
+      local png = flags:find("--norm none") and "fashion_mnist_nobn" or "fashion_mnist"
+      check_run(out, ok, 2, path("lab/" .. png .. ".png"))
+      local o = flags:match("--optim (%a+)")
+      assert.matches(", " .. o .. " lr [%d.]+ %(", out, 1)
+    end
   end)
 
   it("runs scripts/fashion_cnn.lua on a few hundred examples, ending with the test accuracy",
      function()
-    local exe = os.getenv("LUNET")
-    if not installed or not exe then
-      pending("needs the data set and $LUNET (the executable; tests/run.sh sets it)")
-      return
-    end
-    local cmd = string.format("'%s' scripts/fashion_cnn.lua --epochs 2 --limit 256 "
-      .. "--no-window --out '%s' 2>/dev/null", exe, path("cnn"))
-    local p = assert(io.popen(cmd))
-    local out = p:read("a")
-    assert.is_true(p:close(), out)
-    assert.equal(2, select(2, out:gsub("\nepoch %d/2  loss [%d.]+", "")))
-    local acc = out:match("test accuracy: (0%.%d%d%d%d)")
-    assert.truthy(acc, out)
-    assert.is_true(tonumber(acc) > 0.3, out)
-    local png = io.open(path("cnn/fashion_cnn.png"), "rb")
-    assert.truthy(png, "no PNG written")
-    png:close()
-    p = assert(io.popen(string.format("'%s' scripts/fashion_cnn.lua --schedule x 2>&1", exe)))
+    local out, ok = run_script("fashion_cnn.lua",
+      "--epochs 2 --limit 256 --no-window --out '" .. path("cnn") .. "'")
+    if not out then return end
+    check_run(out, ok, 2, path("cnn/fashion_cnn.png"))
+    local p = assert(io.popen(string.format("'%s' scripts/fashion_cnn.lua --schedule x 2>&1",
+      os.getenv("LUNET"))))
     out = p:read("a")
     local _, _, code = p:close()
     assert.equal(2, code, out)
@@ -415,7 +434,8 @@ describe("lunet.data.fashion_mnist", function()
       pending("needs $LUNET (the executable; tests/run.sh sets it)")
       return
     end
-    for _, flag in ipairs{"--bogus", "--schedule foo", "--epochs 0", "--lr -1"} do
+    for _, flag in ipairs{"--bogus", "--schedule foo", "--epochs 0", "--lr -1", "--norm foo",
+                          "--optim foo", "--dropout 1", "--dropout -0.1", "--norm"} do
       local p = assert(io.popen(string.format("'%s' scripts/fashion_mnist.lua %s 2>&1", exe,
         flag)))
       local out = p:read("a")

@@ -48,4 +48,41 @@ function M.errors_with(f, part)
   end
 end
 
+-- The module a fixture case names: lunet[c.kind](c.args..., c.opts).
+function M.make(c)
+  local args = {}
+  for i, a in ipairs(c.args) do args[i] = a end
+  if next(c.opts) then args[#args + 1] = c.opts end
+  return lunet[c.kind](table.unpack(args, 1, #args))
+end
+
+-- Largest |got - want| / |want| over a flat list want, |want| floored at
+-- floor times the largest (values that are ~0); raises above rtol.
+function M.agree(got, want, what, rtol, floor)
+  if #want ~= got:numel() then
+    error(("%s: %d elements, PyTorch %d"):format(what, got:numel(), #want), 2)
+  end
+  local g = got:contiguous():view(got:numel()):totable()
+  local maxabs = 0
+  for i = 1, #want do maxabs = math.max(maxabs, math.abs(want[i])) end
+  local rel, at = 0, 1
+  for i = 1, #want do
+    local r = math.abs(g[i] - want[i]) / math.max(math.abs(want[i]), floor * maxabs, 1e-30)
+    if r > rel then rel, at = r, i end
+  end
+  if rel > rtol then
+    error(("%s: element %d is %.9g, PyTorch %.9g (relative %.2e)"):format(what, at, g[at],
+      want[at], rel), 2)
+  end
+  return rel
+end
+
+-- The keys of t, sorted.
+function M.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
 return M

@@ -1,6 +1,7 @@
-/* repl_help.c: the global help(), whose text is docs/api.md compiled in
- * (build/gen/api_doc.c, made by tools/embed_doc.sh), the same file the
- * README's API reference points to, so the two never disagree.
+/* l_help.c: lunet.help() (the REPL's global help()), whose text is
+ * docs/api.md compiled into lunet.so (build/gen/api_doc.c, made by
+ * tools/embed_doc.sh), the same file the README's API reference points to,
+ * so the two never disagree, and the stock lua5.4 has it too.
  *
  * docs/api.md has a strict shape: `## Section` headings, and under them
  * entries that start with a line "### `signature`" followed by one
@@ -15,7 +16,6 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include "lunet.h"
-#include "repl.h"
 
 extern const char lunet_api_doc[];
 
@@ -342,8 +342,14 @@ static int help(lua_State *L)
 {
   int entries, found = 0, v = 1;
   const char *what = NULL;
+  l_checknargs(L, 1, "lunet.help");
   lua_settop(L, 1);
-  lua_getfield(L, LUA_REGISTRYINDEX, ENTRIES_KEY);
+  /* Parsed on first use: require "lunet" need not pay for it. */
+  if (lua_getfield(L, LUA_REGISTRYINDEX, ENTRIES_KEY) == LUA_TNIL) {
+    lua_pop(L, 1);
+    parse_doc(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, ENTRIES_KEY);
+  }
   entries = lua_gettop(L);
   lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_getfield(L, -1, "lunet");
@@ -394,9 +400,8 @@ static int help(lua_State *L)
   return 0;
 }
 
-void repl_help_open(lua_State *L)
+void l_open_help(lua_State *L)
 {
-  parse_doc(L);
   lua_pushcfunction(L, help);
-  lua_setglobal(L, "help");
+  lua_setfield(L, -2, "help");
 }
