@@ -19,6 +19,9 @@ CORE_PKGS = openblas zlib
 VIEWER_PKGS = sdl2 SDL2_ttf SDL2_image zlib
 BIND_PKGS = $(CORE_PKGS) $(VIEWER_PKGS) lua5.4
 EXE_PKGS = $(BIND_PKGS) readline
+# Open MPI, for lunet.dist (core/dist.c only): used when pkg-config finds it,
+# unless MPI=0; without it lunet.dist is a job of one process.
+MPI ?= 1
 
 B = build
 CORE_SRC = $(wildcard core/*.c)
@@ -40,7 +43,7 @@ NOCONFIG_GOALS = clean portable install uninstall test-install
 ifneq ($(filter-out $(NOCONFIG_GOALS),$(or $(MAKECMDGOALS),all)),)
 # pkg-config runs once the packages are there: this file is remade first,
 # and again whenever a package list above changes (CONFIG_KEY records them).
-CONFIG_KEY = core:$(CORE_PKGS) viewer:$(VIEWER_PKGS) bind:$(BIND_PKGS) exe:$(EXE_PKGS)
+CONFIG_KEY = core:$(CORE_PKGS) viewer:$(VIEWER_PKGS) bind:$(BIND_PKGS) exe:$(EXE_PKGS) mpi:$(MPI)
 include $(B)/config.mk
 ifneq ($(CONFIG_KEY),$(CONFIG_DONE))
 $(B)/config.mk: FORCE
@@ -51,14 +54,17 @@ endif
 $(B)/config.mk: tools/deps.sh
 	@mkdir -p $(B)
 	@tools/deps.sh build
-	@{ echo "CONFIG_DONE = $(CONFIG_KEY)"; \
+	@mpi=; [ "$(MPI)" = 0 ] || ! pkg-config --exists ompi-c || mpi=ompi-c; \
+	{ echo "CONFIG_DONE = $(CONFIG_KEY)"; \
+	  echo "MPI_CFLAGS = $${mpi:+-DLN_HAVE_MPI $$(pkg-config --cflags ompi-c)}"; \
+	  echo "MPI_LIBS = $${mpi:+$$(pkg-config --libs ompi-c) -ldl}"; \
 	  echo "CORE_CFLAGS = $$(pkg-config --cflags $(CORE_PKGS))"; \
 	  echo "VIEWER_CFLAGS = $$(pkg-config --cflags $(VIEWER_PKGS))"; \
 	  echo "BIND_CFLAGS = $$(pkg-config --cflags $(BIND_PKGS))"; \
 	  echo "EXE_CFLAGS = $$(pkg-config --cflags $(EXE_PKGS))"; \
-	  echo "CORE_LIBS = $$(pkg-config --libs $(CORE_PKGS)) -lpthread -lm"; \
-	  echo "SO_LIBS = $$(pkg-config --libs $(CORE_PKGS) $(VIEWER_PKGS)) -lpthread -lm"; \
-	  echo "EXE_LIBS = $$(pkg-config --libs $(EXE_PKGS)) -lpthread -lm"; } > $@.tmp
+	  echo "CORE_LIBS = $$(pkg-config --libs $(CORE_PKGS)) \$$(MPI_LIBS) -lpthread -lm"; \
+	  echo "SO_LIBS = $$(pkg-config --libs $(CORE_PKGS) $(VIEWER_PKGS)) \$$(MPI_LIBS) -lpthread -lm"; \
+	  echo "EXE_LIBS = $$(pkg-config --libs $(EXE_PKGS)) \$$(MPI_LIBS) -lpthread -lm"; } > $@.tmp
 	@mv $@.tmp $@
 
 # Each directory's objects see only the include paths of their layer.
@@ -66,6 +72,8 @@ $(CORE_OBJ): LAYER_CFLAGS = $(CORE_CFLAGS)
 $(VIEWER_OBJ): LAYER_CFLAGS = $(VIEWER_CFLAGS)
 $(BIND_OBJ): LAYER_CFLAGS = $(BIND_CFLAGS)
 $(EXE_OBJ): LAYER_CFLAGS = $(EXE_CFLAGS)
+# The one core file that calls MPI.
+$(B)/core/dist.o: LAYER_CFLAGS = $(CORE_CFLAGS) $(MPI_CFLAGS)
 
 # Its polynomials contract into FMAs where the target has them.
 $(B)/core/vmath.o: KERNEL_CFLAGS = -ffp-contract=fast

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lunet.h"
+#include "../core/dist.h"
 #include "../core/idx.h"
 #include "../core/rng.h"
 #include "../core/tensor_reduce.h"
@@ -330,7 +331,8 @@ static void get_source(lua_State *L, int arg, source *s) {
 
 /* The per-epoch state: the order of the rows and where we are in it. */
 typedef struct batcher {
-  size_t n, pos, bs;
+  size_t rows;        /* of x and y */
+  size_t n, pos, bs;  /* n: the rows of this epoch (this rank's share) */
   int drop_last, has_y;
   uint32_t order[];   /* n row indices (rows <= LN_MAXNUMEL < 2^32) */
 } batcher;
@@ -367,7 +369,7 @@ static int batches_next(lua_State *L) {
   int nout = st->has_y ? 2 : 1;
   for (int i = 0; i < nout; i++) {
     source s;
-    if (!to_source(L, lua_upvalueindex(2 + i), &s) || s.rows != st->n)
+    if (!to_source(L, lua_upvalueindex(2 + i), &s) || s.rows != st->rows)
       return luaL_error(L, "lunet.data.batches: %s was freed or changed during iteration",
                         i ? "y" : "x");
     ln_tensor *buf = lua_touserdata(L, lua_upvalueindex(4 + i));
@@ -385,7 +387,27 @@ static int batches_next(lua_State *L) {
   return nout;
 }
 
-static const char *const batches_options[] = {"shuffle", "drop_last", NULL};
+static const char *const batches_options[] = {"shuffle", "drop_last", "shard", NULL};
+
+/* Keeps this rank's share of the epoch's order (n rows) in order[0..m), as
+ * PyTorch's DistributedSampler: the order padded to m R rows by wrapping
+ * around to its start, rank r taking rows r, r + R, r + 2R, ... order has
+ * room for n + m. The ranks must have drawn the same order (the same seed
+ * and the same draws since): a checksum compared over the ranks says so. */
+static void shard(lua_State *L, uint32_t *order, size_t n, size_t *m, const char *who) {
+  if (ln_dist_init()) l_raise(L, who);
+  size_t r = (size_t)ln_dist_rank(), R = (size_t)ln_dist_size(), k = (n + R - 1) / R;
+  uint32_t h = 2166136261u;  /* FNV-1a over the order */
+  for (size_t i = 0; i < n; i++) h = (h ^ order[i]) * 16777619u;
+  float sum[2] = {(float)(h >> 8), -(float)(h >> 8)};  /* 24 bits: exact in a float */
+  if (ln_dist_all_reduce(sum, 2, LN_DIST_MAX)) l_raise(L, who);
+  if (sum[0] != (float)(h >> 8) || sum[1] != -(float)(h >> 8))
+    luaL_error(L, "%s: the ranks shuffled differently (seed every rank alike, with "
+               "lunet.manual_seed, and draw the same random numbers on each)", who);
+  for (size_t i = 0; i < k; i++) order[n + i] = order[(r + R * i) % n];
+  memmove(order, order + n, k * sizeof *order);
+  *m = k;
+}
 
 /* lunet.data.batches(x, y, batch_size [, {shuffle = true, drop_last = false}])
  * -> an iterator over one epoch: for bx, by in ... (y may be nil: for bx in ...).
@@ -404,6 +426,7 @@ static int data_batches(lua_State *L) {
   l_checkoptions(L, 4, who, batches_options);
   int shuffle = l_optboolean(L, 4, who, "shuffle", 1);
   int drop_last = l_optboolean(L, 4, who, "drop_last", 0);
+  int sharded = l_optboolean(L, 4, who, "shard", 0);
   for (int i = 1; i <= 2; i++) {  /* a strided tensor is copied once, here */
     ln_tensor *t = l_testtensor(L, i);
     if (t && t->st && !ln_is_contiguous(t)) {
@@ -420,8 +443,9 @@ static int data_batches(lua_State *L) {
   }
   size_t n = x.rows, b = (size_t)bs < n ? (size_t)bs : n;
 
-  batcher *st = lua_newuserdatauv(L, sizeof *st + n * sizeof st->order[0], 0);
-  st->n = n;
+  size_t room = sharded ? n + n : n;  /* a share needs at most n more */
+  batcher *st = lua_newuserdatauv(L, sizeof *st + room * sizeof st->order[0], 0);
+  st->rows = st->n = n;
   st->pos = 0;
   st->bs = (size_t)bs;
   st->drop_last = drop_last;
@@ -435,6 +459,10 @@ static int data_batches(lua_State *L) {
       st->order[i] = st->order[j];
       st->order[j] = tmp;
     }
+  }
+  if (sharded && n) {
+    shard(L, st->order, n, &st->n, who);
+    b = st->bs < st->n ? st->bs : st->n;
   }
   /* A batch size above n gives buffers of n rows and one partial batch. */
   lua_pushvalue(L, 1);

@@ -62,6 +62,7 @@ static ln_module *top_saved(lua_State *L, vwalk *v, ln_module *m) {
 
 /* Records memo[d] = {id, path...} for every module d below m. */
 static void mark_below(lua_State *L, vwalk *v, ln_module *m, int path) {
+  luaL_checkstack(L, 8, "saving");  /* a slot per level of a tree LN_MAXDEPTH deep */
   lua_Integer n = (lua_Integer)luaL_len(L, path);
   for (size_t i = 0; i < m->nchild; i++) {
     lua_createtable(L, (int)n + 1, 0);
@@ -204,6 +205,12 @@ static void walk_optim(lua_State *L, vwalk *v, int idx, int depth) {
 static void walk_module(lua_State *L, vwalk *v, int idx, ln_module *m, int depth) {
   if (!v->allow_modules)
     luaL_error(L, "a module cannot be a Lua field of a module (register it with self:child)");
+  if (m->ops->wrapper) {  /* DataParallel: saved as the module it wraps */
+    l_pushmodule(L, m->child[0]);
+    walk(L, v, -1, depth + 1);
+    lua_pop(L, 1);
+    return;
+  }
   if (put_seen(L, v, idx, m)) return;
   ln_module *top = top_saved(L, v, m);
   if (top != m) {  /* written inside top: a PATH of top's record and m's positions */
@@ -308,8 +315,10 @@ static void find_modules(lua_State *L, vwalk *v, int idx, int seen, int depth) {
       lua_pop(L, 1);
     }
   } else if (luaL_testudata(L, idx, L_MODULE)) {
+    ln_module *m = l_checkmodule(L, idx);
+    while (m->ops->wrapper) m = m->child[0];
     lua_pushboolean(L, 1);
-    lua_rawsetp(L, v->modules, l_checkmodule(L, idx));
+    lua_rawsetp(L, v->modules, m);
   } else if (luaL_testudata(L, idx, L_OPTIM)) {
     optim_parts(L, v, idx);
     lua_pushvalue(L, idx);

@@ -50,6 +50,10 @@ static void collect(walk *w, ln_module *m, size_t plen) {
   if (w->want & BUFFERS)
     for (int i = 0; i < m->nbuf; i++) add(w, plen, m->buf_name[i], &m->buf[i]);
   for (size_t i = 0; i < m->nchild; i++) {
+    if (m->ops->wrapper) {  /* DataParallel: its child's names are its own */
+      collect(w, m->child[i], plen);
+      continue;
+    }
     int k = m->child_name[i] ? snprintf(w->path + plen, LN_MAXNAME + 2, "%s.", m->child_name[i])
                              : snprintf(w->path + plen, LN_MAXNAME + 2, "%zu.", i + 1);
     collect(w, m->child[i], plen + (size_t)k);

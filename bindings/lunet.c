@@ -283,6 +283,7 @@ int luaopen_lunet(lua_State *L) {
   l_open_io(L);
   l_open_board(L);
   l_open_data(L);
+  l_open_dist(L);
   l_open_help(L);
   return 1;
 }

@@ -126,6 +126,7 @@ void l_open_init(lua_State *L);     /* l_init.c: lunet.init */
 void l_open_io(lua_State *L);       /* l_io.c: save, load */
 void l_open_board(lua_State *L);    /* l_board.c: Board, viewer */
 void l_open_data(lua_State *L);     /* l_data.c: lunet.data */
+void l_open_dist(lua_State *L);     /* l_dist.c: lunet.dist */
 void l_open_tensor_ops(lua_State *L); /* l_tensor_reduce.c: reductions, mm, cat; after tensor */
 
 #endif

@@ -19,6 +19,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include "repl.h"
+#include "../core/dist.h"
 #include "../viewer/export.h"
 #include "../viewer/runlog.h"
 #include "../viewer/window.h"
@@ -98,10 +99,13 @@ const char *repl_last_traceback(lua_State *L)
   return tb;
 }
 
+/* Under mpirun each rank's messages name the rank (1-based). */
 static void l_message(const char *pname, const char *msg)
 {
   if (pname)
     fprintf(stderr, "%s: ", pname);
+  if (ln_dist_size() > 1)
+    fprintf(stderr, "rank %d: ", ln_dist_rank() + 1);
   fprintf(stderr, "%s\n", msg);
   fflush(stderr);
 }
@@ -414,6 +418,10 @@ int main(int argc, char **argv)
   status = lua_pcall(L, 2, 1, 0);
   result = lua_toboolean(L, -1);
   repl_report(L, status);
+  /* A failed rank ends the job: the others may be waiting for it in a
+   * collective. The message is out already. */
+  if (!(result && status == LUA_OK))
+    ln_dist_abort(EXIT_FAILURE);
   lua_close(L);
   return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

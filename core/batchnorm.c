@@ -16,6 +16,7 @@
  * one column of 16 at a time, that column's partial sums or coefficients
  * held in registers. For S > 1 the inner loops run over S. */
 #include "batchnorm.h"
+#include "batchnorm_sync.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -310,6 +311,7 @@ static int bn_forward(ln_module *m, const ln_tensor *in) {
     for (size_t j = 0; j < c; j++) k[j] = x[j * s];  /* the shift: first value */
     spread_d(k, c, rep);
     sums(s1, s2, k, bn->coef, x, NULL, n, c, s, rep);
+    if (bn->sync && ln_batchnorm_sync_stats(bn, k, s1, s2, &cnt)) return LN_ERR;
     double mom = running_factor(bn), unbias = (double)cnt / (double)(cnt - 1);
     for (size_t j = 0; j < c; j++) {
       double d = s1[j] / (double)cnt, var = s2[j] / (double)cnt - d * d;
@@ -366,6 +368,7 @@ static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
       db[j] += (float)sdy[j];
     }
   }
+  if (bn->sync && bn->batch_stats && ln_batchnorm_sync_grads(bn, sdy, sdyx, &cnt)) return LN_ERR;
   /* With g = w invstd, training: dx = g dy - g invstd^2 sdyx/cnt (x - mean)
    * - g sdy/cnt; evaluation (constant statistics): dx = g dy. */
   float *a = bn->coef, *b = a + w, *mu = b + w, *d = mu + w;
@@ -390,21 +393,24 @@ static void bn_destroy(ln_module *m) {
   ln_free(bn->mean);
   ln_free(bn->work);
   ln_free(bn->coef);
+  ln_free(bn->sync_buf);
 }
 
 static ln_module *bn_make(const ln_value *cfg, ln_module *const *child, size_t nchild,
                           ln_rng *rng) {
   (void)child, (void)nchild, (void)rng;
-  return ln_batchnorm_new_track(cfg[0].z, cfg[1].d, cfg[2].d, cfg[3].b, cfg[4].b);
+  ln_module *m = ln_batchnorm_new_track(cfg[0].z, cfg[1].d, cfg[2].d, cfg[3].b, cfg[4].b);
+  if (m && cfg[5].b && ln_batchnorm_set_sync(m, 1)) ln_module_release(m), m = NULL;
+  return m;
 }
 
 static int bn_describe(const ln_module *m, char *buf, size_t n) {
   const ln_batchnorm *bn = (const ln_batchnorm *)m;
   char mom[32];
   snprintf(mom, sizeof mom, isnan(bn->momentum) ? "false" : "%g", bn->momentum);
-  return snprintf(buf, n, "BatchNorm(%zu, eps=%g, momentum=%s%s%s)", bn->nfeat, bn->eps, mom,
+  return snprintf(buf, n, "BatchNorm(%zu, eps=%g, momentum=%s%s%s%s)", bn->nfeat, bn->eps, mom,
                   bn->affine ? "" : ", affine=false",
-                  bn->track ? "" : ", track_running_stats=false");
+                  bn->track ? "" : ", track_running_stats=false", bn->sync ? ", sync=true" : "");
 }
 
 static const ln_field bn_fields[] = {
@@ -413,13 +419,16 @@ static const ln_field bn_fields[] = {
   {"momentum", LN_FIELD_OPTDOUBLE, offsetof(ln_batchnorm, momentum), 0.1},
   {"affine", LN_FIELD_BOOL, offsetof(ln_batchnorm, affine), 1},
   {"track_running_stats", LN_FIELD_BOOL, offsetof(ln_batchnorm, track), 1},
+  {"sync", LN_FIELD_BOOL, offsetof(ln_batchnorm, sync), 0},
   {NULL, LN_FIELD_SIZE, 0, 0}
 };
 
-/* Files before format 3 hold the first 4 fields (no track_running_stats). */
+/* The file versions that added the fields: track_running_stats 3, sync 4. */
+static const unsigned char bn_since[] = {0, 0, 0, 0, 3, 4};
+
 const ln_module_ops ln_batchnorm_ops = {
   .tag = "BatchNorm", .forward = bn_forward, .backward = bn_backward,
-  .destroy = bn_destroy, .fields = bn_fields, .nargs = 1, .nfields_v2 = 4, .make = bn_make,
+  .destroy = bn_destroy, .fields = bn_fields, .nargs = 1, .since = bn_since, .make = bn_make,
   .describe = bn_describe,
 };
 

@@ -36,12 +36,15 @@ typedef struct ln_batchnorm {
   size_t rep;
   double *work;     /* (3, rep*C) a shift or mean, and two sums */
   float *coef;      /* (4, rep*C) coefficients of the elementwise passes */
+  /* SyncBatchNorm (batchnorm_sync.h): statistics over every rank's batch. */
+  int sync;
+  double *sync_buf; /* (2C+1) the reduction's buffer, or NULL */
 } ln_batchnorm;
 
 /* Fields num_features (positional), eps, momentum, affine,
- * track_running_stats (options); params weight, bias (when affine); buffers
- * running_mean, running_var (when tracking), num_batches_tracked (when
- * tracking with momentum NaN). */
+ * track_running_stats, sync (options); params weight, bias (when affine);
+ * buffers running_mean, running_var (when tracking), num_batches_tracked
+ * (when tracking with momentum NaN). */
 extern const ln_module_ops ln_batchnorm_ops;
 
 /* eps >= 0, momentum in [0, 1] or NaN; tracking the running statistics. */

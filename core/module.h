@@ -98,10 +98,11 @@ typedef struct ln_module_ops {
    * SHAPE as its count and its sizes, 8 bytes each. */
   const ln_field *fields;
   int nargs;
-  /* The number of fields files of format 1 and 2 hold, when fields were
-   * added to the kind since (0: all of them): reading such a file, the later
-   * fields take their defaults (BatchNorm's track_running_stats). */
-  int nfields_v2;
+  /* Per field, the file version (serialize.h) that added it, or NULL when
+   * every field was there from the start: fields are only ever added at the
+   * end, an older file holds none of the later ones, and reading it gives
+   * them their defaults (BatchNorm's track_running_stats, 3, and sync, 4). */
+  const unsigned char *since;
   /* Children given to the constructor: at least min, at most max
    * (LN_NOLIMIT: any number; 0 and 0: a layer). */
   size_t min_children, max_children;
@@ -127,6 +128,10 @@ typedef struct ln_module_ops {
                      size_t nchild);
   ln_module *(*clone)(ln_module *m, ln_module *const *child, size_t nchild);
   int dynamic;
+  /* 1: a module around its one child that state dicts and files see as the
+   * child itself (DataParallel): no name of its own in paths, and saving
+   * writes the child. */
+  int wrapper;
 } ln_module_ops;
 
 struct ln_module {

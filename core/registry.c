@@ -9,6 +9,7 @@
 #include "batchnorm.h"
 #include "concat.h"
 #include "conv2d.h"
+#include "dataparallel.h"
 #include "dropout.h"
 #include "dropout2d.h"
 #include "flatten.h"
@@ -37,6 +38,7 @@ static const ln_module_ops *const builtin[] = {
   &ln_maxpool2d_ops, &ln_avgpool2d_ops, &ln_adaptive_avgpool2d_ops,
   &ln_flatten_ops, &ln_dropout2d_ops,
   &ln_layernorm_ops, &ln_groupnorm_ops, &ln_instancenorm_ops,
+  &ln_dataparallel_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])

@@ -253,11 +253,12 @@ static int check_size(ln_reader *r, const ln_module_ops *ops, uint64_t u, uint64
 }
 
 /* Reads the fields of ops into cfg. SIZE fields size tensors, so their
- * product must fit in what is left of the file. Files before format 3 hold
- * only the first nfields_v2 fields of a kind that sets it. */
+ * product must fit in what is left of the file. A file holds the fields
+ * the kind had in its format version (module.h, since). */
 static int get_fields(ln_reader *r, const ln_module_ops *ops, ln_value *cfg) {
   uint64_t prod = 1;
-  int nsaved = r->version < 3 && ops->nfields_v2 ? ops->nfields_v2 : ln_field_count(ops);
+  int nsaved = ln_field_count(ops);  /* those the kind had when the file was written */
+  while (ops->since && nsaved > 0 && ops->since[nsaved - 1] > r->version) nsaved--;
   for (int i = 0; ops->fields && ops->fields[i].name; i++) {
     uint64_t u = 0, u2 = 0;
     ln_field_type type = ops->fields[i].type;

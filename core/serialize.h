@@ -4,8 +4,9 @@
  *   header:   magic "LUNET\0" (6 bytes), version u32, body length u64
  *   body:     version 1: one module record (below, v1 layout)
  *             version 2: one value (below)
- *             version 3: as 2; a kind's fields added since 2 are in its
- *             records (module.h, nfields_v2)
+ *             version 3, 4: as 2; a kind's fields added since are in its
+ *             records (module.h, since: BatchNorm's track_running_stats 3,
+ *             sync 4)
  *   checksum: CRC-32 (zlib's) u32 of everything before it
  *
  * A value (version 2) is a tag byte and what the tag says:
@@ -34,7 +35,7 @@
  *             count, and no names]
  *   config    the kind's fields in order (module.h), then what its save
  *             writes (modules written in Lua: their class and Lua fields)
- *             [v1, v2: the first nfields_v2 fields when the kind sets it]
+ *             [the fields of the file's version: module.h, since]
  *   params    u32 count [v1: u8], then per parameter: name (u8 length +
  *             bytes) [v1: none], a tensor record
  *   buffers   as params
@@ -61,7 +62,7 @@
 
 #include "module.h"
 
-#define LN_FILE_VERSION 3u
+#define LN_FILE_VERSION 4u
 
 enum {
   LN_V_NIL, LN_V_FALSE, LN_V_TRUE, LN_V_INT, LN_V_NUM, LN_V_STR, LN_V_TABLE, LN_V_END,

@@ -6,7 +6,10 @@
 -- usage: lunet scripts/fashion_cnn.lua [--epochs 5] [--batch 128] [--threads N]
 --          [--norm bn|none] [--lr 0.001] [--schedule cosine|none] [--seed 1]
 --          [--no-window] [--out out/fashion_cnn]
---          [--save PATH] [--limit N] [--data DIR]
+--          [--save PATH] [--limit N] [--data DIR] [--dist]
+--
+-- --dist: data-parallel under mpirun, as fashion_mnist.lua's (--batch is the
+-- global batch, BatchNorm synchronized, rank 1 alone prints, draws and saves).
 --
 -- Per epoch: a progress bar on stderr, then one line on stdout with the loss,
 -- train and test accuracy and the epoch's training time. The board holds the
@@ -36,7 +39,8 @@ usage: lunet scripts/fashion_cnn.lua [options]
   --out DIR        where the plot goes (default out/fashion_cnn)
   --save PATH      save the trained net there (lunet.save)
   --limit N        train on the first N examples only, 0 for all (default 0)
-  --data DIR       the directory of the IDX files (default: the Debian package's)]]
+  --data DIR       the directory of the IDX files (default: the Debian package's)
+  --dist           data-parallel over the processes of mpirun]]
 
 local function parse(args)
   local o = {epochs = 5, batch = 128, lr = 1e-3, seed = 1, norm = "bn", window = true,
@@ -58,6 +62,7 @@ local function parse(args)
       o[a:sub(3)] = args[i + 1]
       i = i + 1
     elseif a == "--no-window" then o.window = false
+    elseif a == "--dist" then o.dist = true
     elseif a == "--help" or a == "-h" then io.stdout:write(usage, "\n"); os.exit(0)
     else error("unknown option " .. a .. "\n" .. usage, 0) end
     i = i + 1
@@ -75,20 +80,20 @@ local function parse(args)
 end
 
 -- The reference net, each layer named for the board.
-local function reference_net(bn)
+local function reference_net(bn, sync)
   local layers, names = {}, {}
   local function add(name, m) layers[#layers + 1], names[#layers + 1] = m, name end
   local width = 1
   for i, c in ipairs{32, 64} do
     add("conv" .. i, lunet.Conv2d(width, c, 3, {padding = 1}))
-    if bn then add("bn" .. i, lunet.BatchNorm(c)) end
+    if bn then add("bn" .. i, lunet.BatchNorm(c, {sync = sync})) end
     add("relu" .. i, lunet.ReLU())
     add("pool" .. i, lunet.MaxPool2d(2))
     width = c
   end
   add("flatten", lunet.Flatten())
   add("fc1", lunet.Linear(64 * 7 * 7, 128))
-  if bn then add("bn3", lunet.BatchNorm(128)) end
+  if bn then add("bn3", lunet.BatchNorm(128, {sync = sync})) end
   add("relu3", lunet.ReLU())
   add("dropout", lunet.Dropout(0.25))
   add("fc2", lunet.Linear(128, 10))
@@ -123,17 +128,22 @@ local function main(args)
   end
   if o.threads > 0 then lunet.set_num_threads(o.threads) end
   lunet.manual_seed(o.seed)
+  local dist = o.dist and lunet.dist  -- rank 1 alone talks and writes
+  local lead, ranks = not dist or dist.rank() == 1, dist and dist.size() or 1
+  local print = lead and print or function() end
+  local progress = lead and progress or function() end
   local data = lunet.data.fashion_mnist(o.data, {bytes = true, limit = o.limit})
-  local net, names = reference_net(o.norm == "bn")
+  local net, names = reference_net(o.norm == "bn", o.dist)
+  local model = dist and dist.DataParallel(net) or net  -- trains net
   local loss_fn = lunet.CrossEntropyLoss()
-  local opt = lunet.optim.Adam(net, {lr = o.lr})
+  local opt = lunet.optim.Adam(model, {lr = o.lr})
   -- cosine annealing over the epochs, stepped once per epoch, as PyTorch's
   local sched = o.schedule == "cosine" and
     lunet.optim.lr_scheduler.CosineAnnealingLR(opt, {T_max = o.epochs}) or nil
   local board, win = lunet.Board(), nil
   board:axis("loss", {xlabel = "epoch"})
   board:axis("accuracy", {xlabel = "epoch"})
-  if o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
+  if lead and o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
     local okw, w = pcall(lunet.viewer.show, board, {title = "Fashion-MNIST CNN"})
     if okw then win = w else io.stderr:write("no viewer window: ", tostring(w), "\n") end
   end
@@ -144,7 +154,8 @@ local function main(args)
   end
 
   local n = #data.train_y
-  local nbatch = math.ceil(n / o.batch)
+  local bs = math.ceil(o.batch / ranks)  -- rows a step on this rank
+  local nbatch = math.ceil(math.ceil(n / ranks) / bs)
   print(string.format("Fashion-MNIST: %d training, %d test examples; CNN %s, Adam lr %g, "
     .. "batch %d, %d threads", n, #data.test_y, o.norm == "bn" and "with BN" or "without BN",
     o.lr, o.batch, lunet.get_num_threads()))
@@ -155,13 +166,13 @@ local function main(args)
     net:train()
     local start, last_draw = lunet.clock(), -1
     local loss_sum, correct, done, seen = 0, 0, 0, 0
-    for bx, by in lunet.data.batches(data.train_x, data.train_y, o.batch) do
+    for bx, by in lunet.data.batches(data.train_x, data.train_y, bs, {shard = o.dist}) do
       if #by >= 2 then  -- BatchNorm refuses a training batch of one
         local x = images(bx)
-        local logits = net:forward(x)
+        local logits = model:forward(x)
         local loss = loss_fn:forward(logits, by)
-        net:zero_grad()
-        net:backward(x, loss_fn:backward(logits, by), {input_grad = false})
+        model:zero_grad()
+        model:backward(x, loss_fn:backward(logits, by), {input_grad = false})
         opt:step()
         local _, c = lunet.accuracy(logits, by)
         correct, loss_sum, seen = correct + c, loss_sum + loss * #by, seen + #by
@@ -178,7 +189,11 @@ local function main(args)
     end
     local elapsed = lunet.clock() - start
     total_time = total_time + elapsed
-    io.stderr:write("\n")
+    if dist then  -- the epoch's sums over the ranks
+      local t = dist.all_reduce(lunet.tensor{loss_sum, correct, seen}, "sum")
+      loss_sum, correct, seen = t:get(1), t:get(2), t:get(3)
+    end
+    if lead then io.stderr:write("\n") end
     local train_acc = correct / math.max(seen, 1)
     test_acc = evaluate(net, data.test_x, data.test_y)
     board:scalar("accuracy/train", epoch, train_acc)
@@ -190,6 +205,7 @@ local function main(args)
   end
   print(string.format("training time: %.2f s per epoch", total_time / o.epochs))
 
+  if not lead then return end
   os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
   local png = o.out .. "/fashion_cnn.png"
   board:save_png(png)

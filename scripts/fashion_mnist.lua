@@ -5,7 +5,13 @@
 -- usage: lunet scripts/fashion_mnist.lua [--epochs 10] [--batch-size 128]
 --          [--lr 0.001] [--optim adam] [--schedule cosine] [--norm batch]
 --          [--dropout 0] [--seed 1] [--no-window] [--out out/fashion_mnist]
---          [--limit N] [--val N] [--data DIR]
+--          [--limit N] [--val N] [--data DIR] [--dist]
+--
+-- With --dist, under `mpirun -np N build/lunet scripts/fashion_mnist.lua --dist`,
+-- the N processes train one network data-parallel: each its share of every
+-- epoch, --batch-size / N rows a step, BatchNorm synchronized over them, the
+-- gradients averaged (lunet.dist.DataParallel); only rank 1 prints, draws
+-- and saves, and the epoch's loss and accuracy are reduced over the ranks.
 --
 -- A random --val examples of the training set are held out for validation;
 -- every pixel is standardised with the mean and standard deviation it has over
@@ -44,11 +50,13 @@ usage: lunet scripts/fashion_mnist.lua [options]
   --val N          examples of the training set held out for validation, drawn
                    at random, 0 for none (default 5000, at most a tenth of them)
   --data DIR       the directory of the IDX files (default: the Debian package's)
-  --watch          board:watch the net: every layer's histograms every 100 steps]]
+  --watch          board:watch the net: every layer's histograms every 100 steps
+  --dist           data-parallel over the processes of mpirun (--batch-size is
+                   the global batch)]]
 
 -- The layer after each hidden Linear of n units, by --norm.
 local norms = {
-  batch = function(n) return lunet.BatchNorm(n) end,
+  batch = function(n, sync) return lunet.BatchNorm(n, {sync = sync}) end,
   layer = function(n) return lunet.LayerNorm(n) end,
   group = function(n) return lunet.GroupNorm(32, n) end,
   none = function() return nil end,
@@ -100,6 +108,7 @@ local function parse(args)
     elseif a == "--no-bn" then o.norm = "none"
     elseif a == "--no-window" then o.window = false
     elseif a == "--watch" then o.watch = true
+    elseif a == "--dist" then o.dist = true
     elseif a == "--help" or a == "-h" then io.stdout:write(usage, "\n"); os.exit(0)
     else error("unknown option " .. a .. "\n" .. usage, 0) end
     i = i + 1
@@ -124,7 +133,7 @@ local function mlp(o)
   local layers, width = {}, 784
   for _, n in ipairs{256, 128} do
     layers[#layers + 1] = lunet.Linear(width, n)
-    layers[#layers + 1] = norms[o.norm](n)
+    layers[#layers + 1] = norms[o.norm](n, o.dist)
     layers[#layers + 1] = lunet.ReLU()
     if o.dropout > 0 then layers[#layers + 1] = lunet.Dropout(o.dropout) end
     width = n
@@ -201,6 +210,12 @@ local function main(args)
     os.exit(2)
   end
   lunet.manual_seed(o.seed)
+  -- Under --dist rank 1 alone talks and writes; every rank computes alike.
+  local dist = o.dist and lunet.dist
+  local lead = not dist or dist.rank() == 1
+  local ranks = dist and dist.size() or 1
+  local print = lead and print or function() end
+  local progress = lead and progress or function() end
   -- Bytes (55 MB with the test set, 220 MB as floats)
   local raw = lunet.data.fashion_mnist(o.data, {limit = o.limit, bytes = true})
   local val = o.val or math.min(5000, #raw.train_y // 10)
@@ -213,16 +228,18 @@ local function main(args)
   data.test_x, data.test_y, raw = raw.test_x, raw.test_y, nil
   collectgarbage()
   local net = mlp(o)
+  if dist then net = dist.DataParallel(net) end
   local loss_fn = lunet.CrossEntropyLoss()
   local opt = optims[o.optim](net, o.lr)
   local n = #data.train_y
-  local nbatch = math.ceil(n / o.batch_size)
+  local bs = math.ceil(o.batch_size / ranks)  -- rows a step on this rank
+  local nbatch = math.ceil(math.ceil(n / ranks) / bs)
   local scheduler, per_batch = schedules[o.schedule](opt, o, nbatch)
   local board, win = lunet.Board(), nil
   if o.watch then board:watch(net, {run = "train", every = 100}) end
   local what = o.norm == "none" and "no normalization" or o.norm .. " norm"
   if o.dropout > 0 then what = what .. string.format(", dropout %g", o.dropout) end
-  if o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
+  if lead and o.window and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) then
     local ok, w = pcall(lunet.viewer.show, board,
                         {title = "Fashion-MNIST (" .. what .. ", " .. o.optim .. ")"})
     if ok then win = w else io.stderr:write("no viewer window: ", tostring(w), "\n") end
@@ -234,9 +251,9 @@ local function main(args)
   local step, test_acc, test_pred = 0, 0, nil
   for epoch = 1, o.epochs do
     net:train()
-    local start, last_draw = lunet.clock(), -1
+    local start, last_draw, comm = lunet.clock(), -1, dist and dist.comm_time()
     local loss_sum, correct, done, seen = 0, 0, 0, 0
-    for bx, by in lunet.data.batches(data.train_x, data.train_y, o.batch_size) do
+    for bx, by in lunet.data.batches(data.train_x, data.train_y, bs, {shard = o.dist}) do
       local logits = net:forward(normalise(bx, data))
       local loss = loss_fn:forward(logits, by)
       net:zero_grad()
@@ -257,8 +274,14 @@ local function main(args)
     end
     local elapsed = lunet.clock() - start
     if scheduler and not per_batch then scheduler:step() end
-    io.stderr:write("\n")
-    local train_acc = correct / n
+    if dist then  -- the epoch's sums over the ranks (the shares' padding counts too)
+      comm = (dist.comm_time() - comm) / nbatch
+      local t = dist.all_reduce(lunet.tensor{loss_sum, correct, seen}, "sum")
+      loss_sum, correct, seen = t:get(1), t:get(2), t:get(3)
+    end
+    if lead then io.stderr:write("\n") end
+    if dist then print(string.format("communication: %.2f ms a step", comm * 1e3)) end
+    local train_acc = correct / seen
     local val_acc = val > 0 and evaluate(net, data.val_x, data.val_y, data) or 0 / 0
     test_pred = predict(net, data.test_x, data)
     test_acc = test_pred:eq(data.test_y):mean()
@@ -266,9 +289,10 @@ local function main(args)
     if val > 0 then board:scalar("accuracy/val", epoch, val_acc) end
     board:scalar("accuracy/test", epoch, test_acc)
     print(string.format("epoch %d/%d  loss %.4f  train acc %.4f  val acc %.4f  test acc %.4f  "
-      .. "time %.2f s", epoch, o.epochs, loss_sum / n, train_acc, val_acc, test_acc, elapsed))
+      .. "time %.2f s", epoch, o.epochs, loss_sum / seen, train_acc, val_acc, test_acc, elapsed))
   end
 
+  if not lead then return end
   os.execute("mkdir -p '" .. o.out:gsub("'", "'\\''") .. "'")
   local png = o.out .. "/fashion_mnist" .. (o.norm == "none" and "_nobn" or "") .. ".png"
   board:save_png(png)

@@ -5,6 +5,9 @@
 set -e
 build="lua5.4 liblua5.4-dev libopenblas-dev libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
 libsdl2-image-dev libreadline-dev zlib1g-dev pkg-config"
+# Open MPI, for lunet.dist: installed with the build packages as root; a
+# user who cannot install it gets a build whose lunet.dist is one process.
+mpi="libopenmpi-dev openmpi-bin"
 # test: everything a test needs, so that nothing is skipped on a fresh machine
 # (the Fashion-MNIST specs train on the real data set).
 test="lua-busted xvfb xauth tmux x11-apps imagemagick xdotool dataset-fashion-mnist"
@@ -12,10 +15,10 @@ bench="python3-torch"
 # install: what tests/install/install.sh packages with
 install="luarocks dpkg-dev debhelper git"
 case "$1" in
-  build) want="$build" ;;
-  test) want="$build $test" ;;
-  bench) want="$build $test $bench" ;;
-  install) want="$build $install" ;;
+  build) want="$build $mpi" ;;
+  test) want="$build $mpi $test" ;;
+  bench) want="$build $mpi $test $bench" ;;
+  install) want="$build $mpi $install" ;;
   *) echo "usage: $0 build|test|bench|install" >&2; exit 2 ;;
 esac
 missing=""
@@ -28,6 +31,9 @@ if [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends $missing
+elif [ -z "$(echo " $missing " | sed "s/ libopenmpi-dev / /; s/ openmpi-bin / /" | tr -d ' ')" ]; then
+  echo "note: without$missing lunet.dist is one process; to use MPI run:" >&2
+  echo "  sudo apt-get install -y$missing" >&2
 else
   echo "lunet needs these Debian packages; run:" >&2
   echo "  sudo apt-get install -y$missing" >&2

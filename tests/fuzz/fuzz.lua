@@ -175,7 +175,7 @@ local CATEGORY = {
   groups = "int", channels = "int", shape = "int",
   v = "number", value = "number", a = "number", b = "number", mean = "number",
   std = "number", gain = "number", p = "number", step = "number", param = "number",
-  mode = "bool",
+  mode = "bool", op = "string", root = "int",
 }
 
 local function options(depth, entry, who)
