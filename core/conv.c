@@ -161,6 +161,13 @@ void ln_conv_unpad_planes(float *restrict din, const float *restrict dpad, size_
 
 /* ---- the fast path ---- */
 
+int ln_conv_workers(const ln_conv2d_params *p) {
+  /* never more than the workspace was sized for (0 counts as 1) */
+  int t = ln_par_workers(p->n, 1);
+  int sized = p->workers > LN_PAR_MAX ? LN_PAR_MAX : p->workers ? (int)p->workers : 1;
+  return sized < t ? sized : t;
+}
+
 /* The kernels of a shape: the tiled one for layers the GEMM also suits but
  * with 16 outputs or more per group and a kernel larger than 1x1, where it
  * is faster on one thread (docs/conv_measurements.md); it runs on one

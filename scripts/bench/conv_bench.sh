@@ -20,9 +20,8 @@ out=$B/bench/conv_bench
 mkdir -p "$B/bench"
 flags="-O3 -march=native -std=c99 -fno-math-errno -fopenmp-simd -D_POSIX_C_SOURCE=200809L"
 flags="$flags -D_DEFAULT_SOURCE $(pkg-config --cflags openblas) -Icore -Iscripts/bench"
-libs="$(pkg-config --libs openblas) -lm"
-objs="$(ls "$B"/core/conv*.o) $B/core/pool.o $B/core/tensor.o $B/core/base.o"
-objs="$objs $B/core/rng.o"
+libs="$(pkg-config --libs openblas) -lz -lpthread -lm"
+objs="$(ls "$B"/core/*.o)"  # the core's objects (it has no main)
 if [ -f /usr/include/oneapi/dnnl/dnnl.h ]; then
   cc $flags -DWITH_DNNL -fopenmp -o "$out" scripts/bench/conv_bench.c \
     scripts/bench/conv_dnnl.c $objs $libs -ldnnl

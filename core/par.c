@@ -1,5 +1,6 @@
-/* conv_par.c: the worker threads of the direct and tiled convolution
- * kernels (OpenBLAS threads only its own GEMMs).
+/* par.c: the core's worker threads (par.h), for the convolution kernels and
+ * the layers around them (BatchNorm on images, pooling, ReLU); OpenBLAS
+ * threads only its own GEMMs.
  *
  * Fork-join over a fixed split: worker w of W runs items [w n / W, (w+1) n /
  * W), the caller being worker 0, so every result (partial sums included) is
@@ -9,10 +10,10 @@
  * time: concurrent callers queue on a mutex. */
 #include <pthread.h>
 
-#include "conv_impl.h"
+#include "par.h"
 #include "tensor.h"
 
-#define MAX_WORKERS 64
+#define MAX_WORKERS LN_PAR_MAX
 
 static struct {
   pthread_mutex_t call, mu;  /* call: one dispatch at a time; mu: the fields below */
@@ -49,16 +50,15 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-int ln_conv_workers(const ln_conv2d_params *p) {
-  /* never more than the workspace was sized for (0 counts as 1) */
+int ln_par_workers(size_t n, size_t grain) {
   int t = ln_get_num_threads();
-  int sized = p->workers > MAX_WORKERS ? MAX_WORKERS : p->workers ? (int)p->workers : 1;
-  int w = sized < t ? sized : t;
-  return w < 1 ? 1 : w;
+  size_t most = grain ? n / grain : n;
+  if (t > MAX_WORKERS) t = MAX_WORKERS;
+  if ((size_t)t > most) t = (int)most;
+  return t < 1 ? 1 : t;
 }
 
-void ln_conv_parallel(int workers, size_t n, void (*fn)(void *, size_t, size_t, int),
-                      void *ctx) {
+void ln_parallel(int workers, size_t n, void (*fn)(void *, size_t, size_t, int), void *ctx) {
   if ((size_t)workers > n) workers = (int)n;
   if (workers <= 1) {
     if (n) fn(ctx, 0, n, 0);
