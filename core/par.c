@@ -27,10 +27,17 @@ static struct {
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
           PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0};
 
+/* Set while this thread runs a share: a kernel calling a threaded kernel
+ * (a GEMM inside a worker) runs it on its own thread instead of waiting on
+ * the pool it is part of. */
+static __thread int inside;
+
 static void run_share(int w, int workers) {
   size_t lo = pool.n * (size_t)w / (size_t)workers;
   size_t hi = pool.n * (size_t)(w + 1) / (size_t)workers;
+  inside = 1;
   if (lo < hi) pool.fn(pool.ctx, lo, hi, w);
+  inside = 0;
 }
 
 static void *worker(void *arg) {
@@ -60,7 +67,7 @@ int ln_par_workers(size_t n, size_t grain) {
 
 void ln_parallel(int workers, size_t n, void (*fn)(void *, size_t, size_t, int), void *ctx) {
   if ((size_t)workers > n) workers = (int)n;
-  if (workers <= 1) {
+  if (workers <= 1 || inside) {
     if (n) fn(ctx, 0, n, 0);
     return;
   }

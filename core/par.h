@@ -1,8 +1,8 @@
 /* par.h: the core's worker threads (par.c), one pool for every threaded
  * kernel: the convolutions and the layers around them (BatchNorm on
  * (N,C,S), pooling, ReLU). The thread count is the one the user asks for
- * (ln_set_num_threads, lunet.set_num_threads), shared with OpenBLAS, which
- * threads its own GEMMs.
+ * (ln_set_num_threads, lunet.set_num_threads); OpenBLAS runs on one
+ * thread, ln_gemm splitting the larger GEMMs between these workers.
  *
  * ln_parallel runs fn(ctx, lo, hi, w) for workers w = 0..workers-1 over a
  * fixed split of [0, n) into contiguous ranges (worker w gets
@@ -12,8 +12,8 @@
  * The threads start on first use (outside ln_malloc: a steady step still
  * allocates nothing) and sleep between calls; a call costs a wake-up, a few
  * microseconds, so kernels ask for threads only on work of tens of
- * microseconds or more (ln_par_workers' grain). fn must not call
- * ln_parallel itself. */
+ * microseconds or more (ln_par_workers' grain). A call from inside fn runs
+ * on the calling thread alone. */
 #ifndef LN_PAR_H
 #define LN_PAR_H
 

@@ -6,7 +6,10 @@
  *   ceil_mode), ties and NaN included; backward the same on 1 and 2 threads;
  * - BatchNorm's sums within 1e-5 (relative) of the double reference, the
  *   affine pass bit for bit, and both the same bits on 1 and 2 threads;
- * - ReLU, Tanh and Sigmoid layers on 2 threads equal to their kernels.
+ * - ReLU, Tanh and Sigmoid layers on 2 threads equal to their kernels;
+ * - ln_gemm split between 2 threads (by rows or columns, every
+ *   transposition) within 1e-5 of a double loop, and the same bits on
+ *   every run.
  * The largest differences are printed. */
 #include <math.h>
 #include <stdio.h>
@@ -179,13 +182,55 @@ static void activations(void) {
   }
 }
 
+/* ---- GEMM ---- */
+
+static double worst_gemm;
+
+static void gemm_case(int ta, int tb, size_t m, size_t n, size_t k) {
+  size_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+  float *a = randv((ta ? k : m) * lda, 0, 0), *b = randv((tb ? n : k) * ldb, 0, 0);
+  float *c0 = randv(m * ldc, 0, 0), *c1 = ln_malloc(m * ldc * sizeof *c1);
+  float *c2 = ln_malloc(m * ldc * sizeof *c2);
+  memcpy(c1, c0, m * ldc * sizeof *c1);
+  memcpy(c2, c0, m * ldc * sizeof *c2);
+  ln_set_num_threads(2);
+  ln_gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, c1, ldc);
+  ln_gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 0.25f, c2, ldc);
+  double worst = 0;
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < ldc; j++) {
+      double want = c0[i * ldc + j];
+      if (j < n) {
+        double s = 0;
+        for (size_t q = 0; q < k; q++)
+          s += (double)a[ta ? q * lda + i : i * lda + q] * b[tb ? j * ldb + q : q * ldb + j];
+        want = 0.5 * s + 0.25 * want;
+      }
+      double e = fabs(c1[i * ldc + j] - want) / sqrt((double)k);  /* terms ~1: sum ~sqrt k */
+      if (e > worst) worst = e;
+    }
+  if (worst > worst_gemm) worst_gemm = worst;
+  CHECK(worst <= 1e-5, "gemm ta %d tb %d %zux%zux%zu: %g from the double loop", ta, tb, m, n,
+        k, worst);
+  CHECK(same_bits(c1, c2, m * ldc * sizeof *c1), "gemm: two runs differ");
+  ln_free(a), ln_free(b), ln_free(c0), ln_free(c1), ln_free(c2);
+}
+
+static void gemms(void) {
+  for (int t = 0; t < 4; t++) {
+    gemm_case(t & 1, t >> 1, 133, 40, 250);   /* split by rows */
+    gemm_case(t & 1, t >> 1, 37, 150, 260);   /* by columns */
+  }
+}
+
 int main(void) {
   ln_rng_seed(&rng, 13);
   maxpool_shapes();
   bn_shapes();
   activations();
+  gemms();
   ln_set_num_threads(1);
-  printf("BatchNorm (N,C,S) sums vs double reference: max rel diff %.2e; max pooling, "
-         "affine pass, activations: bit for bit\n", worst_sums);
+  printf("BatchNorm (N,C,S) sums vs double reference: max rel diff %.2e; GEMM on 2 threads: "
+         "%.2e; max pooling, affine pass, activations: bit for bit\n", worst_sums, worst_gemm);
   return check_summary();
 }
