@@ -7,6 +7,8 @@
  * - BatchNorm's sums within 1e-5 (relative) of the double reference, the
  *   affine pass bit for bit, and both the same bits on 1 and 2 threads;
  * - ReLU, Tanh and Sigmoid layers on 2 threads equal to their kernels;
+ * - the convolution's bias gradient (channels split) the same bits on 1 and
+ *   2 threads, and within 1e-5 of the reference;
  * - ln_gemm split between 2 threads (by rows or columns, every
  *   transposition) within 1e-5 of a double loop, and the same bits on
  *   every run.
@@ -18,6 +20,7 @@
 #include "activation.h"
 #include "batchnorm_4d.h"
 #include "check.h"
+#include "conv.h"
 #include "pool.h"
 #include "rng.h"
 #include "tensor.h"
@@ -182,6 +185,33 @@ static void activations(void) {
   }
 }
 
+/* ---- the convolution's bias gradient ---- */
+
+static void conv_bias(void) {
+  ln_conv2d_params p = {.n = 8, .ic = 4, .h = 28, .w = 28, .oc = 32, .kh = 3, .kw = 3,
+                        .sh = 1, .sw = 1, .pt = 1, .pb = 1, .pl = 1, .pr = 1, .dh = 1,
+                        .dw = 1, .groups = 1, .bias = 1, .workers = 2};
+  if (ln_conv2d_setup("test", &p)) {
+    CHECK(0, "conv setup: %s", ln_error());
+    return;
+  }
+  size_t ni = p.n * p.ic * p.h * p.w, no = p.n * p.oc * p.oh * p.ow, nw = p.oc * p.ic * 9;
+  float *in = randv(ni, 0, 0), *w = randv(nw, 0, 0), *dout = randv(no, 0, 0);
+  float *dw = ln_calloc(nw, sizeof *dw), *ws = ln_malloc(ln_conv2d_workspace(&p) * sizeof *ws);
+  float db[3][32] = {{0}};
+  ln_conv2d_backward_ref(NULL, dw, db[0], dout, in, w, &p);
+  for (int t = 1; t <= 2; t++) {
+    ln_set_num_threads(t);
+    ln_conv2d_backward(NULL, dw, db[t], dout, in, w, ws, &p);
+  }
+  double worst = 0;
+  for (size_t o = 0; o < p.oc; o++) worst = fmax(worst, fabs(db[1][o] - db[0][o]));
+  CHECK(worst <= 1e-5 * sqrt((double)(no / p.oc)), "conv bias gradient: %g from the reference",
+        worst);
+  CHECK(same_bits(db[1], db[2], sizeof db[1]), "conv bias gradient: 1 and 2 threads differ");
+  ln_free(in), ln_free(w), ln_free(dout), ln_free(dw), ln_free(ws);
+}
+
 /* ---- GEMM ---- */
 
 static double worst_gemm;
@@ -229,6 +259,7 @@ int main(void) {
   bn_shapes();
   activations();
   gemms();
+  conv_bias();
   ln_set_num_threads(1);
   printf("BatchNorm (N,C,S) sums vs double reference: max rel diff %.2e; GEMM on 2 threads: "
          "%.2e; max pooling, affine pass, activations: bit for bit\n", worst_sums, worst_gemm);
