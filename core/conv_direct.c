@@ -188,7 +188,7 @@ static void backward_wide(float *dinp, float *dweight, const float *dout, const 
   j.per = icg * j.d.ps + ocg * es + j.d.hp * j.d.wp + m;
   int workers = ln_conv_workers(p);
   if ((size_t)workers > p->n) workers = (int)p->n;
-  ln_parallel(workers, p->n, backward_images, &j);
+  ln_parallel_fixed(workers, p->n, backward_images, &j);
   for (int w = 0; w < workers; w++) {
     const float *part = ws + (size_t)w * j.per + (j.per - m);
     for (size_t i = 0; i < m; i++) dweight[i] += part[i];

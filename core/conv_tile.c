@@ -220,7 +220,7 @@ void ln_conv_tile_dweight(float *dweight, const float *dout, const float *in, fl
                     .out = {{1, 1, icg * kk}, {0, 0, 1}}};
   if ((size_t)workers > p->n) workers = (int)p->n;
   for (j.g = 0; j.g < p->groups; j.g++) {
-    ln_parallel(workers, p->n, dw_images, &j);
+    ln_parallel_fixed(workers, p->n, dw_images, &j);
     /* the workers' partial sums, in worker order */
     size_t m = ocg * icg * kk, at = icg * j.d.ps + p->oh * p->ow * TC;
     float *dw = dweight + j.g * m;

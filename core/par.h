@@ -4,11 +4,13 @@
  * (ln_set_num_threads, lunet.set_num_threads); OpenBLAS runs on one
  * thread, ln_gemm splitting the larger GEMMs between these workers.
  *
- * ln_parallel runs fn(ctx, lo, hi, w) for workers w = 0..workers-1 over a
- * fixed split of [0, n) into contiguous ranges (worker w gets
- * [w n / W, (w+1) n / W)), the caller being worker 0. The split depends only
- * on n and the worker count, so a kernel that writes disjoint ranges, or
- * adds partial results in worker order, gives the same bits on every run.
+ * ln_parallel runs fn(ctx, lo, hi, w) over [0, n) in contiguous chunks
+ * handed to whichever of workers w = 0..workers-1 is running (the caller
+ * is worker 0 and may do it all): for kernels whose results do not depend
+ * on which worker ran which items (disjoint outputs; w only picks a
+ * worker's scratch space). ln_parallel_fixed gives worker w exactly
+ * [w n / W, (w+1) n / W) in one call: for per-worker partial sums, added in
+ * worker order afterwards, the same bits on every run.
  * The threads start on first use (outside ln_malloc: a steady step still
  * allocates nothing) and sleep between calls; a call costs a wake-up, a few
  * microseconds, so kernels ask for threads only on work of tens of
@@ -27,5 +29,7 @@ int ln_par_workers(size_t n, size_t grain);
 
 void ln_parallel(int workers, size_t n, void (*fn)(void *ctx, size_t lo, size_t hi, int w),
                  void *ctx);
+void ln_parallel_fixed(int workers, size_t n,
+                       void (*fn)(void *ctx, size_t lo, size_t hi, int w), void *ctx);
 
 #endif
