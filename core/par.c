@@ -2,14 +2,11 @@
  * the layers around them (BatchNorm on images, pooling, activations) and
  * the GEMMs (OpenBLAS itself runs on one thread).
  *
- * Fork-join. Workers start on first use. Between calls a worker watches
- * for the next one for SPIN_NS (a training step's kernels follow each other
- * within microseconds), then sleeps on a condition variable; the caller
- * likewise watches for its workers' end before sleeping. A wake-up costs
- * microseconds on a quiet machine but can wait milliseconds for a core on a
- * busy one, forty times a step; a short watch costs at most SPIN_NS of a
- * core per call (OpenBLAS's threads watched for ~0.1 s). One call at a
- * time: concurrent callers queue on a mutex. Two kinds of split:
+ * Fork-join. Workers start on first use and then sleep on a condition
+ * variable between calls: no spinning (a 0.1 ms watch before sleeping made
+ * the step slower on the shared two-core machine, and OpenBLAS's ~0.1 s one
+ * took a third of a core). One call at a time: concurrent callers queue on
+ * a mutex. Two kinds of split:
  * - ln_parallel hands out chunks of items from a shared counter to whoever
  *   is running. On a shared machine a woken worker may wait milliseconds
  *   for a core; the caller then takes its chunks, and a worker that arrives
@@ -20,13 +17,11 @@
  *   one call, and waits for every worker: for per-worker partial sums added
  *   in worker order afterwards, the same bits on every run. */
 #include <pthread.h>
-#include <time.h>
 
 #include "par.h"
 #include "tensor.h"
 
 #define MAX_WORKERS LN_PAR_MAX
-#define SPIN_NS 100000  /* 0.1 ms */
 
 static struct {
   pthread_mutex_t call, mu;  /* call: one dispatch at a time; mu: the fields below */
@@ -34,7 +29,7 @@ static struct {
   int started;               /* threads running, worker ids 1..started */
   unsigned long gen;         /* incremented per dispatch */
   int workers;               /* of this dispatch */
-  unsigned long pending;     /* workers still running this dispatch */
+  int pending;               /* workers still running this dispatch */
   int fixed, open;           /* fixed split; open: a dynamic call still takes workers */
   void (*fn)(void *, size_t, size_t, int);
   void *ctx;
@@ -63,52 +58,21 @@ static void run_share(int w, int workers) {
   inside = 0;
 }
 
-static long long now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-/* Watches *v for up to SPIN_NS until it differs from `was` (gen: a new
- * call) or, with zero, until it is 0 (pending: the workers are done). gen
- * and pending change under mu, atomically, so they can be watched here. */
-static void watch(unsigned long *v, unsigned long was, int zero) {
-  long long end = 0;
-  for (unsigned i = 0;; i++) {
-    unsigned long x = __atomic_load_n(v, __ATOMIC_ACQUIRE);
-    if (zero ? x == 0 : x != was) return;
-    if (i % 64 == 0) {
-      long long t = now_ns();
-      if (!end) end = t + SPIN_NS;
-      else if (t > end) return;
-    }
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-}
-
 static void *worker(void *arg) {
   int id = (int)(size_t)arg;
   unsigned long seen = 0;
   pthread_mutex_lock(&pool.mu);
   for (;;) {
-    if (pool.gen == seen) {
-      pthread_mutex_unlock(&pool.mu);
-      watch(&pool.gen, seen, 0);
-      pthread_mutex_lock(&pool.mu);
-    }
     while (pool.gen == seen) pthread_cond_wait(&pool.go, &pool.mu);
     seen = pool.gen;
     if (id >= pool.workers || (!pool.fixed && !pool.open)) continue;
     if (!pool.fixed)  /* a fixed call counted every worker already */
-      __atomic_add_fetch(&pool.pending, 1, __ATOMIC_RELEASE);
+      pool.pending++;
     int workers = pool.workers;
     pthread_mutex_unlock(&pool.mu);
     run_share(id, workers);
     pthread_mutex_lock(&pool.mu);
-    if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_RELEASE) == 0)
-      pthread_cond_signal(&pool.done);
+    if (--pool.pending == 0) pthread_cond_signal(&pool.done);
   }
   return NULL;
 }
@@ -144,8 +108,8 @@ static void dispatch(int workers, size_t n, void (*fn)(void *, size_t, size_t, i
   pool.fn = fn, pool.ctx = ctx, pool.n = n, pool.workers = workers, pool.fixed = fixed;
   pool.next = 0, pool.open = 1;
   pool.chunk = n / (4 * (size_t)workers) ? n / (4 * (size_t)workers) : 1;
-  __atomic_store_n(&pool.pending, fixed ? (unsigned long)(run - 1) : 0, __ATOMIC_RELAXED);
-  __atomic_add_fetch(&pool.gen, 1, __ATOMIC_RELEASE);
+  pool.pending = fixed ? run - 1 : 0;
+  pool.gen++;
   pthread_cond_broadcast(&pool.go);
   pthread_mutex_unlock(&pool.mu);
   run_share(0, workers);
@@ -153,11 +117,6 @@ static void dispatch(int workers, size_t n, void (*fn)(void *, size_t, size_t, i
     for (int w = run; w < workers; w++) run_share(w, workers);  /* threads that failed */
   pthread_mutex_lock(&pool.mu);
   pool.open = 0;  /* no worker joins from here: only those running are waited for */
-  if (pool.pending) {
-    pthread_mutex_unlock(&pool.mu);
-    watch(&pool.pending, 0, 1);
-    pthread_mutex_lock(&pool.mu);
-  }
   while (pool.pending) pthread_cond_wait(&pool.done, &pool.mu);
   pthread_mutex_unlock(&pool.mu);
   pthread_mutex_unlock(&pool.call);
