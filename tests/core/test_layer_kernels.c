@@ -37,7 +37,8 @@ static float *randv(size_t n, int levels, int special) {
   for (size_t i = 0; i < n; i++) {
     double u = ln_rng_uniform(&rng);
     v[i] = levels ? (float)(int)(u * levels) : (float)(u * 4 - 2);
-    if (special && ln_rng_uniform(&rng) < 0.02) v[i] = ln_rng_uniform(&rng) < 0.5 ? NAN : -INFINITY;
+    if (special && ln_rng_uniform(&rng) < 0.02)
+      v[i] = ln_rng_uniform(&rng) < 0.5 ? NAN : -INFINITY;
   }
   return v;
 }
