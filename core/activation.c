@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "par.h"
 #include "vmath.h"
 
 /* Written so that NaN passes through (forward and backward), as in PyTorch:
@@ -63,9 +64,38 @@ typedef struct act {
   const act_kernels *k;
 } act;
 
+/* The kernels above run on one thread; the layers split a large tensor
+ * between the worker threads (par.h) in blocks of ACT_BLOCK elements (64
+ * bytes aligned for the vector loops, the same bits on any thread count):
+ * ReLU on a conv layer's output is memory-bound, one core's bandwidth. */
+#define ACT_BLOCK 4096
+#define ACT_GRAIN 16  /* blocks per worker at least: 256 KiB of input */
+
+typedef struct act_job {
+  const act_kernels *k;
+  int backward;
+  float *out;
+  const float *a, *b;  /* the kernel's inputs: inp, or x and dout */
+  size_t n;
+} act_job;
+
+static void act_blocks(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  const act_job *j = ctx;
+  size_t at = lo * ACT_BLOCK, end = hi * ACT_BLOCK < j->n ? hi * ACT_BLOCK : j->n;
+  if (j->backward) j->k->backward(j->out + at, j->a + at, j->b + at, end - at);
+  else j->k->forward(j->out + at, j->a + at, end - at);
+}
+
+static void act_run(act_job *j) {
+  size_t blocks = (j->n + ACT_BLOCK - 1) / ACT_BLOCK;
+  ln_parallel(ln_par_workers(blocks, ACT_GRAIN), blocks, act_blocks, j);
+}
+
 static int act_forward(ln_module *m, const ln_tensor *in) {
   if (ln_tensor_resize_as(&m->output, in)) return LN_ERR;
-  ((act *)m)->k->forward(ln_data(&m->output), ln_data(in), ln_numel(in));
+  act_job j = {((act *)m)->k, 0, ln_data(&m->output), ln_data(in), NULL, ln_numel(in)};
+  act_run(&j);
   return LN_OK;
 }
 
@@ -78,8 +108,9 @@ static int act_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout
   }
   if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
   const act_kernels *k = ((act *)m)->k;
-  k->backward(ln_data(&m->grad_input), ln_data(k->from_output ? &m->output : in),
-              ln_data(dout), ln_numel(in));
+  act_job j = {k, 1, ln_data(&m->grad_input), ln_data(k->from_output ? &m->output : in),
+               ln_data(dout), ln_numel(in)};
+  act_run(&j);
   return LN_OK;
 }
 

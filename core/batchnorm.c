@@ -14,8 +14,10 @@
  * arrays: channel values repeated rep times and rep partial sums per channel,
  * folded at the end. Where rep C is a multiple of 16 the blocks are walked
  * one column of 16 at a time, that column's partial sums or coefficients
- * held in registers. For S > 1 the inner loops run over S. */
+ * held in registers. For S > 1 the passes are batchnorm_4d.c's (vectorized
+ * over S, threaded). */
 #include "batchnorm.h"
+#include "batchnorm_4d.h"
 #include "batchnorm_sync.h"
 
 #include <math.h>
@@ -166,28 +168,7 @@ static void sums(double *restrict s1,      /* (rep*C) for S == 1, else (C) */
     sums_flat(s1, s2, k, f, u, v, n, c, rep);
     return;
   }
-  for (size_t j = 0; j < c; j++) s1[j] = s2[j] = 0;
-  for (size_t i = 0; i < n; i++) {
-    for (size_t j = 0; j < c; j++) {
-      size_t at = (i * c + j) * s;
-      const float *up = u + at, *vp = v ? v + at : NULL;
-      double a = 0, b = 0, kj = k[j];
-      if (!vp) {
-        for (size_t q = 0; q < s; q++) {
-          double d = (double)up[q] - kj;
-          a += d;
-          b += d * d;
-        }
-      } else {
-        for (size_t q = 0; q < s; q++) {
-          a += vp[q];
-          b += (double)vp[q] * ((double)up[q] - kj);
-        }
-      }
-      s1[j] += a;
-      s2[j] += b;
-    }
-  }
+  ln_bn4d_sums(s1, s2, k, u, v, n, c, s);
 }
 
 /* affine_pass for S == 1 on nb full blocks of w floats (w a multiple of
@@ -247,15 +228,7 @@ static void affine_pass(float *restrict out,      /* (N,C,S) */
     }
     return;
   }
-  for (size_t i = 0; i < n; i++) {
-    for (size_t j = 0; j < c; j++) {
-      size_t at = (i * c + j) * s;
-      const float *up = u + at, *xp = x + at;
-      float *o = out + at;
-      float aj = a ? a[j] : 0, bj = b[j], mj = mu[j], dj = d[j];
-      for (size_t q = 0; q < s; q++) o[q] = aj * up[q] + bj * (xp[q] - mj) + dj;
-    }
-  }
+  ln_bn4d_affine(out, u, x, a, b, mu, d, n, c, s);
 }
 
 /* Checks the input's shape and splits it into n, s (c is nfeat). */

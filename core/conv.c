@@ -161,6 +161,13 @@ void ln_conv_unpad_planes(float *restrict din, const float *restrict dpad, size_
 
 /* ---- the fast path ---- */
 
+int ln_conv_workers(const ln_conv2d_params *p) {
+  /* never more than the workspace was sized for (0 counts as 1) */
+  int t = ln_par_workers(p->n, 1);
+  int sized = p->workers > LN_PAR_MAX ? LN_PAR_MAX : p->workers ? (int)p->workers : 1;
+  return sized < t ? sized : t;
+}
+
 /* The kernels of a shape: the tiled one for layers the GEMM also suits but
  * with 16 outputs or more per group and a kernel larger than 1x1, where it
  * is faster on one thread (docs/conv_measurements.md); it runs on one
@@ -191,19 +198,36 @@ void ln_conv2d_forward(float *out, const float *in, const float *weight, const f
   else ln_conv_direct_forward(out, in, weight, bias, ws, p);
 }
 
-static void bias_grad(float *dbias, const float *dout, const ln_conv2d_params *p) {
+typedef struct bias_job {
+  float *dbias;
+  const float *dout;
+  const ln_conv2d_params *p;
+} bias_job;
+
+/* Channels [lo, hi) of the bias gradient (one worker per channel: the same
+ * bits on any thread count). */
+static void bias_channels(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  const bias_job *j = ctx;
+  const ln_conv2d_params *p = j->p;
   size_t ohw = p->oh * p->ow;
-  for (size_t o = 0; o < p->oc; o++) {
+  for (size_t o = lo; o < hi; o++) {
     float s = 0;
     for (size_t n = 0; n < p->n; n++) {
-      const float *d = dout + (n * p->oc + o) * ohw;
+      const float *d = j->dout + (n * p->oc + o) * ohw;
       float t = 0;
 #pragma omp simd reduction(+:t)
-      for (size_t j = 0; j < ohw; j++) t += d[j];
+      for (size_t q = 0; q < ohw; q++) t += d[q];
       s += t;
     }
-    dbias[o] += s;
+    j->dbias[o] += s;
   }
+}
+
+static void bias_grad(float *dbias, const float *dout, const ln_conv2d_params *p) {
+  bias_job j = {dbias, dout, p};
+  int workers = p->n * p->oc * p->oh * p->ow < 65536 ? 1 : ln_conv_workers(p);
+  ln_parallel(workers, p->oc, bias_channels, &j);
 }
 
 void ln_conv2d_backward(float *dinp, float *dweight, float *dbias, const float *dout,

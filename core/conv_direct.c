@@ -188,7 +188,7 @@ static void backward_wide(float *dinp, float *dweight, const float *dout, const 
   j.per = icg * j.d.ps + ocg * es + j.d.hp * j.d.wp + m;
   int workers = ln_conv_workers(p);
   if ((size_t)workers > p->n) workers = (int)p->n;
-  ln_conv_parallel(workers, p->n, backward_images, &j);
+  ln_parallel_fixed(workers, p->n, backward_images, &j);
   for (int w = 0; w < workers; w++) {
     const float *part = ws + (size_t)w * j.per + (j.per - m);
     for (size_t i = 0; i < m; i++) dweight[i] += part[i];
@@ -245,7 +245,7 @@ void ln_conv_direct_forward(float *out, const float *in, const float *weight,
                             const float *bias, float *ws, const ln_conv2d_params *p) {
   direct_job j = {.p = p, .d = ln_conv_dims_of(p), .in = in, .weight = weight, .bias = bias,
                   .out = out, .ws = ws, .per = per_worker(p, 0)};
-  ln_conv_parallel(ln_conv_workers(p), p->n, forward_images, &j);
+  ln_parallel(ln_conv_workers(p), p->n, forward_images, &j);
 }
 
 void ln_conv_direct_backward(float *dinp, float *dweight, const float *dout,

@@ -14,6 +14,7 @@
 
 #include <string.h>
 #include "conv.h"
+#include "par.h"
 
 /* Eight floats, a GCC/Clang vector: the direct kernels' running sums must
  * live in registers, which no form of plain loop got GCC 12 to do. With
@@ -53,12 +54,9 @@ void ln_conv_pad_planes(float *pad, const float *in, size_t icg, const ln_conv2d
 void ln_conv_unpad_planes(float *din, const float *dpad, size_t icg,
                           const ln_conv2d_params *p, const ln_conv_dims *d);
 
-/* Threads (conv_par.c): the number of workers a kernel may use for p, and
- * fn(ctx, lo, hi, w) run by workers w = 0..workers-1 over a fixed split of
- * [0, n) into contiguous ranges, the caller being worker 0. */
+/* The number of workers (par.h) a kernel may use for p: never more than
+ * its workspace was sized for. */
 int ln_conv_workers(const ln_conv2d_params *p);
-void ln_conv_parallel(int workers, size_t n, void (*fn)(void *ctx, size_t lo, size_t hi, int w),
-                      void *ctx);
 
 /* im2col + GEMM (conv_gemm.c), for groups of many outputs and taps. */
 int ln_conv_gemm_suits(const ln_conv2d_params *p);

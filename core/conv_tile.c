@@ -179,7 +179,7 @@ void ln_conv_tile_forward(float *out, const float *in, const float *weight, cons
                     .out = {{1, p->oh, p->ow}, {0, (ptrdiff_t)p->ow, 1}}};
   for (j.g = 0; j.g < p->groups; j.g++) {
     pack(j.shared, weight + j.g * ocg * icg * kk, ocg, icg * kk, icg, kk, kk);
-    ln_conv_parallel(ln_conv_workers(p), p->n, fwd_images, &j);
+    ln_parallel(ln_conv_workers(p), p->n, fwd_images, &j);
   }
 }
 
@@ -220,7 +220,7 @@ void ln_conv_tile_dweight(float *dweight, const float *dout, const float *in, fl
                     .out = {{1, 1, icg * kk}, {0, 0, 1}}};
   if ((size_t)workers > p->n) workers = (int)p->n;
   for (j.g = 0; j.g < p->groups; j.g++) {
-    ln_conv_parallel(workers, p->n, dw_images, &j);
+    ln_parallel_fixed(workers, p->n, dw_images, &j);
     /* the workers' partial sums, in worker order */
     size_t m = ocg * icg * kk, at = icg * j.d.ps + p->oh * p->ow * TC;
     float *dw = dweight + j.g * m;
@@ -270,6 +270,6 @@ void ln_conv_tile_dinp(float *dinp, const float *dout, const float *weight, floa
                     .out = {{1, p->h, p->w}, {0, (ptrdiff_t)p->w, 1}}};
   for (j.g = 0; j.g < p->groups; j.g++) {
     pack(j.shared, weight + j.g * ocg * icg * kk, icg, kk, ocg, icg * kk, kk);
-    ln_conv_parallel(ln_conv_workers(p), p->n, din_images, &j);
+    ln_parallel(ln_conv_workers(p), p->n, din_images, &j);
   }
 }

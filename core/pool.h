@@ -22,7 +22,9 @@
  * AdaptiveAvgPool2d: output (y, x) averages rows floor(y H / OH) to
  * ceil((y+1) H / OH) - 1 and columns likewise.
  *
- * Forward SETS out; backward SETS dinp (overlapping windows add). */
+ * Forward SETS out; backward SETS dinp (overlapping windows add). Max
+ * pooling runs on the worker threads (par.h) when more than one thread is
+ * asked for, planes split between them: the same bits on any count. */
 #ifndef LN_POOL_H
 #define LN_POOL_H
 
@@ -54,6 +56,12 @@ void ln_maxpool2d_forward(float *out,       /* (N,C,OH,OW) */
                           int32_t *idx,     /* (N,C,OH,OW) plane positions */
                           const float *in,  /* (N,C,H,W) */
                           const ln_pool2d_params *p);
+/* The plain loop (every window scanned in full, one thread), for the tests
+ * to compare the forward above against: the same bits. */
+void ln_maxpool2d_forward_ref(float *out,       /* (N,C,OH,OW) */
+                              int32_t *idx,     /* (N,C,OH,OW) plane positions */
+                              const float *in,  /* (N,C,H,W) */
+                              const ln_pool2d_params *p);
 void ln_maxpool2d_backward(float *dinp,         /* (N,C,H,W) */
                            const float *dout,   /* (N,C,OH,OW) */
                            const int32_t *idx,  /* (N,C,OH,OW) from the forward */

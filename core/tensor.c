@@ -2,6 +2,8 @@
  * reductions over all elements. */
 #include "tensor.h"
 
+#include "par.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <pthread.h>
@@ -528,13 +530,65 @@ int ln_tensor_argmax_rows(ln_tensor *out, const ln_tensor *t) {
   return rc;
 }
 
+/* The GEMMs run OpenBLAS on one thread and split C between the core's
+ * workers (par.h). OpenBLAS's own threads spin (sched_yield) for ~0.1 s
+ * after every threaded call: between the small GEMMs of a convolutional
+ * net's step they never slept, and took a third of a core from the workers
+ * of the convolutions on a two-core machine (two threads were 1.14x one).
+ * One pool of threads, and OpenBLAS's never started. */
+typedef struct gemm_job {
+  int ta, tb, rows;  /* rows: C split by rows (else by columns) */
+  size_t m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+} gemm_job;
+
+#define GEMM_BLOCK 16  /* rows or columns per item of the split: whole kernel tiles */
+
+static void gemm_blocks(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  const gemm_job *j = ctx;
+  size_t r0 = lo * GEMM_BLOCK, r1 = hi * GEMM_BLOCK, all = j->rows ? j->m : j->n;
+  if (r1 > all) r1 = all;
+  const float *a = j->a, *b = j->b;
+  float *c = j->c;
+  size_t m = j->m, n = j->n;
+  if (j->rows) {  /* rows r0..r1 of op(A) and C */
+    a += j->ta ? r0 : r0 * j->lda;
+    c += r0 * j->ldc;
+    m = r1 - r0;
+  } else {  /* columns r0..r1 of op(B) and C */
+    b += j->tb ? r0 * j->ldb : r0;
+    c += r0;
+    n = r1 - r0;
+  }
+  cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans,
+              j->tb ? CblasTrans : CblasNoTrans, (blasint)m, (blasint)n, (blasint)j->k,
+              j->alpha, a, (blasint)j->lda, b, (blasint)j->ldb, j->beta, c, (blasint)j->ldc);
+}
+
+/* Below this many multiply-adds a GEMM stays on the calling thread. */
+#define GEMM_PAR_MIN (1u << 20)
+
 void ln_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
              const float *a, size_t lda, const float *b, size_t ldb, float beta,
              float *c, size_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
-              beta, c, (blasint)ldc);
+  gemm_job j = {ta, tb, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+  size_t items = ((j.rows ? m : n) + GEMM_BLOCK - 1) / GEMM_BLOCK;
+  int workers = (double)m * (double)n * (double)k < GEMM_PAR_MIN ? 1 : ln_par_workers(items, 1);
+  ln_parallel(workers, items, gemm_blocks, &j);
 }
 
-void ln_set_num_threads(int n) { openblas_set_num_threads(n); }
-int ln_get_num_threads(void) { return openblas_get_num_threads(); }
+/* 0 until set: then OpenBLAS's count from its environment variables. */
+static int num_threads;
+
+void ln_set_num_threads(int n) {
+  num_threads = n < 1 ? 1 : n;
+  openblas_set_num_threads(1);
+}
+
+int ln_get_num_threads(void) {
+  if (!num_threads) ln_set_num_threads(openblas_get_num_threads());
+  return num_threads;
+}

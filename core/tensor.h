@@ -260,12 +260,15 @@ int ln_tensor_argmax_rows(ln_tensor *out, const ln_tensor *t);
 
 /* C (M,N) = alpha * op(A) op(B) + beta * C through CBLAS, row-major.
  * op transposes when ta/tb is nonzero. No shape checks: callers have done
- * them. */
+ * them. A large product is split by rows or columns of C (blocks of 16)
+ * between the worker threads of par.h, each block one single-threaded
+ * OpenBLAS call: the same bits for a given thread count. */
 void ln_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
              const float *a, size_t lda, const float *b, size_t ldb, float beta,
              float *c, size_t ldc);
 
-/* Threads the GEMMs may use (OpenBLAS's pool); n >= 1. */
+/* Threads the kernels and GEMMs may use (par.h); n >= 1 (less counts as
+ * 1). Until set, OpenBLAS's count from its environment variables. */
 void ln_set_num_threads(int n);
 int ln_get_num_threads(void);
 

@@ -2,26 +2,65 @@
 # The reference CNN's training step (scripts/fashion_cnn.lua's net, batch 128,
 # Adam, cross-entropy): lunet against PyTorch in the same run, at 1 and 2
 # threads. Prints a markdown table with the speed-ups and the goals.
-# usage: scripts/bench/cnn_step.sh      env: STEPS=20 BATCH=128
+# usage: scripts/bench/cnn_step.sh      env: STEPS=20 BATCH=128 ROUNDS=3
+# Each round times lunet and PyTorch at 1 thread, then at 2, one right after
+# the other (interleaved, so both see the same machine); each timing is the
+# best of 3 runs of STEPS steps. The table gives the median over the rounds
+# and, for the ratios, the median with the range [lowest, highest] of the
+# rounds' own ratios: how noisy the machine was. A second table takes the
+# fastest single step of each timing instead (the step most likely to have
+# had its cores to itself on a shared machine).
 cd "$(dirname "$0")/../.." || exit 1
 STEPS=${STEPS:-20}
 BATCH=${BATCH:-128}
+ROUNDS=${ROUNDS:-3}
 LUNET=${LUNET:-build/lunet}
 PY=/usr/bin/python3
 
-echo "CNN training step, batch $BATCH (best of 3 rounds of $STEPS steps)"
-echo
-echo "| threads | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) | goal |"
-echo "|---|---|---|---|---|"
-declare -A l
-for t in 1 2; do
-  l[$t]=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
-    $LUNET scripts/bench/cnn_step.lua "$t" "$STEPS" "$BATCH" | awk '{print $3}')
-  p=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
-    $PY scripts/bench/cnn_step_torch.py "$t" "$STEPS" "$BATCH" | awk '{print $3}')
-  awk -v t="$t" -v l="${l[$t]}" -v p="$p" 'BEGIN {
-    if (l > 0 && p > 0) printf "| %d | %.1f | %.1f | %.2fx | >= 1.5x |\n", t, l*1e3, p*1e3, p/l
-    else printf "| %d | %s | %s | - | >= 1.5x |\n", t, l, p }'
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
+for r in $(seq "$ROUNDS"); do
+  for t in 1 2; do
+    l=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
+      $LUNET scripts/bench/cnn_step.lua "$t" "$STEPS" "$BATCH" | awk '{print $3, $4}')
+    p=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
+      $PY scripts/bench/cnn_step_torch.py "$t" "$STEPS" "$BATCH" | awk '{print $3, $4}')
+    echo "$r $t ${l:-0 0} ${p:-0 0}" >>"$raw"
+  done
 done
-awk -v a="${l[1]}" -v b="${l[2]}" 'BEGIN {
-  if (a > 0 && b > 0) printf "\nlunet 2 threads vs 1: %.2fx (goal >= 1.6x)\n", a / b }'
+echo "CNN training step, batch $BATCH ($ROUNDS interleaved rounds of $STEPS-step runs; medians,"
+echo "ratio ranges over the rounds in brackets)"
+echo
+awk -v rounds="$ROUNDS" '
+  function median(a, n,   i, j, t) {
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) {
+      t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+    return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+  }
+  function range(a, n,   i, lo, hi) {
+    lo = hi = a[1]
+    for (i = 2; i <= n; i++) { if (a[i] < lo) lo = a[i]; if (a[i] > hi) hi = a[i] }
+    return sprintf("[%.2f-%.2f]", lo, hi)
+  }
+  { l[$1, $2] = $3 + 0; p[$1, $2] = $5 + 0; l1[$1, $2] = $4 + 0; p1[$1, $2] = $6 + 0 }
+  function table(l, p, what,   t, r, a, b, q, rg) {
+    print what
+    print ""
+    print "| threads | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) | goal |"
+    print "|---|---|---|---|---|"
+    for (t = 1; t <= 2; t++) {
+      for (r = 1; r <= rounds; r++) {
+        a[r] = l[r, t]; b[r] = p[r, t]; q[r] = l[r, t] > 0 ? p[r, t] / l[r, t] : 0
+      }
+      rg = range(q, rounds)
+      printf "| %d | %.1f | %.1f | %.2fx %s | >= 1.5x |\n", t, median(a, rounds) * 1e3,
+        median(b, rounds) * 1e3, median(q, rounds), rg
+    }
+    for (r = 1; r <= rounds; r++) q[r] = l[r, 2] > 0 ? l[r, 1] / l[r, 2] : 0
+    rg = range(q, rounds)
+    printf "\nlunet 2 threads vs 1: %.2fx %s (goal >= 1.6x)\n\n", median(q, rounds), rg
+  }
+  END {
+    table(l, p, "Per step, best of 3 runs:")
+    table(l1, p1, "Fastest single step:")
+  }' "$raw"

@@ -1,6 +1,7 @@
 """PyTorch side of the CNN step benchmark (cnn_step.lua is lunet's): the same
 reference net, batch, loss and optimizer. Prints `cnn <threads> <seconds per
-step>` (best of 3 rounds).
+step> <seconds of the fastest step>` (best of 3 rounds, then the fastest single
+step of those rounds).
 usage: python3 cnn_step_torch.py [threads] [steps] [batch]"""
 import sys
 import time
@@ -34,10 +35,12 @@ def step():
 
 for _ in range(3):
     step()
-best = float("inf")
+best = one = float("inf")
 for _ in range(3):
     t0 = time.perf_counter()
     for _ in range(steps):
+        t1 = time.perf_counter()
         step()
+        one = min(one, time.perf_counter() - t1)
     best = min(best, (time.perf_counter() - t0) / steps)
-print("cnn", threads, "%.9f" % best)
+print("cnn", threads, "%.9f" % best, "%.9f" % one)

@@ -7,7 +7,10 @@
  *
  * usage: conv_bench THREADS [SHAPE...]   (SHAPE: a name from the tables below)
  * Prints one line per shape and implementation:
- *   <shape> <threads> <impl> <forward ms> <backward ms>
+ *   <shape> <threads> <impl> <forward ms> <backward ms> <backward-weight ms>
+ * (backward: every gradient the layer needs in a net, the input's unless it
+ * is the first layer; backward-weight: the weight and bias gradients alone,
+ * so the input gradient costs the difference; "-" for pooling).
  * Each time is the fastest of the repetitions filling at least MIN_SECONDS
  * (the machine is shared: the minimum is the least disturbed). */
 #include <math.h>
@@ -74,19 +77,21 @@ typedef struct bufs {
   float *in, *w, *b, *out, *dout, *din, *dw, *db, *ws;
 } bufs;
 
+/* backward: 0 the forward, 1 the backward, 2 the weight and bias gradients alone */
 typedef void (*pass_fn)(void *ctx, const bufs *B, const shape *s, int backward);
 
 static void lunet_pass(void *ctx, const bufs *B, const shape *s, int backward) {
   (void)ctx;
   if (!backward) ln_conv2d_forward(B->out, B->in, B->w, B->b, B->ws, &s->p);
-  else ln_conv2d_backward(s->dinp ? B->din : NULL, B->dw, B->db, B->dout, B->in, B->w,
-                          B->ws, &s->p);
+  else ln_conv2d_backward(s->dinp && backward == 1 ? B->din : NULL, B->dw, B->db, B->dout,
+                          B->in, B->w, B->ws, &s->p);
 }
 
 #ifdef WITH_DNNL
 static void dnnl_pass(void *ctx, const bufs *B, const shape *s, int backward) {
   if (!backward) dnnl_conv_forward(ctx, B->out, B->in, B->w, B->b);
-  else dnnl_conv_backward(ctx, s->dinp ? B->din : NULL, B->dw, B->db, B->dout, B->in, B->w);
+  else dnnl_conv_backward(ctx, s->dinp && backward == 1 ? B->din : NULL, B->dw, B->db, B->dout,
+                          B->in, B->w);
 }
 #endif
 
@@ -137,8 +142,9 @@ static void run(shape *s, int threads) {
   bufs B = {randv(ni, &r), randv(nw, &r), randv(p->oc, &r), randv(no, &r), randv(no, &r),
             randv(ni, &r), randv(nw, &r), randv(p->oc, &r),
             ln_malloc((ln_conv2d_workspace(p) + 1) * sizeof(float))};
-  printf("%s %d lunet %.3f %.3f\n", s->name, threads, time_pass(lunet_pass, NULL, &B, s, 0),
-         time_pass(lunet_pass, NULL, &B, s, 1));
+  printf("%s %d lunet %.3f %.3f %.3f\n", s->name, threads,
+         time_pass(lunet_pass, NULL, &B, s, 0), time_pass(lunet_pass, NULL, &B, s, 1),
+         time_pass(lunet_pass, NULL, &B, s, 2));
   fflush(stdout);
 #ifdef WITH_DNNL
   for (int any = 1; any >= 0; any--) {
@@ -151,9 +157,9 @@ static void run(shape *s, int threads) {
     double d = 0;
     for (size_t i = 0; i < no; i++) d = fmaxf(d, fabsf(o1[i] - B.out[i]));
     ln_free(o1);
-    printf("%s %d dnnl_%s %.3f %.3f  # max diff %.2g; %s\n", s->name, threads,
+    printf("%s %d dnnl_%s %.3f %.3f %.3f  # max diff %.2g; %s\n", s->name, threads,
            any ? "any" : "nchw", time_pass(dnnl_pass, c, &B, s, 0),
-           time_pass(dnnl_pass, c, &B, s, 1), d, impl);
+           time_pass(dnnl_pass, c, &B, s, 1), time_pass(dnnl_pass, c, &B, s, 2), d, impl);
     fflush(stdout);
   }
 #endif
@@ -172,8 +178,8 @@ static void run_pool(pool_shape *s, int threads) {
   bufs B = {.in = randv(ni, &r), .out = randv(no, &r), .dout = randv(no, &r),
             .din = randv(ni, &r)};
   pool_ctx c = {&s->p, ln_malloc(no * sizeof(int32_t))};
-  printf("%s %d lunet %.3f %.3f\n", s->name, threads, time_pass(pool_pass, &c, &B, NULL, 0),
-         time_pass(pool_pass, &c, &B, NULL, 1));
+  printf("%s %d lunet %.3f %.3f -\n", s->name, threads,
+         time_pass(pool_pass, &c, &B, NULL, 0), time_pass(pool_pass, &c, &B, NULL, 1));
   ln_free(c.idx);
   float *all[] = {B.in, B.out, B.dout, B.din};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) ln_free(all[i]);

@@ -3,26 +3,26 @@
 # same run, shape by shape (each shape's lunet and PyTorch timings are taken
 # one right after the other, so both see the same machine).
 #
-# usage: [RUNS=n] scripts/bench/conv_bench.sh [THREADS...]   (default: 1 thread, 1 run)
+# usage: [RUNS=n] scripts/bench/conv_bench.sh [THREADS...]   (default: 1 and 2 threads, 1 run)
 # With RUNS > 1 every pair of timings is taken that many times and each cell
 # of the table is the fastest: on a shared machine, the least disturbed.
 # Needs `make` first (it links the convolution's objects from build/core/)
 # and /usr/bin/python3 with python3-torch. With libdnnl-dev installed the
 # oneDNN candidate (conv_dnnl.c) is timed too, in its blocked ("any") and
 # plain layouts. The reference net's max pooling is timed after the shapes.
-# Prints one table row per shape and thread count; "speed-up" is PyTorch's
-# time over lunet's (above 1: lunet is faster).
+# Prints one table row per shape and thread count: forward, backward-data
+# (the input gradient) and backward-weight (weight and bias gradients) ms;
+# "speed-up" is PyTorch's time over lunet's (above 1: lunet is faster).
 set -e
 cd "$(dirname "$0")/../.."
 B=${B:-build}
-threads=${*:-1}
+threads=${*:-1 2}
 out=$B/bench/conv_bench
 mkdir -p "$B/bench"
 flags="-O3 -march=native -std=c99 -fno-math-errno -fopenmp-simd -D_POSIX_C_SOURCE=200809L"
 flags="$flags -D_DEFAULT_SOURCE $(pkg-config --cflags openblas) -Icore -Iscripts/bench"
-libs="$(pkg-config --libs openblas) -lm"
-objs="$(ls "$B"/core/conv*.o) $B/core/pool.o $B/core/tensor.o $B/core/base.o"
-objs="$objs $B/core/rng.o"
+libs="$(pkg-config --libs openblas) -lz -lpthread -lm"
+objs="$(ls "$B"/core/*.o)"  # the core's objects (it has no main)
 if [ -f /usr/include/oneapi/dnnl/dnnl.h ]; then
   cc $flags -DWITH_DNNL -fopenmp -o "$out" scripts/bench/conv_bench.c \
     scripts/bench/conv_dnnl.c $objs $libs -ldnnl
@@ -40,21 +40,34 @@ for r in $(seq "${RUNS:-1}"); do
     done
   done
 done
+# Columns per implementation: forward, backward-data (backward less
+# backward-weight: the input gradient's share; "-" for a first layer and
+# for pooling, whose backward is all input gradient), backward-weight.
 awk '
+  function keep(arr, k, v) { if (v != "-" && (!(k in arr) || v + 0 < arr[k])) arr[k] = v + 0 }
+  function cell(k, impl,   d) {
+    if (!((k, impl) in f)) return sprintf("%20s", "-")
+    d = ((k, impl) in w) ? b[k, impl] - w[k, impl] : b[k, impl]
+    if ((k, impl) in w && d < 0.005) d = 0
+    return sprintf("%6.2f %6.2f %6s", f[k, impl], d,
+                   ((k, impl) in w) ? sprintf("%6.2f", w[k, impl]) : "-")
+  }
+  function ratio(t, l) { return l > 0 && t > 0 ? sprintf("%5.2fx", t / l) : "    -" }
   { key = $1 " " $2
-    if (!((key, $3) in f) || $4 < f[key, $3]) f[key, $3] = $4
-    if (!((key, $3) in b) || $5 < b[key, $3]) b[key, $3] = $5
+    keep(f, key SUBSEP $3, $4); keep(b, key SUBSEP $3, $5); keep(w, key SUBSEP $3, $6)
     if (!(key in seen)) { seen[key] = 1; order[n++] = key } }
   END {
-    printf "%-16s %3s %17s %17s %17s %17s %15s\n", "shape", "thr", "lunet fwd/bwd ms",
-      "torch fwd/bwd ms", "dnnl_any fwd/bwd", "dnnl_nchw fwd/bwd", "speed-up f/b"
+    printf "%-16s %3s %20s %20s %20s %20s   %s\n", "shape", "thr", "lunet f/bd/bw ms",
+      "torch f/bd/bw ms", "dnnl_any f/bd/bw", "dnnl_nchw f/bd/bw", "speed-up f / bd / bw"
     for (i = 0; i < n; i++) {
       k = order[i]; split(k, kk, " ")
-      da = dn = "-"
-      if ((k, "dnnl_any") in f) da = sprintf("%8.2f %8.2f", f[k, "dnnl_any"], b[k, "dnnl_any"])
-      if ((k, "dnnl_nchw") in f) dn = sprintf("%8.2f %8.2f", f[k, "dnnl_nchw"], b[k, "dnnl_nchw"])
-      printf "%-16s %3s %8.2f %8.2f %8.2f %8.2f %17s %17s %6.2fx %6.2fx\n", kk[1], kk[2],
-        f[k, "lunet"], b[k, "lunet"], f[k, "torch"], b[k, "torch"], da, dn,
-        f[k, "torch"] / f[k, "lunet"], b[k, "torch"] / b[k, "lunet"]
+      ld = b[k, "lunet"] - (((k, "lunet") in w) ? w[k, "lunet"] : 0)
+      td = b[k, "torch"] - (((k, "torch") in w) ? w[k, "torch"] : 0)
+      bd = ((k, "lunet") in w) && ld > 0.005 ? ratio(td, ld) : "    -"
+      if (!((k, "lunet") in w)) bd = ratio(b[k, "torch"], b[k, "lunet"])
+      printf "%-16s %3s %s %s %s %s   %s / %s / %s\n", kk[1], kk[2], cell(k, "lunet"),
+        cell(k, "torch"), cell(k, "dnnl_any"), cell(k, "dnnl_nchw"),
+        ratio(f[k, "torch"], f[k, "lunet"]), bd,
+        ((k, "lunet") in w) ? ratio(w[k, "torch"], w[k, "lunet"]) : "    -"
     }
   }' "$raw"

@@ -3,11 +3,12 @@
 and the reference net's max pooling) and timing.
 
 usage: /usr/bin/python3 scripts/bench/torch_conv.py THREADS [SHAPE...]
-Prints lines "<shape> <threads> torch <forward ms> <backward ms>": the fastest
-over repetitions filling at least 0.5 s, after two warm-up passes. Forward
-runs under no_grad (lunet's forward records nothing either); backward is one
-autograd pass of a retained graph: input (unless it is a net's first layer),
-weight and bias gradients.
+Prints lines "<shape> <threads> torch <forward ms> <backward ms> <backward-weight
+ms>": the fastest over repetitions filling at least 0.5 s, after two warm-up
+passes. Forward runs under no_grad (lunet's forward records nothing either);
+backward is one autograd pass of a retained graph: input (unless it is a net's
+first layer), weight and bias gradients; backward-weight the weight and bias
+gradients alone ("-" for pooling).
 """
 import sys
 import time
@@ -50,7 +51,7 @@ def run_pool(name, threads):
     y = torch.nn.functional.max_pool2d(x, 2)
     dy = torch.rand_like(y)
     bwd = fastest_ms(lambda: torch.autograd.grad(y, [x], dy, retain_graph=True))
-    print(f"{name} {threads} torch {fwd:.3f} {bwd:.3f}", flush=True)
+    print(f"{name} {threads} torch {fwd:.3f} {bwd:.3f} -", flush=True)
 
 
 def run(name, threads):
@@ -67,7 +68,8 @@ def run(name, threads):
     dy = torch.rand_like(y) * 2 - 1
     wrt = ([x] if dinp else []) + [conv.weight, conv.bias]
     bwd = fastest_ms(lambda: torch.autograd.grad(y, wrt, dy, retain_graph=True))
-    print(f"{name} {threads} torch {fwd:.3f} {bwd:.3f}", flush=True)
+    bw = fastest_ms(lambda: torch.autograd.grad(y, wrt[-2:], dy, retain_graph=True))
+    print(f"{name} {threads} torch {fwd:.3f} {bwd:.3f} {bw:.3f}", flush=True)
 
 
 def main():
