@@ -26,14 +26,17 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Runs a test script ($2) on $1 processes (1: without mpirun), counting its
-# "ok:" and "FAIL:" lines; a non-zero exit without a FAIL line is a failure.
+# Runs a test script ($2, its arguments after) on $1 processes (1: without
+# mpirun), counting its "ok:" and "FAIL:" lines; a non-zero exit without a
+# FAIL line is a failure.
 run() {
   local np=$1 script=$2 log="$tmp/out" rc
+  shift 2
   if [ "$np" = 1 ]; then
-    timeout 120 "$LUNET" "tests/dist/$script.lua" >"$log" 2>&1
+    timeout 120 "$LUNET" "tests/dist/$script.lua" "$@" >"$log" 2>&1
   else
-    timeout 120 mpirun --oversubscribe -np "$np" "$LUNET" "tests/dist/$script.lua" >"$log" 2>&1
+    timeout 120 mpirun --oversubscribe -np "$np" "$LUNET" "tests/dist/$script.lua" "$@" \
+      >"$log" 2>&1
   fi
   rc=$?
   local p f
@@ -50,6 +53,13 @@ run() {
 for np in 1 2 3; do
   for script in collectives syncbn ddp shard; do run "$np" "$script"; done
 done
+
+# A checkpoint taken on 2 ranks resumes on 3, on 1 and on 2; one taken in a
+# single process resumes on 3.
+run 2 resume save "$tmp/ck2.lnet"
+for np in 3 1 2; do run "$np" resume resume "$tmp/ck2.lnet"; done
+run 1 resume save "$tmp/ck1.lnet"
+run 3 resume resume "$tmp/ck1.lnet"
 
 # The core's data-parallel step allocates nothing once warm, on 2 ranks
 # (tests/core/test_dist_alloc.c; tests/run.sh runs it alone too).
