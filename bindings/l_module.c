@@ -364,12 +364,7 @@ static const luaL_Reg metamethods[] = {
 };
 
 void l_open_module(lua_State *L) {
-  lua_newtable(L);  /* the cache: weak values */
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "v");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
+  l_newweak(L, "v", &cache_key);  /* the cache: weak values */
 
   /* __index: module_index, with the methods table as its upvalue. */
   l_newclass(L, L_MODULE, metamethods, methods);

@@ -458,12 +458,7 @@ static const luaL_Reg watch_meta[] = {
 };
 
 void l_open_watch(lua_State *L) {
-  lua_newtable(L);  /* module userdata -> Watch, weak keys */
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &watch_key);
+  l_newweak(L, "k", &watch_key);  /* module userdata -> Watch, weak keys */
   l_newclass(L, L_WATCH, watch_meta, watch_methods);
   luaL_getmetatable(L, L_WATCH);
   lua_getfield(L, -1, "__methods");

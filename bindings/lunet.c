@@ -42,6 +42,15 @@ static int class_index(lua_State *L) {
   return 1;
 }
 
+void l_newweak(lua_State *L, const char *mode, const void *key) {
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, mode);
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
 void l_newclass(lua_State *L, const char *name, const luaL_Reg *meta,
                 const luaL_Reg *methods) {
   const char *dot = strrchr(name, '.');

@@ -48,6 +48,10 @@ void l_pushmodule(lua_State *L, ln_module *m);
 void l_newmodule(lua_State *L);
 int l_setmodule(lua_State *L, ln_module *m, const char *who);
 
+/* A new table with weak keys or values (mode "k" or "v") at registry key
+ * key (a C address). */
+void l_newweak(lua_State *L, const char *mode, const void *key);
+
 /* Registers metatable `name` with the metamethods meta and the methods
  * table as __methods (for the REPL's completion and help) and, unless meta
  * has its own __index, as __index. Leaves the stack as it was. */
