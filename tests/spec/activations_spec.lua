@@ -16,29 +16,11 @@ local worst, worst_gelu = 0, 0
 
 local function T(flat, shape) return lunet.tensor(flat):view(shape) end
 
-local function make(c)
-  local args = {}
-  for i, a in ipairs(c.args) do args[i] = a end
-  if next(c.opts) then args[#args + 1] = c.opts end
-  return lunet[c.kind](table.unpack(args, 1, #args))
-end
+local make = G.make
 
 -- Largest |got - want| / |want|, |want| floored at 1e-6 of the largest (a
 -- value that underflows to 0 in float is ~1e-30 in double); fails above RTOL.
-local function agree(got, want, what)
-  assert.are.equal(#want, got:numel(), what .. ": element count")
-  local g = got:contiguous():view(got:numel()):totable()
-  local maxabs = 0
-  for i = 1, #want do maxabs = math.max(maxabs, math.abs(want[i])) end
-  local floor, rel, at = 1e-6 * maxabs, 0, 1
-  for i = 1, #want do
-    local r = math.abs(g[i] - want[i]) / math.max(math.abs(want[i]), floor, 1e-30)
-    if r > rel then rel, at = r, i end
-  end
-  assert(rel <= RTOL, string.format("%s: element %d is %.9g, PyTorch %.9g (relative %.2e)",
-    what, at, g[at], want[at], rel))
-  return rel
-end
+local function agree(got, want, what) return G.agree(got, want, what, RTOL, 1e-6) end
 
 describe("activations vs PyTorch", function()
   for _, c in ipairs(cases) do
@@ -145,13 +127,7 @@ describe("activations: arguments", function()
   end)
 end)
 
-local function roundtrip(m)
-  local p = os.tmpname()
-  lunet.save(p, m)
-  local back = lunet.load(p)
-  os.remove(p)
-  return back
-end
+local roundtrip = G.roundtrip
 
 describe("activations: saving and state dicts", function()
   it("save, load and clone every kind with its configuration", function()

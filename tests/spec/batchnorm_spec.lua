@@ -4,6 +4,7 @@
 -- training forward, the input/weight/bias gradients, the running statistics
 -- after 3 training steps, and the evaluation forward and backward.
 local lunet = require "lunet"
+local G = dofile("tests/spec/gradcheck.lua")
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)spec/[^/]*$") or "tests/"
 local cases = dofile(here .. "fixtures/batchnorm.lua")
@@ -16,18 +17,7 @@ local function T(flat, shape) return lunet.tensor(flat):view(shape) end
 -- Largest |got - want| / |want| (|want| floored at 1e-3 of the largest, for
 -- values that are ~0); fails above RTOL.
 local function agree(got, want, what)
-  assert.are.equal(#want, got:numel(), what .. ": element count")
-  local g = got:view(got:numel()):totable()
-  local maxabs = 0
-  for i = 1, #want do maxabs = math.max(maxabs, math.abs(want[i])) end
-  local floor, rel, at = 1e-3 * maxabs, 0, 1
-  for i = 1, #want do
-    local r = math.abs(g[i] - want[i]) / math.max(math.abs(want[i]), floor, 1e-30)
-    if r > rel then rel, at = r, i end
-  end
-  worst = math.max(worst, rel)
-  assert(rel <= RTOL, string.format("%s: element %d is %.9g, PyTorch %.9g (relative %.2e)",
-    what, at, g[at], want[at], rel))
+  worst = math.max(worst, G.agree(got, want, what, RTOL, 1e-3))
 end
 
 local function grads(bn)

@@ -1,6 +1,6 @@
 -- gradcheck.lua: what the module specs share: the finite-difference
 -- gradient check (the loss is sum(y * r) for a fixed random r, so dL/dy = r)
--- and errors_with.
+-- and errors_with, the fixture helpers make and agree, roundtrip, sorted_keys.
 local lunet = require "lunet"
 local M = {}
 
@@ -75,6 +75,15 @@ function M.agree(got, want, what, rtol, floor)
       want[at], rel), 2)
   end
   return rel
+end
+
+-- m saved with lunet.save and loaded back.
+function M.roundtrip(m)
+  local p = os.tmpname()
+  lunet.save(p, m)
+  local back = lunet.load(p)
+  os.remove(p)
+  return back
 end
 
 -- The keys of t, sorted.

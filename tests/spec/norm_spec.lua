@@ -79,13 +79,7 @@ describe("normalization layers", function()
   end)
 end)
 
-local function roundtrip(m)
-  local p = os.tmpname()
-  lunet.save(p, m)
-  local back = lunet.load(p)
-  os.remove(p)
-  return back
-end
+local roundtrip = G.roundtrip
 
 local function ok_grad(net, x)
   local worst_fd = G.check(net, x, 1e-2)

@@ -27,19 +27,13 @@ local function close(a, b, what)
   return e
 end
 
-local errors_with = dofile("tests/spec/gradcheck.lua").errors_with
+local G = dofile("tests/spec/gradcheck.lua")
+local errors_with, sorted_keys = G.errors_with, G.sorted_keys
 
 -- f(...) raises a message containing pattern.
 local function fails(pattern, f, ...)
   local args = table.pack(...)
   errors_with(function() return f(table.unpack(args, 1, args.n)) end, pattern)
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
 end
 
 describe("optimizers against PyTorch (5 steps)", function()
