@@ -17,8 +17,9 @@ ROUNDS=${ROUNDS:-3}
 LUNET=${LUNET:-build/lunet}
 PY=/usr/bin/python3
 
-raw=$(mktemp)
-trap 'rm -f "$raw"' EXIT
+. scripts/bench/summary.sh
+raw=$(mktemp) rows=$(mktemp)
+trap 'rm -f "$raw" "$rows"' EXIT
 for r in $(seq "$ROUNDS"); do
   for t in 1 2; do
     l=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
@@ -31,7 +32,7 @@ done
 echo "CNN training step, batch $BATCH ($ROUNDS interleaved rounds of $STEPS-step runs; medians,"
 echo "ratio ranges over the rounds in brackets)"
 echo
-awk -v rounds="$ROUNDS" '
+awk -v rounds="$ROUNDS" -v rows="$rows" '
   function median(a, n,   i, j, t) {
     for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) {
       t = a[j]; a[j] = a[j-1]; a[j-1] = t }
@@ -55,12 +56,19 @@ awk -v rounds="$ROUNDS" '
       rg = range(q, rounds)
       printf "| %d | %.1f | %.1f | %.2fx %s | >= 1.5x |\n", t, median(a, rounds) * 1e3,
         median(b, rounds) * 1e3, median(q, rounds), rg
+      if (what ~ /^Per step/)  # the summary row: WHAT, LUNET, REFERENCE, RESULT, GOAL
+        printf "CNN step (Fashion-MNIST CNN, batch 128), %d thread%s|%.1f ms|%.1f ms|" \
+          "%.2fx|>= 1.5\n", t, (t > 1 ? "s" : ""), median(a, rounds) * 1e3,
+          median(b, rounds) * 1e3, median(q, rounds) >rows
     }
     for (r = 1; r <= rounds; r++) q[r] = l[r, 2] > 0 ? l[r, 1] / l[r, 2] : 0
     rg = range(q, rounds)
     printf "\nlunet 2 threads vs 1: %.2fx %s (goal >= 1.6x)\n\n", median(q, rounds), rg
+    if (what ~ /^Per step/)
+      printf "CNN step, lunet 2 threads vs 1 thread|||%.2fx|>= 1.6\n", median(q, rounds) >rows
   }
   END {
     table(l, p, "Per step, best of 3 runs:")
     table(l1, p1, "Fastest single step:")
   }' "$raw"
+while IFS='|' read -r what l r q goal; do summary "$what" "$l" "$r" "$q" "$goal"; done <"$rows"

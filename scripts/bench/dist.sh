@@ -32,3 +32,10 @@ echo "| 1 process | $m1 | 1.00x | - | $acc1 |"
 awk -v a="$m1" -v b="$m2" -v c="$mc" -v acc="$acc2" \
   'BEGIN { printf "| 2 ranks (--dist) | %s | %.2fx | %s | %s |\n", b, a / b, c, acc }'
 echo "(runs: 1 process ${one[*]} s; 2 ranks ${two[*]} s; load $(cut -d' ' -f1-3 /proc/loadavg))"
+. scripts/bench/summary.sh
+summary "MPI: Fashion-MNIST MLP epoch, 2 ranks vs 1 process (--dist; comm $mc ms/step)" \
+  "$m2 s" "$m1 s" "$(awk -v a="$m1" -v b="$m2" 'BEGIN { if (b > 0) printf "%.2fx", a / b }')" \
+  ">= 1.7"
+summary "MPI: test accuracy, 2 ranks minus 1 process ($acc2 vs $acc1)" "$acc2" "$acc1" \
+  "$(awk -v a="$acc1" -v b="$acc2" 'BEGIN { d = b - a; printf "%.4f", d < 0 ? -d : d }')" \
+  "<= 0.005"

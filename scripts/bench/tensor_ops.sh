@@ -13,6 +13,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 LUNET=${LUNET:-build/lunet}
 PY=/usr/bin/python3
 ROUNDS=${ROUNDS:-5}
+. scripts/bench/summary.sh
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 for round in $(seq "$ROUNDS"); do
@@ -24,7 +25,7 @@ echo "| tensor operation | lunet ms | PyTorch ms | speed-up (PyTorch / lunet) |"
 echo "|---|---|---|---|---|---|"
 # one line per operation: name, then lunet's times, then PyTorch's
 for round in $(seq "$ROUNDS"); do paste "$dir/l$round" "$dir/t$round"; done |
-  awk -v r="$ROUNDS" '
+  awk -v r="$ROUNDS" -v rows="$dir/rows" '
     function median(a, n,   i, j, t) {
       for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
         t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -49,6 +50,10 @@ for round in $(seq "$ROUNDS"); do paste "$dir/l$round" "$dir/t$round"; done |
         lm = median(lt, n)
         printf "| %s | %.3f | %.3f | %.2fx | %.2f-%.2fx | %s |\n", shown, lm * 1e3, tm * 1e3,
                tm / lm, lo, hi, goal
+        printf "tensor %s, 1 thread|%.3f ms|%.3f ms|%.2fx|%s\n", shown, lm * 1e3, tm * 1e3,
+               tm / lm, substr(goal, 1, length(goal) - 1) >rows
       }
       printf "\n%d alternating rounds; machine load at the end: %s\n", r, load
     }' load="$(cut -d' ' -f1-3 /proc/loadavg)"
+while IFS='|' read -r what l t q goal; do summary "$what" "$l" "$t" "$q" "$goal"; done \
+  <"$dir/rows"
