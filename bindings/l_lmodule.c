@@ -66,12 +66,14 @@ static void pushmethod(lua_State *L, l_lmod *lm, const char *k) {
 
 /* ---- the ops ---- */
 
+/* The arguments are the module's cached views of them (l_pushowned): a
+ * steady loop through a Lua module makes no garbage of its own. */
 static int t_forward(lua_State *L) {
   l_lmod *lm = lua_touserdata(L, 1);
   const ln_tensor *in = lua_touserdata(L, 2);
   pushmethod(L, lm, "forward");
   l_pushmodule(L, &lm->base);
-  l_pushview(L, in);
+  l_pushowned(L, -1, in);
   lua_call(L, 2, 1);
   ln_tensor *y = l_testtensor(L, -1);
   if (!y || !y->st)
@@ -85,8 +87,8 @@ static int t_backward(lua_State *L) {
   const ln_tensor *in = lua_touserdata(L, 2), *dout = lua_touserdata(L, 3);
   pushmethod(L, lm, "backward");
   l_pushmodule(L, &lm->base);
-  l_pushview(L, in);
-  l_pushview(L, dout);
+  l_pushowned(L, -1, in);
+  l_pushowned(L, -2, dout);
   lua_call(L, 3, 1);
   if (lm->base.skip_grad_input) return 0;
   ln_tensor *dx = l_testtensor(L, -1);

@@ -62,11 +62,20 @@ void l_modsettle(lua_State *L, l_module *u, ln_module *m) {
   own(L, u, m);
 }
 
+/* m's cached userdata is looked up first: a module written in Lua is
+ * pushed to its own callbacks every step, and a new slot each time would be
+ * garbage. */
 void l_pushmodule(lua_State *L, ln_module *m) {
   if (!m) {
     lua_pushnil(L);
     return;
   }
+  pushcache(L);
+  if (lua_rawgetp(L, -1, m) == LUA_TUSERDATA) {
+    lua_remove(L, -2);
+    return;
+  }
+  lua_pop(L, 2);
   l_modsettle(L, l_modslot(L), m);
 }
 
@@ -100,24 +109,17 @@ int l_modraise(lua_State *L, l_module *u, const char *method) {
 
 /* ---- methods ---- */
 
-/* Pushes the view of t, a tensor of m (the module of the userdata at 1),
- * the cached one when it still matches. m is held by the caller: a new
- * view's allocation may run a finalizer that closes the userdata. */
-static void pushresult(lua_State *L, const ln_tensor *t) {
-  if (l_pushcached(L, 1, t)) return;
-  l_pushview(L, t);
-  l_cacheview(L, 1, t);
-}
-
 /* forward and backward keep a reference to the module while it runs: a
- * module written in Lua may close the userdata meanwhile. */
+ * module written in Lua may close the userdata meanwhile (and a new view's
+ * allocation may run a finalizer that does). Their results are the views
+ * cached in the userdata at 1. */
 static int module_forward(lua_State *L) {
   l_module *u = l_modself(L, "forward", 2);
   l_checktensor(L, 2);              /* the argument's type first */
   ln_module *m = l_modlive(L, u, "forward");
   ln_module_retain(m);
   int rc = ln_module_forward(m, l_checktensor(L, 2));
-  if (rc == LN_OK) pushresult(L, &m->output);
+  if (rc == LN_OK) l_pushowned(L, 1, &m->output);
   ln_module_release(m);
   if (rc) return l_modraise(L, u, "forward");
   return 1;
@@ -148,7 +150,7 @@ static int module_backward(lua_State *L) {
   ln_module_retain(m);
   int rc = ln_module_backward(m, l_checktensor(L, 2), l_checktensor(L, 3));
   if (rc == LN_OK) rc = l_watch_step(L, 1, m);  /* board:watch's snapshots, if any */
-  if (rc == LN_OK && input_grad) pushresult(L, &m->grad_input);
+  if (rc == LN_OK && input_grad) l_pushowned(L, 1, &m->grad_input);
   ln_module_release(m);
   if (rc) return l_modraise(L, u, "backward");
   return input_grad ? 1 : 0;

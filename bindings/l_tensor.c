@@ -69,6 +69,13 @@ void l_cacheview(lua_State *L, int owner, const ln_tensor *src) {
   lua_pop(L, 1);
 }
 
+void l_pushowned(lua_State *L, int owner, const ln_tensor *src) {
+  owner = lua_absindex(L, owner);
+  if (l_pushcached(L, owner, src)) return;
+  l_pushview(L, src);
+  l_cacheview(L, owner, src);
+}
+
 /* Whether the core's prefix p (n chars) names who or a part of it: its
  * start ("Linear" in "Linear:forward") or its end ("SGD" in
  * "lunet.optim.SGD", "view" in "Tensor:view", "init.normal" in

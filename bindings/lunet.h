@@ -31,9 +31,12 @@ void l_pushview(lua_State *L, const ln_tensor *src);
  * A view the user reshaped in place or closed no longer matches and is
  * replaced. l_pushcached pushes the cached view of src and returns 1, or
  * returns 0 and pushes nothing; it allocates nothing and runs no Lua.
- * l_cacheview records the view on top as src's (it may allocate). */
+ * l_cacheview records the view on top as src's (it may allocate).
+ * l_pushowned pushes the cached view or a new one it caches: for a src
+ * that stays valid while a view is allocated (its owner held). */
 int l_pushcached(lua_State *L, int owner, const ln_tensor *src);
 void l_cacheview(lua_State *L, int owner, const ln_tensor *src);
+void l_pushowned(lua_State *L, int owner, const ln_tensor *src);
 
 /* A module userdata holds one reference to an ln_module. The same module is
  * always pushed as the same userdata (a weak cache in the registry).

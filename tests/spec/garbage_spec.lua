@@ -20,6 +20,17 @@ local function garbage(fn, steps)
   return after - before
 end
 
+-- One SGD step of net on (x, y) under the MSE loss.
+local function mse_step(net, mse, opt, x, y)
+  return function()
+    net:zero_grad()
+    local out = net:forward(x)
+    mse:forward(out, y)
+    net:backward(x, mse:backward(out, y))
+    opt:step()
+  end
+end
+
 local function mlp()
   return lunet.Sequential{lunet.Linear(784, 256), lunet.BatchNorm(256), lunet.ReLU(),
                           lunet.Linear(256, 128), lunet.BatchNorm(128), lunet.ReLU(),
@@ -33,13 +44,7 @@ describe("a steady training step", function()
     local opt = lunet.optim.SGD(net, {lr = 1e-3})
     local x = lunet.linspace(-7, 10, 500):view(500, 1)
     local y = x:pow(2) - 5
-    local kb = garbage(function()
-      net:zero_grad()
-      local out = net:forward(x)
-      mse:forward(out, y)
-      net:backward(x, mse:backward(out, y))
-      opt:step()
-    end, 1000)
+    local kb = garbage(mse_step(net, mse, opt, x, y), 1000)
     assert.is_true(kb < 1, kb .. " KB of garbage over 1000 steps")
   end)
 
@@ -57,6 +62,25 @@ describe("a steady training step", function()
       net:backward(x, ce:backward(logits, y), no_input_grad)
       opt:step()
     end, 1000)
+    assert.is_true(kb < 1, kb .. " KB of garbage over 1000 steps")
+  end)
+
+  it("through a module written in Lua makes no garbage of its arguments", function()
+    local Double = lunet.Module("GarbageDouble")
+    function Double:__init() self.y, self.dx = false, false end
+    function Double:forward(x)
+      if not self.y then self.y = x:clone() end
+      return self.y:copy(x):mul_(2)
+    end
+    function Double:backward(_, dy)
+      if not self.dx then self.dx = dy:clone() end
+      return self.dx:copy(dy):mul_(2)
+    end
+    lunet.manual_seed(1)
+    local net = lunet.Sequential{lunet.Linear(8, 16), Double(), lunet.ReLU(), lunet.Linear(16, 1)}
+    local mse, opt = lunet.MSELoss(), lunet.optim.SGD(net, {lr = 1e-3})
+    local x, y = lunet.randn(32, 8), lunet.randn(32, 1)
+    local kb = garbage(mse_step(net, mse, opt, x, y), 1000)
     assert.is_true(kb < 1, kb .. " KB of garbage over 1000 steps")
   end)
 
