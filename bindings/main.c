@@ -313,7 +313,11 @@ static int pmain(lua_State *L)
   lua_setglobal(L, "help");
   lua_pop(L, 1);
   createargtable(L, argv, argc, script);
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  /* Not lua.c's generational mode: a tensor charges its storage to the
+   * collector (l_tensor.c), so a minor collection runs at nearly every big
+   * allocation, and temporaries still held by locals turn old and wait for
+   * a major one (docs/architecture.md, "Tensor storage"). */
+  lua_gc(L, LUA_GCINC, 0, 0, 0);
   if (args & has_v)
     repl_print_versions(L);
   if (!runargs(L, argv, script))

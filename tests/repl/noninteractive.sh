@@ -18,6 +18,10 @@ same() {
   [ $r = 0 ] || printf '  expected: %q\n  got:      %q\n' "$2" "$3"
 }
 
+out=$("$LUNET" -e 'print(collectgarbage("incremental"))')
+same "lunet runs Lua's incremental collector (big tensor temporaries die young)" \
+  incremental "$out"
+
 out=$(echo 'print(1+1)' | "$LUNET" -)
 same "echo 'print(1+1)' | lunet - prints just 2" "2" "$out"
 out=$(echo 'print(1+1)' | "$LUNET")
