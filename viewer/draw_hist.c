@@ -142,20 +142,28 @@ void draw_heat_scale(frame *f, SDL_Rect r, SDL_Color col) {
 /* Step labels at the left of a heat map, each on a white ground so that
  * it reads on any colour (and the cursor line passes under it): as many
  * as fit 28 px apart, at snapshots spread evenly, first and last among
- * them; recorded as the panel's vertical tick labels. */
-static void heat_labels(frame *f, const vw_panel *pp, const vw_shist *t, int panel) {
+ * them; recorded as the panel's vertical tick labels. In the time modes
+ * of the x axis (`w`) they are the snapshots' times, as the curves' x
+ * axis shows them ("35 s", "12:03:10"), to the labels' spacing. */
+static void heat_labels(frame *f, const vw_panel *pp, const vw_shist *t, int run, int panel) {
   const SDL_Rect *p = &pp->plot;
-  int fh = vw_font_height(f->c, VW_SMALL), k, n = p->h / 28 + 1;
+  int fh = vw_font_height(f->c, VW_SMALL), k, n = p->h / 28 + 1, timed = f->v->xaxis != VW_X_STEP;
   SDL_Color box = {255, 255, 255, 215};
+  double first, spacing;
   if (n > (int)t->n) n = (int)t->n;
   if (n > 8) n = 8;
+  first = x_of(f, run, t->h[0].step, t->h[0].wall);
+  spacing = n > 1 ? (x_of(f, run, t->h[t->n - 1].step, t->h[t->n - 1].wall) - first) / (n - 1) : 1;
   for (k = 0; k < n; k++) {
     size_t i = n > 1 ? (size_t)k * (t->n - 1) / (size_t)(n - 1) : t->n - 1;
     int y = p->y + (int)((i + 0.5) * p->h / (double)t->n), w;
     char num[32], buf[48];
     SDL_Rect r;
-    fmt_num(num, sizeof num, t->h[i].step);
-    snprintf(buf, sizeof buf, k == 0 ? "%.16s %s" : "%.0s%s", step_word(f), num);
+    if (timed)
+      fmt_time(num, sizeof num, x_of(f, run, t->h[i].step, t->h[i].wall), spacing, f->v->xaxis);
+    else
+      fmt_num(num, sizeof num, t->h[i].step);
+    snprintf(buf, sizeof buf, k == 0 && !timed ? "%.16s %s" : "%.0s%s", step_word(f), num);
     w = vw_text_width(f->c, VW_SMALL, buf);
     r.x = p->x + 1;
     r.y = y - fh / 2;
@@ -181,7 +189,7 @@ static void heat_labels(frame *f, const vw_panel *pp, const vw_shist *t, int pan
  * tallest bin so every step's shape is visible. A snapshot with no finite
  * value is a pale red row, one with some NaN/Inf has a red mark at the
  * right edge. */
-static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, double a, double b,
+static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, int run, double a, double b,
                       SDL_Color col, int panel) {
   const SDL_Rect *p = &pp->plot;
   int nb = pp->bins, rows = (int)t->n < p->h ? (int)t->n : p->h, r, j;
@@ -222,7 +230,7 @@ static void draw_heat(frame *f, vw_panel *pp, const vw_shist *t, double a, doubl
     set_color(f->r, ink);
     SDL_RenderDrawLine(f->r, p->x, y, p->x + p->w - 1, y);
   }
-  heat_labels(f, pp, t, panel);
+  heat_labels(f, pp, t, run, panel);
 }
 
 int hist_mode(const vw_view *v, int tag) {
@@ -319,7 +327,7 @@ static void draw_panel(frame *f, int tag, SDL_Rect cell) {
     as_bands(f, pp, t, tag, panel);
     return;
   }
-  if (pp->mode == VW_HIST_HEAT) draw_heat(f, pp, t, pp->x0, pp->x1, rc, panel);
+  if (pp->mode == VW_HIST_HEAT) draw_heat(f, pp, t, f->hrun[tag], pp->x0, pp->x1, rc, panel);
   else draw_bars(f, pp, h, pp->x0, pp->x1, rc);
   /* the zero line, where dead units pile up */
   if (pp->x0 < 0 && pp->x1 > 0) {

@@ -85,6 +85,54 @@ static void test_heat(void) {
   vw_board_release(b);
 }
 
+/* In the x axis' time modes a heat map's labels are the snapshots' times:
+ * relative to the run's first record, then wall clock times. */
+static void test_heat_time(void) {
+  vw_board *b = vw_board_new(0, 0);
+  float x[30];
+  vw_view v;
+  int k, i, mode;
+  for (i = 0; i < 30; i++) x[i] = (float)i;
+  for (k = 0; k < 60; k++) {
+    vw_hist h;
+    vw_hist_build(&h, k * 10, x, 30, VW_SAT);
+    h.wall = 1.7e9 + 30.0 * k;   /* a snapshot every 30 s */
+    CHECK(vw_board_put_hist(b, "BN/L1", &h) == 0, "put: %s", vw_error());
+  }
+  vw_view_defaults(&v);
+  v.width = 600;
+  v.height = 400;
+  v.panels = VW_PANELS_HISTOGRAMS;
+  v.time_mode = 1;
+  for (mode = VW_X_STEP; mode <= VW_X_WALL; mode++) {
+    const char *first = NULL, *last = NULL;
+    int n = 0, timed = 1;
+    SDL_Surface *s;
+    v.xaxis = mode;
+    s = draw(b, &v);
+    if (!s) continue;
+    for (i = 0; i < lay.nticks; i++) {
+      const vw_tick_label *t = &lay.tick[i];
+      if (!t->vertical || t->panel != 0) continue;
+      if (!first) first = t->text;
+      last = t->text;
+      n++;
+      if (mode == VW_X_RELATIVE) timed &= strstr(t->text, " min") != NULL;
+      if (mode == VW_X_WALL) timed &= strchr(t->text, ':') != NULL;
+    }
+    CHECK(n >= 3 && first && last, "mode %d: %d labels", mode, n);
+    if (!first) continue;
+    if (mode == VW_X_STEP) CHECK(strcmp(first, "step 0") == 0, "step mode: '%s'", first);
+    if (mode == VW_X_RELATIVE)
+      CHECK(timed && strcmp(first, "0 min") == 0 && strcmp(last, "30 min") == 0,
+            "relative time: '%s' .. '%s'", first, last);
+    if (mode == VW_X_WALL) CHECK(timed && strcmp(first, last) != 0, "wall time: '%s' .. '%s'",
+                                 first, last);
+    SDL_FreeSurface(s);
+  }
+  vw_board_release(b);
+}
+
 /* Every value 3: the bar is centred on 3, at any bin count. */
 static void test_constant(void) {
   vw_board *b = vw_board_new(0, 0);
@@ -117,6 +165,7 @@ static void test_constant(void) {
 
 int main(void) {
   test_heat();
+  test_heat_time();
   test_constant();
   return check_summary();
 }
