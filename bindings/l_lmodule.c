@@ -296,9 +296,35 @@ static int owned(const ln_module *m, const char *k) {
   return 0;
 }
 
+/* The child of m named k, or NULL. */
+static ln_module *child_named(const ln_module *m, const char *k) {
+  for (size_t i = 0; i < m->nchild; i++)
+    if (m->child_name[i] && !strcmp(k, m->child_name[i])) return m->child[i];
+  return NULL;
+}
+
+/* self.k = v. A module assigned to a new field becomes the child k, as
+ * self:child(k, v) (and as PyTorch's attribute assignment registers it):
+ * kept as a plain Lua field it would be neither trained nor saved.
+ * Assigning a child to its own name again changes nothing. */
 int l_lmodule_newindex(lua_State *L, ln_module *m, const char *k, int idx) {
-  if (l_module_reserved(L, k) || owned(m, k)) return 0;
   idx = lua_absindex(L, idx);
+  l_module *v = luaL_testudata(L, idx, L_MODULE);
+  if (v && v->m && child_named(m, k) == v->m) return 1;
+  if (l_module_reserved(L, k) || owned(m, k)) return 0;
+  if (v) {
+    char who[2 * LN_MAXNAME + 8];
+    snprintf(who, sizeof who, "%s.%s", m->name, k);
+    if (!v->m) return luaL_error(L, "%s: %s module has been closed", who, v->kind);
+    pushref(L, ((l_lmod *)m)->self_ref);
+    int taken = lua_getfield(L, -1, k) != LUA_TNIL;
+    lua_pop(L, 2);
+    if (taken)
+      return luaL_error(L, "%s: a module cannot replace the Lua field '%s' (register it under "
+                        "a new name)", who, k);
+    if (ln_module_add_child(m, v->m, k)) return l_raise(L, who);
+    return 1;
+  }
   pushref(L, ((l_lmod *)m)->self_ref);
   lua_pushvalue(L, idx);
   lua_setfield(L, -2, k);

@@ -129,6 +129,50 @@ describe("a module written in Lua", function()
     assert.matches('lunet.Module("Ghost")', out, 1, true)
   end)
 
+  it("registers a module assigned to a field as a child, as PyTorch does", function()
+    local Two = lunet.Module("Two")
+    function Two:__init()
+      self.fc = lunet.Linear(2, 2)
+      self.out = self:child("out", lunet.Linear(2, 1))  -- the same child again: no change
+      self:parameter("s", lunet.ones(1))
+    end
+    function Two:forward(x) return self.out:forward(self.fc:forward(x)) * self.s end
+    function Two:backward(x, dy)
+      return self.fc:backward(x, self.out:backward(self.fc.output, dy * self.s))
+    end
+    lunet.manual_seed(3)
+    local m = Two()
+    local _, names = m:named_parameters()
+    assert.same({"s", "fc.weight", "fc.bias", "out.weight", "out.bias"}, names)
+    assert.equals("Two(\n  (fc): Linear(2 -> 2)\n  (out): Linear(2 -> 1)\n)", tostring(m))
+    -- trained: the optimizer sees fc, and zero_grad reaches it
+    local before = m.fc.weight:clone()
+    local opt = lunet.optim.SGD(m, {lr = 0.1})
+    local x, y = lunet.randn(4, 2), lunet.randn(4, 1)
+    local mse = lunet.MSELoss()
+    local out = m:forward(x)
+    mse:forward(out, y)
+    m:backward(x, mse:backward(out, y))
+    opt:step()
+    assert.is_true((m.fc.weight - before):abs():max() > 0)
+    m:zero_grad()
+    assert.equals(0, m.fc.grad.weight:abs():max())
+    -- saved and loaded with it
+    local path = dir .. "/two.lunet"
+    lunet.save(path, m)
+    local r = lunet.load(path)
+    assert.equals(0, (r.fc.weight - m.fc.weight):abs():max())
+    -- a module over a Lua field is refused, later children are fine
+    m.tag = "x"
+    errors_with(function() m.tag = lunet.ReLU() end,
+      "Two.tag: a module cannot replace the Lua field 'tag'")
+    m.act = lunet.ReLU()
+    assert.equals("ReLU", m.act:type())
+    local closed = lunet.ReLU()
+    do local _ <close> = closed end
+    errors_with(function() m.gone = closed end, "Two.gone: ReLU module has been closed")
+  end)
+
   it("turns an error in forward or backward into an error of the call", function()
     local Bad = lunet.Module("Bad")
     function Bad:forward(x) error("no luck") end
