@@ -69,5 +69,8 @@ int l_watch_step(lua_State *L, int net, ln_module *m);
 
 /* 1 when k names a method or a field every module has (not settable). */
 int l_module_reserved(lua_State *L, const char *k);
+/* Pushes m.modules of the module userdata at ud: the live list of its
+ * children (l_module_list.c). */
+void l_pushmodules(lua_State *L, int ud);
 
 #endif

@@ -33,22 +33,6 @@ static ln_tensor *find_param(ln_module *m, int i) {
 static ln_tensor *find_buf(ln_module *m, int i) { return i < m->nbuf ? &m->buf[i] : NULL; }
 static ln_tensor *find_output(ln_module *m, int i) { return i ? &m->grad_input : &m->output; }
 
-/* m.modules: a new table of the children's userdata, each made before the
- * module is looked at again (making one may run a finalizer). */
-static void pushchildren(lua_State *L, l_module *u) {
-  lua_createtable(L, (int)u->m->nchild, 0);
-  for (size_t i = 0;; i++) {
-    l_module *slot = l_modslot(L);
-    ln_module *m = l_modlive(L, u, "modules");
-    if (i >= m->nchild) {
-      lua_pop(L, 1);
-      return;
-    }
-    l_modsettle(L, slot, m->child[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
 /* m.grad: a table of the gradients' views by parameter name. */
 static void pushgrads(lua_State *L, l_module *u) {
   lua_newtable(L);
@@ -107,7 +91,7 @@ static int pushfieldof(lua_State *L, l_module *u, const char *k) {
   if (!strcmp(k, "output")) pushtensor(L, u, find_output, 0, k);
   else if (!strcmp(k, "grad_input")) pushtensor(L, u, find_output, 1, k);
   else if (!strcmp(k, "training")) lua_pushboolean(L, m->training);
-  else if (!strcmp(k, "modules")) pushchildren(L, u);
+  else if (!strcmp(k, "modules")) l_pushmodules(L, 1);
   else if (!strcmp(k, "grad")) pushgrads(L, u);
   else if (m->ops == &l_lmodule_ops) return l_lmodule_index(L, m, k);
   else return 0;

@@ -56,7 +56,9 @@ int l_pushcached(lua_State *L, int owner, const ln_tensor *src) {
   return 0;
 }
 
-void l_cacheview(lua_State *L, int owner, const ln_tensor *src) {
+void l_cacheview(lua_State *L, int owner, const ln_tensor *src) { l_keep(L, owner, src); }
+
+void l_keep(lua_State *L, int owner, const void *key) {
   owner = lua_absindex(L, owner);
   if (lua_getiuservalue(L, owner, 1) != LUA_TTABLE) {
     lua_pop(L, 1);
@@ -65,7 +67,7 @@ void l_cacheview(lua_State *L, int owner, const ln_tensor *src) {
     lua_setiuservalue(L, owner, 1);
   }
   lua_pushvalue(L, -2);
-  lua_rawsetp(L, -2, src);
+  lua_rawsetp(L, -2, key);
   lua_pop(L, 1);
 }
 

@@ -37,6 +37,9 @@ void l_pushview(lua_State *L, const ln_tensor *src);
 int l_pushcached(lua_State *L, int owner, const ln_tensor *src);
 void l_cacheview(lua_State *L, int owner, const ln_tensor *src);
 void l_pushowned(lua_State *L, int owner, const ln_tensor *src);
+/* Records the value on top in owner's user value 1 under key (a light
+ * userdata), keeping it alive as long as owner: what l_cacheview does. */
+void l_keep(lua_State *L, int owner, const void *key);
 
 /* A module userdata holds one reference to an ln_module. The same module is
  * always pushed as the same userdata (a weak cache in the registry).

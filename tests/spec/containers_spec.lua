@@ -84,6 +84,46 @@ describe("Sequential's methods", function()
     errors_with(function() lunet.Sequential():remove() end, "the Sequential is empty")
   end)
 
+  it("m.modules is the live list of children, as Torch7's", function()
+    local net = lunet.Sequential{lunet.Linear(2, 3), lunet.ReLU(), lunet.Linear(3, 1)}
+    local list = net.modules
+    assert.is_true(rawequal(list, net.modules))
+    assert.equals(3, #list)
+    assert.equals("{Linear(2 -> 3), ReLU(), Linear(3 -> 1)}", tostring(list))
+    local kinds = {}
+    for i, m in ipairs(list) do kinds[i] = m:type() end
+    assert.same({"Linear", "ReLU", "Linear"}, kinds)
+    local n = 0
+    for _ in pairs(list) do n = n + 1 end
+    assert.equals(3, n)
+    list[2] = lunet.Tanh()                       -- replaces the child
+    assert.equals("Tanh", net:get(2):type())
+    local x = lunet.randn(4, 2)
+    assert.equals(0, (net:forward(x) - net:get(3):forward(net:get(2):forward(
+      net:get(1):forward(x)))):abs():max())
+    table.insert(list, lunet.Sigmoid())          -- appends
+    assert.equals(4, #net)
+    assert.equals("Sigmoid", table.remove(list):type())   -- takes out the last
+    assert.equals(3, #net)
+    list[3] = list[3]                            -- the same child: nothing changes
+    assert.equals(3, #net)
+    errors_with(function() table.insert(list, 1, lunet.ReLU()) end,
+      "Sequential.modules[4]: that module is already child 3")
+    assert.equals(3, #net)
+    errors_with(function() table.remove(list, 1) end, "use net:insert(m, i) and net:remove(i)")
+    errors_with(function() list[1] = nil end, "only the last child can be set to nil")
+    errors_with(function() list[5] = lunet.ReLU() end, "Sequential.modules[5]: a position in 1..4")
+    errors_with(function() list.x = lunet.ReLU() end, "Sequential.modules[x]: a position")
+    errors_with(function() list[1] = 5 end, "a module or nil expected, got number")
+    errors_with(function() list[1] = net end, "a cycle")
+    assert.equals("Linear", net:get(1):type())   -- the refused child left the old one
+    local lin = lunet.Linear(2, 2)
+    assert.equals(0, #lin.modules)
+    assert.is_nil(lin.modules[1])
+    errors_with(function() lin.modules[1] = lunet.ReLU() end,
+      "Linear.modules[1]: only a Sequential's children can be set")
+  end)
+
   it("keeps a removed layer's parameters for an optimizer made before", function()
     local lin = lunet.Linear(2, 2)
     local net = lunet.Sequential{lin, lunet.ReLU()}
