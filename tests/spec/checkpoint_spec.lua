@@ -34,8 +34,9 @@ local function usable()
 end
 
 describe("a checkpointed training run", function()
-  -- SGD's checkpoint falls inside an epoch (30 steps each), Adam's at the end of one.
-  for _, case in ipairs{{"SGD", 45}, {"Adam", 60}} do
+  -- SGD's checkpoint falls inside an epoch (30 steps each), Adam's at the end of one,
+  -- OneCycle's (a scheduler, and Dropout drawing from the generator) inside one.
+  for _, case in ipairs{{"SGD", 45}, {"Adam", 60}, {"OneCycle", 50}} do
     local optim, k, n = case[1], case[2], 90
     it("with " .. optim .. " resumes in a new process bit for bit (k = " .. k .. ")", function()
       if not usable() then return end
