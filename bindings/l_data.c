@@ -492,6 +492,15 @@ static int lunet_accuracy(lua_State *L) {
   }
   const float *p = ln_data(&ka), *y = ln_data(&ky);
   size_t c = a->ndim == 2 ? a->size[1] : 1, correct = 0;
+  for (size_t i = 0; a->ndim == 2 && i < n; i++)   /* as CrossEntropyLoss refuses them */
+    if (!(y[i] >= 1 && y[i] <= (double)c && y[i] == floor(y[i]))) {
+      char bad[32];
+      snprintf(bad, sizeof bad, isnan(y[i]) ? "nan" : "%.9g", y[i]);
+      ln_tensor_free(&ka);
+      ln_tensor_free(&ky);
+      return luaL_error(L, "lunet.accuracy: label %s at row %d is not a class in 1..%d", bad,
+                        (int)i + 1, (int)c);
+    }
   for (size_t i = 0; i < n; i++) {
     /* The 1-based class, exact in double past 2^24; a row holding a NaN
      * predicts nothing (argmax would name the NaN's column). */

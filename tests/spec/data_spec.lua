@@ -293,6 +293,15 @@ describe("lunet.accuracy", function()
                    err_of(lunet.accuracy, logits, lunet.tensor{2, 1, 3, 3}, 1), 1, true)
   end)
 
+  it("refuses labels that are not classes of the logits, as CrossEntropyLoss does", function()
+    local logits = lunet.zeros(2, 3)
+    for _, case in ipairs{{5, "label 5 at row 2"}, {0, "label 0 at row 2"},
+                          {1.5, "label 1.5 at row 2"}, {0 / 0, "label nan at row 2"}} do
+      assert.matches("lunet.accuracy: " .. case[2] .. " is not a class in 1..3",
+                     err_of(lunet.accuracy, logits, lunet.tensor{1, case[1]}), 1, true)
+    end
+  end)
+
   it("counts a row holding a NaN as wrong, never as class 1", function()
     local nan = 0 / 0
     local logits = lunet.tensor{{nan, nan, nan}, {nan, 1, 2}, {0, 3, 1}}
