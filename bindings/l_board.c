@@ -32,8 +32,8 @@ static l_board *board_self(lua_State *L, const char *method) {
 
 /* The board of u (argument 1) once nothing more can run Lua before it is
  * used. */
-static vw_board *live_board(lua_State *L, l_board *u) {
-  if (!u->b) luaL_argerror(L, 1, "board has been closed");
+static vw_board *live_board(lua_State *L, l_board *u, const char *who) {
+  if (!u->b) luaL_error(L, "%s: board has been closed", who);
   return u->b;
 }
 
@@ -66,6 +66,9 @@ static const char *check_tag(lua_State *L, int arg) {
   tag = lua_tolstring(L, arg, &n);
   luaL_argcheck(L, n > 0, arg, "tag must not be empty");
   luaL_argcheck(L, strlen(tag) == n, arg, "tag must not hold a zero byte");
+  /* "cost/" or "/L1" would name a run or a panel "" */
+  luaL_argcheck(L, tag[0] != '/' && tag[n - 1] != '/', arg,
+                "tag must not start or end with '/' (\"group/run\", \"run/layer\")");
   return tag;
 }
 
@@ -173,7 +176,7 @@ static int board_scalar(lua_State *L) {
   tag = check_tag(L, 2);
   step = check_step(L, 3);
   value = luaL_checknumber(L, 4);
-  if (vw_board_scalar(live_board(L, u), tag, step, value) < 0)
+  if (vw_board_scalar(live_board(L, u, "Board:scalar"), tag, step, value) < 0)
     luaL_error(L, "Board:scalar: %s", vw_error());
   return 0;
 }
@@ -191,7 +194,7 @@ static int board_histogram(lua_State *L) {
   sat = l_optnumber(L, 5, who, "saturation", VW_SAT);
   if (!(sat >= 0)) luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, sat);
   t = l_checktensor(L, 4);
-  if (l_board_tensor_hist(live_board(L, u), tag, step, t, sat)) l_raise(L, who);
+  if (l_board_tensor_hist(live_board(L, u, who), tag, step, t, sat)) l_raise(L, who);
   return 0;
 }
 
@@ -205,7 +208,8 @@ static int board_axis(lua_State *L) {
   l_checkoptions(L, 3, who, axis_keys);
   x = l_optstring(L, 3, who, "xlabel", NULL);  /* both stay on the stack until used */
   y = l_optstring(L, 3, who, "ylabel", NULL);
-  if (vw_board_axis(live_board(L, u), group, x, y) < 0) luaL_error(L, "%s: %s", who, vw_error());
+  if (vw_board_axis(live_board(L, u, who), group, x, y) < 0)
+    luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
@@ -219,7 +223,7 @@ static void push_names(lua_State *L, char **names, size_t n) {
 }
 
 static int board_tags(lua_State *L) {
-  vw_board *b = live_board(L, board_self(L, "tags"));
+  vw_board *b = live_board(L, board_self(L, "tags"), "Board:tags");
   size_t ns, nh;
   char **s, **h;
   l_checknargs(L, 1, "Board:tags");
@@ -245,7 +249,8 @@ static int board_save_png(lua_State *L) {
   path = luaL_checkstring(L, 2);
   l_checkoptions(L, 3, who, view_keys);
   read_view(L, 3, who, &v);
-  if (vw_save_png(live_board(L, u), path, &v) < 0) luaL_error(L, "%s: %s", who, vw_error());
+  if (vw_save_png(live_board(L, u, who), path, &v) < 0)
+    luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
@@ -261,7 +266,8 @@ static int board_save_csv(lua_State *L) {
   path = luaL_checkstring(L, 2);
   l_checkoptions(L, 3, who, csv_keys);
   hist = l_optchoice(L, 3, who, "kind", csv_kinds, 0);
-  rc = hist ? vw_save_hist_csv(live_board(L, u), path) : vw_save_csv(live_board(L, u), path);
+  rc = hist ? vw_save_hist_csv(live_board(L, u, who), path)
+            : vw_save_csv(live_board(L, u, who), path);
   if (rc < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
@@ -271,14 +277,15 @@ static int board_save_json(lua_State *L) {
   l_board *u = board_self(L, "save_json");
   l_checknargs(L, 2, who);
   path = luaL_checkstring(L, 2);
-  if (vw_save_json(live_board(L, u), path) < 0) luaL_error(L, "%s: %s", who, vw_error());
+  if (vw_save_json(live_board(L, u, who), path) < 0) luaL_error(L, "%s: %s", who, vw_error());
   return 0;
 }
 
 static int board_flush(lua_State *L) {
   l_board *u = board_self(L, "flush");
   l_checknargs(L, 1, "Board:flush");
-  if (vw_board_log_flush(live_board(L, u)) < 0) luaL_error(L, "Board:flush: %s", vw_error());
+  if (vw_board_log_flush(live_board(L, u, "Board:flush")) < 0)
+    luaL_error(L, "Board:flush: %s", vw_error());
   return 0;
 }
 
@@ -365,13 +372,13 @@ static int viewer_show(lua_State *L) {
   if (!v.width) v.width = d.width;
   if (!v.height) v.height = d.height;
   title = l_optstring(L, 2, who, "title", NULL);  /* stays on the stack */
-  live_board(L, b);  /* closed is an error before any display is looked for */
+  live_board(L, b, who);  /* closed is an error before any display is looked for */
   u = lua_newuserdatauv(L, sizeof *u, 0);
   u->w = NULL;
   luaL_setmetatable(L, L_VIEWER);
   self = lua_gettop(L);
   /* Fetched again: the allocation above may have run a finalizer. */
-  u->w = vw_window_open(live_board(L, b), &v, title ? title : "lunet");
+  u->w = vw_window_open(live_board(L, b, who), &v, title ? title : "lunet");
   if (!u->w) luaL_error(L, "%s: %s", who, vw_error());
   lua_getfield(L, LUA_REGISTRYINDEX, OPEN_KEY);
   lua_pushvalue(L, self);

@@ -429,7 +429,8 @@ static int class_tostring(lua_State *L) {
  * loads; instances made before keep theirs. */
 static int lunet_Module(lua_State *L) {
   size_t len;
-  const char *name = luaL_checklstring(L, 1, &len);
+  luaL_checktype(L, 1, LUA_TSTRING);  /* not a number turned into one */
+  const char *name = lua_tolstring(L, 1, &len);
   l_checknargs(L, 1, "lunet.Module");
   luaL_argcheck(L, len > 0 && len < LN_MAXNAME && strlen(name) == len, 1,
                 lua_pushfstring(L, "a class name has 1 to %d characters", LN_MAXNAME - 1));

@@ -316,8 +316,8 @@ static int board_watch(lua_State *L) {
   read_run(L, 3, who, kind, run);
   lua_settop(L, 2);
   /* Everything read: from here no metamethod runs. */
-  if (!l_board_get(L, 1)) return luaL_argerror(L, 1, "board has been closed");
-  if (!nu->m) return luaL_argerror(L, 2, lua_pushfstring(L, "%s module has been closed", kind));
+  if (!l_board_get(L, 1)) return luaL_error(L, "%s: board has been closed", who);
+  if (!nu->m) return luaL_error(L, "%s: %s module has been closed", who, kind);
   push_watches(L);
   lua_pushnil(L);
   while (lua_next(L, 3)) {  /* live watches: one per module, one per run of a board */

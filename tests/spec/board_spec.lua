@@ -91,6 +91,12 @@ describe("lunet.Board", function()
       "bad argument #1 to 'scalar' (string expected, got number)")
     assert.has_error(function() b:scalar("", 1, 1) end,
       "bad argument #1 to 'scalar' (tag must not be empty)")
+    assert.has_error(function() b:scalar("cost/", 1, 1) end,
+      "bad argument #1 to 'scalar' (tag must not start or end with '/' (\"group/run\", " ..
+      "\"run/layer\"))")
+    assert.has_error(function() b:histogram("/L1", 1, lunet.tensor{1}) end,
+      "bad argument #1 to 'histogram' (tag must not start or end with '/' (\"group/run\", " ..
+      "\"run/layer\"))")
     assert.has_error(function() b.scalar(5, "x", 1, 1) end)
     -- a NaN or infinite step has no place on the x-axis
     assert.has_error(function() b:scalar("x", 0 / 0, 1) end,

@@ -62,6 +62,8 @@ describe("a module written in Lua", function()
       "Gate:parameter: parameters and buffers are registered in __init")
     errors_with(function() lunet.Linear(2, 2):parameter("w", lunet.zeros(1)) end,
       "only a module written in Lua")
+    errors_with(function() lunet.Module(5) end,
+      "bad argument #1 to 'Module' (string expected, got number)")
   end)
 
   it("passes the gradient check inside a Sequential with built-in layers", function()

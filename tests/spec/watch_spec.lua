@@ -319,7 +319,7 @@ describe("board:watch", function()
     errors_with(function() net:backward(lunet.randn(4, 3), lunet.randn(4, 1)) end,
       "module has been closed")
     errors_with(function() b:watch(net) end,
-      "bad argument #1 to 'watch' (Sequential module has been closed)")
+      "Board:watch: Sequential module has been closed")
     assert.is_false(b:unwatch(net))
     local again = lunet.Sequential{lunet.Linear(3, 1)}
     assert.has_no.errors(function() b:watch(again, {run = "x"}) end)  -- the run is free again
