@@ -3,6 +3,7 @@
  *   lunet.init.normal(t, mean, std); lunet.init.uniform(t, a, b)
  *   lunet.init.constant(t, v)
  *   lunet.init.xavier_uniform(t [, gain]); lunet.init.xavier_normal(t [, gain])
+ *   (options positionally, in PyTorch's order, or in a table)
  *   lunet.init.kaiming_uniform(t [, {a =, mode = "fan_in"|"fan_out",
  *                                    nonlinearity = "leaky_relu"}])
  *   lunet.init.kaiming_normal(t [, same options])
@@ -44,11 +45,15 @@ static int init_constant(lua_State *L) {
   return 1;
 }
 
+/* The gain: a number or {gain = g}, as kaiming's options. */
 static int xavier(lua_State *L, int normal) {
   const char *who = normal ? "lunet.init.xavier_normal" : "lunet.init.xavier_uniform";
+  static const char *const keys[] = {"gain", NULL};
   l_checktensor(L, 1);
-  double gain = luaL_optnumber(L, 2, 1);
+  l_positional(L, 2, who, keys);
   l_checknargs(L, 2, who);
+  l_checkoptions(L, 2, who, keys);
+  double gain = l_optnumber(L, 2, who, "gain", 1);
   ln_tensor *t = l_checktensor(L, 1);
   int err = normal ? ln_init_xavier_normal(t, ln_rng_default(), gain)
                    : ln_init_xavier_uniform(t, ln_rng_default(), gain);
@@ -60,25 +65,18 @@ static int xavier(lua_State *L, int normal) {
 static int init_xavier_uniform(lua_State *L) { return xavier(L, 0); }
 static int init_xavier_normal(lua_State *L) { return xavier(L, 1); }
 
-/* Options: a number (the negative slope a) or a table {a, mode, nonlinearity}. */
+/* Options: a, mode, nonlinearity, in a table or in that order, as PyTorch's. */
 static int kaiming(lua_State *L, int normal) {
   const char *who = normal ? "lunet.init.kaiming_normal" : "lunet.init.kaiming_uniform";
-  l_checktensor(L, 1);
-  l_checknargs(L, 2, who);
   static const char *const keys[] = {"a", "mode", "nonlinearity", NULL};
   static const char *const modes[] = {"fan_in", "fan_out", NULL};
-  double a = 0;
-  const char *nl = "leaky_relu";
-  int fan_out = 0;
-  if (lua_type(L, 2) == LUA_TNUMBER) {
-    a = lua_tonumber(L, 2);
-  } else if (!lua_isnoneornil(L, 2)) {
-    luaL_argexpected(L, lua_istable(L, 2), 2, "table of options or number");
-    l_checkoptions(L, 2, who, keys);
-    a = l_optnumber(L, 2, who, "a", 0);
-    nl = l_optstring(L, 2, who, "nonlinearity", nl);  /* stays on the stack */
-    fan_out = l_optchoice(L, 2, who, "mode", modes, 0);
-  }
+  l_checktensor(L, 1);
+  l_positional(L, 2, who, keys);
+  l_checknargs(L, 2, who);
+  l_checkoptions(L, 2, who, keys);
+  double a = l_optnumber(L, 2, who, "a", 0);
+  const char *nl = l_optstring(L, 2, who, "nonlinearity", "leaky_relu");  /* stays on the stack */
+  int fan_out = l_optchoice(L, 2, who, "mode", modes, 0);
   ln_tensor *t = l_checktensor(L, 1);
   int err = normal ? ln_init_kaiming_normal(t, ln_rng_default(), a, nl, fan_out)
                    : ln_init_kaiming_uniform(t, ln_rng_default(), a, nl, fan_out);

@@ -114,6 +114,7 @@ static int optim_new(lua_State *L) {
   snprintf(who, sizeof who, "lunet.optim.%s", k->name);
   int list = lua_type(L, 1) == LUA_TTABLE && !lua_getmetatable(L, 1);
   if (!list) l_checkmodule(L, 1);  /* its type first, for the message */
+  l_positional(L, 2, who, l_optim_names(k, names, NULL));
   l_checknargs(L, 2, who);
   lua_settop(L, 2);
   l_checkoptions(L, 2, who, l_optim_names(k, names, NULL));

@@ -465,6 +465,7 @@ static int sched_new(lua_State *L) {
   l_optim *u = luaL_testudata(L, 1, L_OPTIM);
   if (!u) return luaL_argerror(L, 1, lua_pushfstring(L, "optimizer expected, got %s",
                                                        l_typename(L, 1)));
+  l_positional(L, 2, who, sched_names(k, names, NULL));
   l_checknargs(L, 2, who);
   lua_settop(L, 2);
   if (!u->o) luaL_error(L, "%s: optimizer has been closed", who);

@@ -106,6 +106,45 @@ void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *k
   }
 }
 
+/* An options table: nil, or a table without a [1] (a list such as betas
+ * or milestones is an option's value). */
+static int is_options(lua_State *L, int idx) {
+  if (lua_isnil(L, idx)) return 1;
+  if (!lua_istable(L, idx)) return 0;
+  int list = lua_rawgeti(L, idx, 1) != LUA_TNIL;
+  lua_pop(L, 1);
+  return !list;
+}
+
+void l_positional(lua_State *L, int first, const char *who, const char *const *names) {
+  int top = lua_gettop(L), n = 0;
+  if (top < first || is_options(L, first)) return;
+  while (names[n]) n++;
+  int opts = top > first && is_options(L, top) ? top : 0, npos = (opts ? opts : top + 1) - first;
+  if (npos > n)
+    luaL_error(L, "%s: unexpected argument #%d (expected at most %d options before the "
+               "options table: %s)", who, first + n, n, l_pushlist(L, names, 0));
+  lua_newtable(L);
+  if (opts && !lua_isnil(L, opts)) {
+    lua_pushnil(L);
+    while (lua_next(L, opts)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, -4);
+    }
+  }
+  for (int i = 0; i < npos; i++) {
+    if (lua_getfield(L, -1, names[i]) != LUA_TNIL)
+      luaL_error(L, "%s: option '%s' given twice (argument #%d and the options table)", who,
+                 names[i], first + i);
+    lua_pop(L, 1);
+    lua_pushvalue(L, first + i);
+    lua_setfield(L, -2, names[i]);
+  }
+  lua_replace(L, first);
+  lua_settop(L, first);
+}
+
 void l_checknargs(lua_State *L, int max, const char *who) {
   int n = lua_gettop(L);
   if (n > max)

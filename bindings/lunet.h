@@ -118,6 +118,14 @@ const char *l_pushlist(lua_State *L, const char *const *names, int quoted);
  * misspelt option never goes unnoticed. No table (none or nil) is fine. */
 void l_checkoptions(lua_State *L, int arg, const char *who, const char *const *known);
 
+/* Options given positionally, in the order of PyTorch's signatures
+ * (SGD(net, 0.1, 0.9), StepLR(opt, 30, 0.5)): when the value at first is
+ * not an options table (nil, or a table without [1]), the values from
+ * first on are the options names[0], names[1], ..., and an options table
+ * may follow them; all are replaced by one options table at first. Too
+ * many values, or an option given both ways, is an error naming who. */
+void l_positional(lua_State *L, int first, const char *who, const char *const *names);
+
 /* The type of the value at idx as a message names it: its metatable's
  * __name ("lunet.Tensor", which is then pushed) or Lua's type name. */
 const char *l_typename(lua_State *L, int idx);

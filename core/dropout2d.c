@@ -96,13 +96,13 @@ static int dropout_describe(const ln_module *m, char *buf, size_t n) {
 }
 
 static const ln_field dropout_fields[] = {
-  {"p", LN_FIELD_DOUBLE, offsetof(ln_dropout2d, p), 0},
+  {"p", LN_FIELD_DOUBLE, offsetof(ln_dropout2d, p), 0.5},  /* PyTorch's default, as Dropout's */
   {NULL, LN_FIELD_SIZE, 0, 0}
 };
 
 const ln_module_ops ln_dropout2d_ops = {
   .tag = "Dropout2d", .forward = dropout_forward, .backward = dropout_backward,
-  .destroy = dropout_destroy, .fields = dropout_fields, .nargs = 1, .make = dropout_make,
+  .destroy = dropout_destroy, .fields = dropout_fields, .make = dropout_make,
   .describe = dropout_describe,
 };
 
