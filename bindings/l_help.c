@@ -363,12 +363,24 @@ static int help_method(lua_State *L, int entries, int v)
  * NULL (nothing pushed): "Board.open" is lunet.Board.open (the entry whose
  * name ends in ".Board.open"), "Tensor:view" is t:view and
  * "Linear:forward" m:forward (the method of the section of the entry
- * called Tensor or Linear, with the receiver that goes with it). */
+ * called Tensor or Linear, with the receiver that goes with it), and an
+ * operator's "Tensor +" lunet.Tensor. */
 static const char *push_alias(lua_State *L, int entries, const char *name)
 {
   lua_Integer i, n = (lua_Integer)lua_rawlen(L, entries);
   const char *colon = strchr(name, ':');
   size_t len = strlen(name);
+  if (colon == NULL && strchr(name, ' ') != NULL) {
+    /* an operator, "Tensor +": the class */
+    const char *alias;
+    lua_pushlstring(L, name, (size_t)(strchr(name, ' ') - name));
+    alias = push_alias(L, entries, lua_tostring(L, -1));
+    if (alias != NULL)
+      lua_remove(L, -2);
+    else
+      lua_pop(L, 1);
+    return alias;
+  }
   if (colon == NULL) {
     for (i = 1; i <= n; i++) {
       const char *en = push_entry(L, entries, i);

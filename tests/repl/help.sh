@@ -59,6 +59,8 @@ out=$("$LUNET" -e 'help("SGD:step")')
 has 'help("SGD:step") is opt:step' '^opt:step\(\)$'
 out=$("$LUNET" -e 'help("Board.open")')
 has 'help("Board.open") is lunet.Board.open' '^lunet\.Board\.open\('
+out=$("$LUNET" -e 'help("Tensor +")')
+has 'help("Tensor +") (an operator) is lunet.Tensor' '^lunet\.Tensor$'
 out=$("$LUNET" -e 'help("Board:watch")')
 has 'help("Board:watch") is board:watch' '^board:watch\('
 
