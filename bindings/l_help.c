@@ -10,7 +10,10 @@
  *   help()            the sections and their names
  *   help("Linear")    by name, full ("lunet.Linear") or last part ("Linear")
  *   help(lunet.Linear) a function of the lunet table, or a method
- *   help(t)           an object, by its metatable's __name ("lunet.Tensor") */
+ *   help(t)           an object, by its metatable's __name ("lunet.Tensor"),
+ *                     or a module, optimizer, scheduler, loss by its kind
+ *   help("Tensor:view") the names errors give: t:view; "Board.open" is
+ *                     lunet.Board.open */
 #include <stdio.h>
 #include <string.h>
 #include <lua.h>
@@ -144,21 +147,70 @@ static const char *push_entry(lua_State *L, int entries, lua_Integer i)
   return lua_tostring(L, -1);
 }
 
-/* After a class entry, the methods of its section; for an object (obj not
- * 0), only the methods it has. */
-static void print_methods(lua_State *L, int entries, int entry, int obj)
+/* Pushes the receiver of the methods that belong with entry i ("opt" for
+ * lunet.optim.SGD, "sched" for StepLR, "t" for lunet.Tensor): that of the
+ * first method after it in its section, or nil when none follows. The
+ * document lists a class's methods after its constructors and class entry,
+ * so this tells opt:step from sched:step in one section. */
+static void push_receiver(lua_State *L, int entries, lua_Integer i)
 {
-  lua_Integer i, n = (lua_Integer)lua_rawlen(L, entries);
-  int count = 0, col = 0, methods;
-  if (obj != 0)
+  lua_Integer j, n = (lua_Integer)lua_rawlen(L, entries);
+  int sec;
+  lua_rawgeti(L, entries, i);
+  lua_getfield(L, -1, "section");
+  sec = lua_gettop(L);
+  for (j = i + 1; j <= n; j++) {
+    const char *name = push_entry(L, entries, j), *colon = strchr(name, ':');
+    if (!lua_rawequal(L, -2, sec)) {
+      lua_settop(L, sec);
+      break;
+    }
+    if (colon != NULL) {
+      lua_pushlstring(L, name, (size_t)(colon - name));
+      lua_replace(L, sec - 1);
+      lua_settop(L, sec - 1);
+      return;
+    }
+    lua_settop(L, sec);
+  }
+  lua_settop(L, sec - 2);
+  lua_pushnil(L);
+}
+
+/* After a class entry (number i of entries), the methods of its section
+ * with its receiver; for an object (obj not 0), only the methods it has,
+ * and for a class lunet registered a metatable of that name, only those
+ * its objects have. */
+static void print_methods(lua_State *L, int entries, lua_Integer i, int obj)
+{
+  lua_Integer j, n = (lua_Integer)lua_rawlen(L, entries);
+  int count = 0, col = 0, methods, recv;
+  if (obj != 0) {
     push_method_table(L, obj);
-  else
-    lua_pushnil(L);
+  } else {
+    int base = lua_gettop(L);
+    lua_rawgeti(L, entries, i);
+    lua_getfield(L, base + 1, "name");
+    lua_pushnil(L); /* base + 3: the method table, if any */
+    if (luaL_getmetatable(L, lua_tostring(L, base + 2)) == LUA_TTABLE &&
+        (lua_getfield(L, base + 4, "__methods") == LUA_TTABLE ||
+         (lua_pop(L, 1), lua_getfield(L, base + 4, "__index") == LUA_TTABLE)))
+      lua_replace(L, base + 3);
+    lua_settop(L, base + 3);
+    lua_replace(L, base + 1);
+    lua_settop(L, base + 1);
+  }
   methods = lua_gettop(L);
-  lua_getfield(L, entry, "section");
-  for (i = 1; i <= n; i++) {
-    const char *name = push_entry(L, entries, i);
-    if (lua_rawequal(L, -2, -4) && strchr(name, ':') != NULL &&
+  push_receiver(L, entries, i);
+  recv = methods + 1;
+  lua_rawgeti(L, entries, i);
+  lua_getfield(L, -1, "section");
+  lua_remove(L, -2);
+  for (j = 1; j <= n; j++) {
+    const char *name = push_entry(L, entries, j), *colon = strchr(name, ':');
+    if (lua_rawequal(L, -2, recv + 1) && colon != NULL &&
+        (lua_isnil(L, recv) || (strncmp(name, lua_tostring(L, recv), (size_t)(colon - name))
+                                == 0 && lua_rawlen(L, recv) == (size_t)(colon - name))) &&
         has_method(L, methods, last_part(name))) {
       const char *sig;
       lua_getfield(L, -3, "sig");
@@ -171,7 +223,7 @@ static void print_methods(lua_State *L, int entries, int entry, int obj)
         col += printf(", %s", sig);
       count++;
     }
-    lua_settop(L, methods + 1);
+    lua_settop(L, recv + 1);
   }
   if (count > 0)
     putchar('\n');
@@ -211,7 +263,7 @@ static int print_matches(lua_State *L, int entries, const char *name, const char
         print_entry(L, lua_gettop(L) - 1);
         lua_getfield(L, -2, "sig");
         if (object || strchr(lua_tostring(L, -1), '(') == NULL)
-          print_methods(L, entries, lua_gettop(L) - 2, object);
+          print_methods(L, entries, i, object);
         lua_pop(L, 1);
       }
       lua_pop(L, 2);
@@ -307,6 +359,97 @@ static int help_method(lua_State *L, int entries, int v)
   return found;
 }
 
+/* Pushes the entry name for a name as error messages give it, or returns
+ * NULL (nothing pushed): "Board.open" is lunet.Board.open (the entry whose
+ * name ends in ".Board.open"), "Tensor:view" is t:view and
+ * "Linear:forward" m:forward (the method of the section of the entry
+ * called Tensor or Linear, with the receiver that goes with it), and an
+ * operator's "Tensor +" lunet.Tensor. */
+static const char *push_alias(lua_State *L, int entries, const char *name)
+{
+  lua_Integer i, n = (lua_Integer)lua_rawlen(L, entries);
+  const char *colon = strchr(name, ':');
+  size_t len = strlen(name);
+  if (colon == NULL && strchr(name, ' ') != NULL) {
+    /* an operator, "Tensor +": the class */
+    const char *alias;
+    lua_pushlstring(L, name, (size_t)(strchr(name, ' ') - name));
+    alias = push_alias(L, entries, lua_tostring(L, -1));
+    if (alias != NULL)
+      lua_remove(L, -2);
+    else
+      lua_pop(L, 1);
+    return alias;
+  }
+  if (colon == NULL) {
+    for (i = 1; i <= n; i++) {
+      const char *en = push_entry(L, entries, i);
+      size_t elen = strlen(en);
+      if (elen > len && en[elen - len - 1] == '.' && strcmp(en + elen - len, name) == 0) {
+        lua_replace(L, -4);
+        lua_pop(L, 2);
+        return lua_tostring(L, -1);
+      }
+      lua_pop(L, 3);
+    }
+    return NULL;
+  }
+  for (i = 1; i <= n; i++) {
+    const char *en = push_entry(L, entries, i);
+    size_t elen = strlen(en), klen = (size_t)(colon - name);
+    if (strchr(en, ':') == NULL && elen > klen && strncmp(en + elen - klen, name, klen) == 0 &&
+        strchr(".:", en[elen - klen - 1]) != NULL) {
+      lua_pop(L, 3);
+      push_receiver(L, entries, i);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return NULL;
+      }
+      return lua_pushfstring(L, "%s%s", lua_tostring(L, -1), colon);
+    }
+    lua_pop(L, 3);
+  }
+  return NULL;
+}
+
+/* For a module, optimizer, scheduler or loss object: prints the entry of
+ * its kind (lunet.Linear, lunet.optim.Adam, ...), named by its type() (a
+ * C function, as lunet's are) or the start of its tostring, and a pointer
+ * to the class entry. Returns how many entries. */
+static int help_kind(lua_State *L, int entries, int v)
+{
+  static const char *const spaces[] = {"lunet.", "lunet.optim.", "lunet.optim.lr_scheduler."};
+  static const char *const classes[] = {L_MODULE, "lunet.Optim", "lunet.LRScheduler",
+                                        "lunet.Loss"};
+  int top = lua_gettop(L), found = 0;
+  size_t k;
+  const char *cls = NULL, *kind;
+  for (k = 0; k < sizeof classes / sizeof *classes; k++)
+    if (luaL_testudata(L, v, classes[k]) != NULL)
+      cls = classes[k];
+  if (cls == NULL)
+    return 0;
+  if (luaL_getmetafield(L, v, "__methods") == LUA_TTABLE &&
+      lua_getfield(L, -1, "type") == LUA_TFUNCTION) {
+    lua_pushvalue(L, v);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_isstring(L, -1))
+      lua_pushnil(L);
+  } else {
+    lua_pushnil(L);
+  }
+  if (lua_isnil(L, -1) && luaL_callmeta(L, v, "__tostring") && lua_isstring(L, -1))
+    lua_pushlstring(L, lua_tostring(L, -1), strcspn(lua_tostring(L, -1), "( \n"));
+  kind = lua_tostring(L, -1);
+  for (k = 0; kind != NULL && found == 0 && k < sizeof spaces / sizeof *spaces; k++) {
+    lua_pushfstring(L, "%s%s", spaces[k], kind);
+    found = print_matches(L, entries, lua_tostring(L, -1), NULL, 0);
+  }
+  if (found)
+    printf("  (a %s: help(\"%s\") lists what every one has)\n", cls, last_part(cls));
+  lua_settop(L, top);
+  return found;
+}
+
 static void overview(lua_State *L, int entries)
 {
   lua_Integer i, n = (lua_Integer)lua_rawlen(L, entries);
@@ -315,10 +458,18 @@ static void overview(lua_State *L, int entries)
   for (const char *s = lua_tostring(L, -1); s != NULL && *s; s++)
     if (*s != '\n' || s[1] != '\n') /* no blank lines */
       putchar(*s);
+  lua_newtable(L); /* the names listed: lunet.Module and lunet.Module(name) once */
   lua_pushliteral(L, ""); /* the section being listed */
   prev = lua_gettop(L);
   for (i = 1; i <= n; i++) {
     const char *name = push_entry(L, entries, i);
+    if (lua_getfield(L, prev - 1, name) != LUA_TNIL) {
+      lua_pop(L, 4);
+      continue;
+    }
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, prev - 1, name);
     if (!lua_rawequal(L, -2, prev)) {
       printf("\n%s:\n ", lua_tostring(L, -2));
       col = 1;
@@ -333,7 +484,7 @@ static void overview(lua_State *L, int entries)
     col += (int)strlen(name) + 1;
     lua_pop(L, 3);
   }
-  lua_pop(L, 2);
+  lua_pop(L, 3);
   printf("\n\nhelp(x) or help(\"name\") describes one of them; :tb shows the "
          "traceback of the last error.\n");
 }
@@ -360,6 +511,8 @@ static int help(lua_State *L)
   if (lua_type(L, v) == LUA_TSTRING) {
     what = lua_tostring(L, v);
     found = print_matches(L, entries, what, NULL, 0);
+    if (!found && push_alias(L, entries, what) != NULL)
+      found = print_matches(L, entries, lua_tostring(L, -1), NULL, 0);
   } else if (lua_type(L, v) == LUA_TFUNCTION || lua_type(L, v) == LUA_TTABLE) {
     if (lua_istable(L, -1) && find_path(L, lua_gettop(L), v, SEARCH_DEPTH)) {
       what = lua_pushfstring(L, "lunet.%s", lua_tostring(L, -1));
@@ -368,16 +521,8 @@ static int help(lua_State *L)
       found = help_method(L, entries, v);
     }
   }
-  if (!found && luaL_testudata(L, v, L_MODULE) != NULL) {
-    /* a layer: its constructor's entry, then what every module has */
-    lua_getfield(L, v, "type");
-    lua_pushvalue(L, v);
-    lua_call(L, 1, 1);
-    what = lua_pushfstring(L, "lunet.%s", lua_tostring(L, -1));
-    found = print_matches(L, entries, what, NULL, 0);
-    if (found)
-      printf("  (a lunet.Module: help(\"Module\") lists what every module has)\n");
-  }
+  if (!found)
+    found = help_kind(L, entries, v);
   if (!found && luaL_getmetafield(L, v, "__name") == LUA_TSTRING) {
     what = lua_tostring(L, -1);
     found = print_matches(L, entries, what, NULL, v);

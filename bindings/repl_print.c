@@ -160,8 +160,8 @@ static void add_indent(luaL_Buffer *b, int n)
 static void push_table(lua_State *L, int idx, int depth, int indent)
 {
   lua_Integer seqlen = (lua_Integer)lua_rawlen(L, idx), i;
-  int keys, nkeys, items = 0, total, multiline, j;
-  size_t width = 0;
+  int keys, nkeys, items = 0, total, multiline, pack, j;
+  size_t width = 0, col = 0;
   luaL_Buffer b;
   /* Each level holds a buffer and a few keys: more than Lua's 20 free slots
    * at depth 3. */
@@ -219,18 +219,37 @@ static void push_table(lua_State *L, int idx, int depth, int indent)
     multiline = strchr(lua_tostring(L, -1), '\n') != NULL;
     lua_pop(L, 1);
   }
+  /* A long list of one-line items fills its lines, as a tensor's rows do;
+   * a `key = value` item has a line of its own. */
+  for (j = 1, pack = multiline; j <= items && j <= seqlen && pack; j++) {
+    lua_rawgeti(L, -1, j);
+    pack = strchr(lua_tostring(L, -1), '\n') == NULL;
+    lua_pop(L, 1);
+  }
   luaL_buffinit(L, &b);
   luaL_addchar(&b, '{');
   for (j = 1; j <= items; j++) {
-    if (multiline)
-      add_indent(&b, indent + 2);
+    size_t len;
     lua_rawgeti(L, -2, j); /* the items, under the buffer's slot */
+    len = lua_rawlen(L, -1);
+    lua_pop(L, 1);
+    if (multiline && pack && j > 1 && j <= seqlen && col + 1 + len + 1 <= WIDTH) {
+      luaL_addchar(&b, ' ');
+      col += 1;
+    } else if (multiline) {
+      add_indent(&b, indent + 2);
+      col = (size_t)indent + 2;
+    }
+    col += len + 1;
+    lua_rawgeti(L, -2, j);
     luaL_addvalue(&b);
     if (j < items || items < total)
       luaL_addstring(&b, multiline ? "," : ", ");
   }
   if (items < total) {
-    if (multiline)
+    if (multiline && pack && items <= seqlen && col + 16 <= WIDTH)
+      luaL_addchar(&b, ' ');
+    else if (multiline)
       add_indent(&b, indent + 2);
     lua_pushfstring(L, "... (%d more)", total - items);
     luaL_addvalue(&b);

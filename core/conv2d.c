@@ -105,7 +105,7 @@ static int conv_describe(const ln_module *m, char *buf, size_t n) {
   }
   if (c->groups != 1) snprintf(g, sizeof g, ", groups=%zu", c->groups);
   return snprintf(buf, n, "Conv2d(%zu, %zu, kernel_size=%s, stride=%s%s%s%s%s)", c->in, c->out,
-                  k, s, p, d, g, c->bias ? "" : ", bias=False");
+                  k, s, p, d, g, c->bias ? "" : ", bias=false");
 }
 
 static const ln_field conv_fields[] = {

@@ -105,7 +105,7 @@ static ln_module *adaptive_make(const ln_value *cfg, ln_module *const *child, si
   return ln_pool2d_new(&ln_adaptive_avgpool2d_ops, cfg[0].p, one, zero, one, 0, 0);
 }
 
-/* As PyTorch prints them (a square window as one number). */
+/* As PyTorch prints them (a square window as one number), booleans as Lua's. */
 static int pool_describe(const ln_module *m, char *buf, size_t n) {
   const ln_pool2d *q = (const ln_pool2d *)m;
   char k[48], s[48], p[48], d[48];
@@ -116,10 +116,10 @@ static int pool_describe(const ln_module *m, char *buf, size_t n) {
   ln_pair_str(d, sizeof d, q->dil, 1);
   if (is_max(m))
     return snprintf(buf, n, "MaxPool2d(kernel_size=%s, stride=%s, padding=%s, dilation=%s, "
-                    "ceil_mode=%s)", k, s, p, d, q->ceil_mode ? "True" : "False");
+                    "ceil_mode=%s)", k, s, p, d, q->ceil_mode ? "true" : "false");
   return snprintf(buf, n, "AvgPool2d(kernel_size=%s, stride=%s, padding=%s%s%s)", k, s, p,
-                  q->ceil_mode ? ", ceil_mode=True" : "",
-                  q->count_include_pad ? "" : ", count_include_pad=False");
+                  q->ceil_mode ? ", ceil_mode=true" : "",
+                  q->count_include_pad ? "" : ", count_include_pad=false");
 }
 
 #define F(name, type, member, def) {name, type, offsetof(ln_pool2d, member), def}

@@ -43,6 +43,51 @@ has "help of a nested function" '^lunet\.optim\.Adam\(net \[, opts\]\)$'
 out=$("$LUNET" -e 'help()')
 has "help() lists the sections" '^Layers:$'
 has "  ...and the names" 'lunet\.BatchNorm'
+out=$("$LUNET" -e 'help()')
+n=$(echo "$out" | tr ' ' '\n' | grep -cx 'lunet\.Module')
+[ "$n" = 1 ]; check "help() lists lunet.Module once ($n)" $?
+
+# The names errors give ("Tensor:view: ...", "lunet.Board.open: ...").
+out=$("$LUNET" -e 'help("Tensor:view")')
+has 'help("Tensor:view") is t:view' '^t:view\(d1, \.\.\.\)$'
+out=$("$LUNET" -e 'help("Linear:forward")')
+has 'help("Linear:forward") is m:forward' '^m:forward\(x\)$'
+out=$("$LUNET" -e 'help("StepLR:step")')
+has 'help("StepLR:step") is sched:step' '^sched:step\(\[metric\]\)$'
+echo "$out" | grep -q '^opt:'; [ $? = 1 ]; check "  ...and not opt:step" $?
+out=$("$LUNET" -e 'help("SGD:step")')
+has 'help("SGD:step") is opt:step' '^opt:step\(\)$'
+out=$("$LUNET" -e 'help("Board.open")')
+has 'help("Board.open") is lunet.Board.open' '^lunet\.Board\.open\('
+out=$("$LUNET" -e 'help("Tensor +")')
+has 'help("Tensor +") (an operator) is lunet.Tensor' '^lunet\.Tensor$'
+out=$("$LUNET" -e 'help("Board:watch")')
+has 'help("Board:watch") is board:watch' '^board:watch\('
+
+# A class lists its own methods, not those of its section's other class.
+out=$("$LUNET" -e 'help("LRScheduler")')
+has 'help("LRScheduler") lists sched:step' 'methods: sched:step'
+echo "$out" | grep -q 'opt:'; [ $? = 1 ]; check "  ...and no opt: method" $?
+out=$("$LUNET" -e 'help("Optim")')
+echo "$out" | grep -q 'sched:'; [ $? = 1 ]; check 'help("Optim") lists no sched: method' $?
+
+# BatchNorm's entry has the sync paragraph; InstanceNorm (no sync) not.
+out=$("$LUNET" -e 'help("BatchNorm")')
+has 'help("BatchNorm") describes sync' 'With `sync = true`'
+has '  ...and 3-D input' '\(N,n,L\)'
+out=$("$LUNET" -e 'help("InstanceNorm")')
+echo "$out" | grep -q 'sync'; [ $? = 1 ]; check 'help("InstanceNorm") does not' $?
+
+# An optimizer, scheduler or loss object: the entry of its kind.
+out=$("$LUNET" -e 'help(lunet.optim.Adam(lunet.Linear(2, 2)))')
+has "help(adam) gives lunet.optim.Adam" '^lunet\.optim\.Adam\(net \[, opts\]\)$'
+has '  ...and points to the class' 'help\("Optim"\)'
+out=$("$LUNET" -e 'o = lunet.optim.SGD(lunet.Linear(2, 2), {lr = 1})
+  help(lunet.optim.lr_scheduler.StepLR(o, {step_size = 1}))')
+has "help(sched) gives its kind" '^lunet\.optim\.lr_scheduler\.StepLR\('
+out=$("$LUNET" -e 'help(lunet.MSELoss())')
+has "help(loss) gives its kind" '^lunet\.MSELoss\('
+
 out=$("$LUNET" -e 'help(print)')
 has "help(print) points to the Lua manual" "^'print' is part of Lua's standard library"
 out=$("$LUNET" -e 'help("no_such_thing")')

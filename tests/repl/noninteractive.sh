@@ -88,6 +88,15 @@ printf '%s\n' '"a\0b"' '{"x\0y", "q\"\\", "l1\nl2"}' '"\0" .. "1"' '"tab\there"'
 same "a string with a NUL prints whole and escaped; in a table a newline is \\n" \
   "$(printf '%s\n' '"a\0b"' '{"x\0y", "q\"\\", "l1\nl2"}' '"\0001"' "$(printf 'tab\there')")" \
   "$(cat "$TMP/out")"
+# A long list fills its lines (as a tensor's rows do), at most 78 columns.
+printf '%s\n' 't = {} for i = 1, 45 do t[i] = i * 1.5 end' 't' '{1, 2, x = 3}' |
+  "$LUNET" -i >"$TMP/out" 2>&1
+same "a 45-number list wraps over 4 lines, with its first 40 and the rest counted" \
+  "$(printf '%s\n' '{' \
+    '  1.5, 3.0, 4.5, 6.0, 7.5, 9.0, 10.5, 12.0, 13.5, 15.0, 16.5, 18.0, 19.5,' \
+    '  21.0, 22.5, 24.0, 25.5, 27.0, 28.5, 30.0, 31.5, 33.0, 34.5, 36.0, 37.5,' \
+    '  39.0, 40.5, 42.0, 43.5, 45.0, 46.5, 48.0, 49.5, 51.0, 52.5, 54.0, 55.5,' \
+    '  57.0, 58.5, 60.0, ... (5 more)' '}' '{1, 2, x = 3}')" "$(cat "$TMP/out")"
 # every byte, printed by the REPL, read back by Lua
 cat >"$TMP/bytes.lua" <<'LUA'
 local s = {}

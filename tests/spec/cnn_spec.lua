@@ -30,7 +30,7 @@ describe("Conv2d", function()
     local g = lunet.Conv2d(4, 6, {3, 2}, {stride = {2, 1}, dilation = {1, 2}, groups = 2,
       bias = false})
     assert.equals("Conv2d(4, 6, kernel_size=(3, 2), stride=(2, 1), dilation=(1, 2), "
-      .. "groups=2, bias=False)", tostring(g))
+      .. "groups=2, bias=false)", tostring(g))
     assert.same({6, 2, 3, 2}, g.weight:size())
     assert.is_false(g.bias ~= nil and lunet.is_tensor(g.bias))
     local s = lunet.Conv2d(2, 2, {2, 4}, {padding = "same"})
@@ -85,10 +85,10 @@ end)
 describe("pooling", function()
   it("prints as PyTorch and exposes its fields", function()
     local m = lunet.MaxPool2d(2)
-    assert.equals("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)",
+    assert.equals("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=false)",
       tostring(m))
     assert.same({2, 2}, m.stride)
-    assert.equals("AvgPool2d(kernel_size=3, stride=2, padding=1, count_include_pad=False)",
+    assert.equals("AvgPool2d(kernel_size=3, stride=2, padding=1, count_include_pad=false)",
       tostring(lunet.AvgPool2d(3, {stride = 2, padding = 1, count_include_pad = false})))
     assert.equals("AdaptiveAvgPool2d(output_size=(2, 3))", tostring(lunet.AdaptiveAvgPool2d{2, 3}))
     assert.same({4, 3, 1, 1}, lunet.AdaptiveAvgPool2d(1):forward(lunet.randn(4, 3, 5, 5)):size())

@@ -20,5 +20,12 @@ describe("README", function()
     assert.matches("Sequential%(", out)
     assert.matches("cost [%d.]+ %-> [%d.]+", out)
     assert.matches("%[lunet.Tensor of size 2x1%]", out)
+    -- the numbers the tour's comment gives are those it prints
+    local a, b = tour:match("%-%- (%-?[%d.]+) and (%-?[%d.]+) %(")
+    assert.is_truthy(a, "the tour's comment gives the two outputs")
+    local ya, yb = out:match("\n%s*(%-?[%d.]+)\n%s*(%-?[%d.]+)\n%[lunet.Tensor of size 2x1%]")
+    assert.is_truthy(ya, out)
+    assert.is_true(math.abs(ya - a) < 0.05 and math.abs(yb - b) < 0.05,
+      ("the tour prints %s and %s, its comment says %s and %s"):format(ya, yb, a, b))
   end)
 end)
