@@ -121,9 +121,9 @@ void l_positional(lua_State *L, int first, const char *who, const char *const *n
   if (top < first || is_options(L, first)) return;
   while (names[n]) n++;
   int opts = top > first && is_options(L, top) ? top : 0, npos = (opts ? opts : top + 1) - first;
-  if (npos > n)
-    luaL_error(L, "%s: unexpected argument #%d (expected at most %d options before the "
-               "options table: %s)", who, first + n, n, l_pushlist(L, names, 0));
+  if (npos > n)  /* in l_checknargs' words: the options table could still follow */
+    luaL_error(L, "%s: unexpected argument #%d (expected at most %d, got %d)", who, first + n,
+               first + n - 1, top);
   lua_newtable(L);
   if (opts && !lua_isnil(L, opts)) {
     lua_pushnil(L);

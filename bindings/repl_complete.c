@@ -38,11 +38,12 @@ static const char *const keywords[] = {
   "true", "until", "while", NULL};
 
 /* 1 when the value at idx is a userdata of lunet's (its metatable's
- * __name starts "lunet.") whose __index is a C function. */
+ * __name starts "lunet.") whose __index is a C function, or such a table
+ * (m.modules, an empty proxy). */
 static int lunet_udata(lua_State *L, int idx)
 {
-  int yes = 0, top = lua_gettop(L);
-  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+  int yes = 0, top = lua_gettop(L), t = lua_type(L, idx);
+  if ((t != LUA_TUSERDATA && t != LUA_TTABLE) || !lua_getmetatable(L, idx))
     return 0;
   if (lua_getfield(L, top + 1, "__name") == LUA_TSTRING &&
       strncmp(lua_tostring(L, -1), "lunet.", 6) == 0 &&
@@ -71,6 +72,14 @@ static void safe_get(lua_State *L)
   int i;
   for (i = 0; i < MAXCHAIN; i++) {
     int t = lua_type(L, -2);
+    if (lunet_udata(L, -2)) {
+      if (!lunet_index(L, -2)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      }
+      lua_replace(L, -2);
+      return;
+    }
     if (t == LUA_TTABLE) {
       lua_pushvalue(L, -1);
       if (lua_rawget(L, -3) != LUA_TNIL) {
@@ -79,13 +88,6 @@ static void safe_get(lua_State *L)
         return;
       }
       lua_pop(L, 1);
-    } else if (t == LUA_TUSERDATA && lunet_udata(L, -2)) {
-      if (!lunet_index(L, -2)) {
-        lua_pop(L, 1);
-        lua_pushnil(L);
-      }
-      lua_replace(L, -2);
-      return;
     } else if (t != LUA_TUSERDATA) {
       break;
     }

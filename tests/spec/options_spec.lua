@@ -20,7 +20,7 @@ describe("options given positionally", function()
     errors_with(function() lunet.optim.SGD(net, 0.1, {lr = 0.2}) end,
       "lunet.optim.SGD: option 'lr' given twice (argument #2 and the options table)")
     errors_with(function() lunet.optim.SGD(net, 0.1, 0.9, 0, 0, true, 1) end,
-      "lunet.optim.SGD: unexpected argument #7 (expected at most 5 options")
+      "lunet.optim.SGD: unexpected argument #7 (expected at most 6, got 7)")
     errors_with(function() lunet.optim.SGD(net, "fast") end,
       "lunet.optim.SGD: option 'lr' must be a number, got string")
   end)
