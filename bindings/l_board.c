@@ -189,7 +189,8 @@ static int board_histogram(lua_State *L) {
   luaL_checkudata(L, 4, L_TENSOR);  /* its type now, whether it is freed below */
   l_checkoptions(L, 5, who, hist_keys);
   sat = l_optnumber(L, 5, who, "saturation", VW_SAT);
-  if (!(sat >= 0)) luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, l_msgnum(sat));
+  if (!(sat >= 0))
+    luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, l_msgnum(sat));
   t = l_checktensor(L, 4);
   if (l_board_tensor_hist(live_board(L, u), tag, step, t, sat)) l_raise(L, who);
   return 0;

@@ -273,8 +273,9 @@ int l_tensor_checkdim(lua_State *L, int arg, int ndim, int extra, const char *wh
   lua_Integer d = lua_tointegerx(L, arg, &ok), n = ndim + extra;
   if (!ok)
     luaL_error(L, "%s: dimension must be an integer, got %s", who,
-               lua_type(L, arg) == LUA_TNUMBER ? lua_pushfstring(L, "%f", l_msgnum(lua_tonumber(L, arg)))
-                                               : luaL_typename(L, arg));
+               lua_type(L, arg) == LUA_TNUMBER
+                   ? lua_pushfstring(L, "%f", l_msgnum(lua_tonumber(L, arg)))
+                   : luaL_typename(L, arg));
   lua_Integer e = d < 0 ? d + n + 1 : d;
   if (e < 1 || e > n) luaL_error(L, "%s: dimension %I out of range (1..%I)", who, d, n);
   return (int)e - 1;
