@@ -347,7 +347,7 @@ static int tensor_get(lua_State *L) {
   ln_tensor *t = l_tensor_self(L, "get");
   if (lua_gettop(L) != t->ndim + 1)
     return luaL_error(L, "Tensor:get: a %d-D tensor needs %d indices", t->ndim, t->ndim);
-  lua_pushnumber(L, *checkindex(L, t, "Tensor:get"));
+  l_pushnumber(L, *checkindex(L, t, "Tensor:get"));
   return 1;
 }
 
@@ -369,7 +369,7 @@ static void totable(lua_State *L, const ln_tensor *t, int depth, const float *p)
   for (size_t i = 0; i < t->size[depth]; i++) {
     const float *q = p + (ptrdiff_t)i * t->stride[depth];
     if (depth + 1 < t->ndim) totable(L, t, depth + 1, q);
-    else lua_pushnumber(L, *q);
+    else l_pushnumber(L, *q);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
 }
@@ -423,7 +423,7 @@ static int tensor_type(lua_State *L) {
 /* Over all elements only: Torch7's t:sum(1) (per column) is refused as an
  * extra argument rather than quietly returning the total. */
 static int reduce(lua_State *L, double (*f)(const ln_tensor *), const char *method) {
-  lua_pushnumber(L, f(self0(L, method, 1)));
+  l_pushnumber(L, f(self0(L, method, 1)));
   return 1;
 }
 

@@ -141,7 +141,7 @@ int l_tensor_index(lua_State *L) {
   t = l_tensor_live(L, t, 1);
   place p;
   locate(L, t, &s, &p);
-  if (p.nd == 0) lua_pushnumber(L, t->st->data[p.off]);
+  if (p.nd == 0) l_pushnumber(L, t->st->data[p.off]);
   else pushplace(L, t, &p);
   return 1;
 }

@@ -256,7 +256,7 @@ static int tensor_item(lua_State *L) {
     return luaL_error(L, "Tensor:item: the tensor has %I elements (%s), not one",
                       (lua_Integer)ln_numel(t), ln_shape_str(t, s, sizeof s));
   }
-  lua_pushnumber(L, *ln_data(t));
+  l_pushnumber(L, *ln_data(t));
   return 1;
 }
 
@@ -304,7 +304,7 @@ static int dot(lua_State *L, const char *who) {
   l_checknargs(L, 2, who);
   double d;
   if (ln_tensor_dot(&d, l_checktensor(L, 1), l_checktensor(L, 2))) l_raise(L, who);
-  lua_pushnumber(L, d);
+  l_pushnumber(L, d);
   return 1;
 }
 

@@ -38,7 +38,7 @@ void l_ops_result(lua_State *L, int as_number) {
   if (!as_number) return;
   float v = *ln_data(lua_touserdata(L, -1));
   lua_pop(L, 1);
-  lua_pushnumber(L, v);
+  l_pushnumber(L, v);
 }
 
 /* Core 0-based indices to Lua's 1-based ones, in place. */
@@ -92,7 +92,7 @@ static int reduce(lua_State *L, const char *method, ln_reduce_op op, int want) {
     /* Without a dimension, max and min are the value alone. */
     if (!has && want == (VALUE | INDEX)) want = VALUE;
     if (ln_tensor_reduce_all(t, op, p, &v, want & INDEX ? &i : NULL)) l_raise(L, who);
-    if (want & VALUE) lua_pushnumber(L, v);
+    if (want & VALUE) l_pushnumber(L, v);
     if (want & INDEX) lua_pushinteger(L, (lua_Integer)i + 1);
     return want == (VALUE | INDEX) ? 2 : 1;
   }

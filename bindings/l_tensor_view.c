@@ -73,7 +73,7 @@ static int tensor_select(lua_State *L) {
     return luaL_error(L, "Tensor:select: index %I out of range 1..%I in dimension %d",
                       luaL_checkinteger(L, 3), n, dim + 1);
   if (t->ndim == 1) {
-    lua_pushnumber(L, ln_data(t)[(i - 1) * t->stride[0]]);
+    l_pushnumber(L, ln_data(t)[(i - 1) * t->stride[0]]);
     return 1;
   }
   if (ln_tensor_select(l_tensor_result(L, t, 1), t, dim, (size_t)i - 1))

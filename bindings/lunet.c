@@ -129,6 +129,8 @@ static int optfield(lua_State *L, int arg, const char *field) {
 
 double l_msgnum(double v) { return isnan(v) ? NAN : v; }
 
+void l_pushnumber(lua_State *L, double v) { lua_pushnumber(L, l_msgnum(v)); }
+
 const char *l_typename(lua_State *L, int idx) {
   int t = luaL_getmetafield(L, idx, "__name");  /* pushes nothing when absent */
   if (t == LUA_TSTRING) return lua_tostring(L, -1);

@@ -124,6 +124,10 @@ const char *l_typename(lua_State *L, int idx);
  * has its sign bit set and would show as "-nan"). Pass every number that
  * may be NaN through it before formatting. */
 double l_msgnum(double v);
+/* lua_pushnumber of l_msgnum(v), for every number lunet computes and hands
+ * to Lua (an element, a reduction, a loss), so that print(loss) shows
+ * "nan" as PyTorch does. */
+void l_pushnumber(lua_State *L, double v);
 
 /* Raises "<who>: unexpected argument #k (expected at most max, got n)" when
  * more than max arguments were given (self counts as argument 1), so an

@@ -289,6 +289,25 @@ describe("NaN in messages", function()
     end
   end)
 
+  it("is nan in the numbers lunet hands to Lua (print(loss) as PyTorch)", function()
+    -- x86's 0/0 has its sign bit set: Lua's own tostring(0/0) is "-nan".
+    local x = lunet.tensor{{0 / 0, 1}}
+    local v = x:view(-1)
+    local net = lunet.Linear(2, 1)
+    net:forward(x)
+    net:backward(x, lunet.ones(1, 1))
+    for name, n in pairs{
+      sum = x:sum(), mean = x:mean(), max = x:max(), sum2 = x:sum(2):item(),
+      get = x:get(1, 1), index = x[1][1], index_table = x[{1, 1}], select = v:select(1, 1),
+      totable = x:totable()[1][1], item = x:narrow(2, 1, 1):item(), dot = v:dot(v),
+      sqrt = lunet.tensor{-1}:sqrt()[1], values = v:max(1),
+      loss = lunet.MSELoss()(x, lunet.zeros(1, 2)),
+      clip = lunet.clip_grad_norm(net, 1),
+    } do
+      assert.are.equal("nan", tostring(n), name)
+    end
+  end)
+
   it("prints as nan in a tensor", function()
     local s = tostring(lunet.tensor{0 / 0, -(0 / 0), 1})
     assert.is_nil(s:find("-nan", 1, true), s)
