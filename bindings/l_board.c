@@ -116,7 +116,7 @@ static void read_view(lua_State *L, int arg, const char *who, vw_view *v) {
   read_filter(L, arg, who, v);
   v->smoothing = l_optnumber(L, arg, who, "smoothing", 0);
   if (!(v->smoothing >= 0 && v->smoothing < 1))
-    luaL_error(L, "%s: option 'smoothing' must be in [0, 1), got %f", who, v->smoothing);
+    luaL_error(L, "%s: option 'smoothing' must be in [0, 1), got %f", who, l_msgnum(v->smoothing));
   v->at_step = l_optgiven(L, arg, "step");
   v->step = l_optnumber(L, arg, who, "step", 0);
   v->tag_axis = l_optchoice(L, arg, who, "axis", axis_choices, 0);
@@ -192,7 +192,8 @@ static int board_histogram(lua_State *L) {
   luaL_checkudata(L, 4, L_TENSOR);  /* its type now, whether it is freed below */
   l_checkoptions(L, 5, who, hist_keys);
   sat = l_optnumber(L, 5, who, "saturation", VW_SAT);
-  if (!(sat >= 0)) luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, sat);
+  if (!(sat >= 0))
+    luaL_error(L, "%s: option 'saturation' must be >= 0, got %f", who, l_msgnum(sat));
   t = l_checktensor(L, 4);
   if (l_board_tensor_hist(live_board(L, u, who), tag, step, t, sat)) l_raise(L, who);
   return 0;

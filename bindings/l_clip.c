@@ -40,7 +40,7 @@ static int clip_grad_norm(lua_State *L) {
   size_t n = gradients(L, stack, &g);
   double total;
   if (ln_clip_grad_norm(g, n, max_norm, p, &total)) l_raise(L, who);
-  lua_pushnumber(L, total);
+  l_pushnumber(L, total);
   return 1;
 }
 

@@ -172,7 +172,7 @@ static int bytes_tostring(lua_State *L) {
   shape.ndim = u->b.data ? u->b.ndim : 0;
   memcpy(shape.size, u->b.size, sizeof shape.size);
   char scale[32];
-  snprintf(scale, sizeof scale, "%g", (double)u->scale);
+  snprintf(scale, sizeof scale, "%g", l_msgnum(u->scale));
   lua_pushfstring(L, "lunet.data.Bytes (%s u8, scale %s)", ln_shape_str(&shape, buf, sizeof buf),
                   scale);
   return 1;
@@ -253,7 +253,8 @@ static void push_labels(lua_State *L, const char *path, size_t limit, size_t nim
   float *p = ln_data(t);
   for (size_t i = 0; i < t->size[0]; i++) {
     if (!(p[i] >= 0 && p[i] <= 9))
-      luaL_error(L, "%s: %s: label %d is %f, outside 0..9", who, path, (int)i + 1, (double)p[i]);
+      luaL_error(L, "%s: %s: label %d is %f, outside 0..9", who, path, (int)i + 1,
+                 l_msgnum(p[i]));
     p[i] += 1;
   }
 }

@@ -202,7 +202,7 @@ static int loss_run(lua_State *L, const char *method, int backward) {
     l_raise(L, who);
   lua_settop(L, top);
   if (!backward && l->loss.opt.reduction != LN_REDUCE_NONE) {
-    lua_pushnumber(L, cost);
+    l_pushnumber(L, cost);
     return 1;
   }
   const ln_tensor *res = backward ? &l->loss.grad : &l->loss.out;

@@ -264,9 +264,9 @@ static void addhp(luaL_Buffer *b, const ln_optim_kind *k, const double *hp) {
     luaL_addstring(b, op->name);
     luaL_addchar(b, '=');
     if (op->type == LN_HP_BOOL) snprintf(s, sizeof s, "%s", hp[op->slot] ? "true" : "false");
-    else if (op->type == LN_HP_PAIR) snprintf(s, sizeof s, "{%g, %g}", hp[op->slot],
-                                              hp[op->slot + 1]);
-    else snprintf(s, sizeof s, "%g", hp[op->slot]);
+    else if (op->type == LN_HP_PAIR) snprintf(s, sizeof s, "{%g, %g}", l_msgnum(hp[op->slot]),
+                                              l_msgnum(hp[op->slot + 1]));
+    else snprintf(s, sizeof s, "%g", l_msgnum(hp[op->slot]));
     luaL_addstring(b, s);
   }
 }

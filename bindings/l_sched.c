@@ -144,7 +144,7 @@ static void read_milestones(lua_State *L, int arg, const char *who, sched *s) {
 static void range_error(lua_State *L, const char *who, const char *name, double v,
                         const char *range) {
   char num[32];
-  snprintf(num, sizeof num, "%g", v);
+  snprintf(num, sizeof num, "%g", l_msgnum(v));
   if (range) luaL_error(L, "%s: %s %s must be in %s", who, name, num, range);
   luaL_error(L, "%s: invalid %s %s (must be >= 0)", who, name, num);
 }

@@ -79,13 +79,16 @@ void l_pushowned(lua_State *L, int owner, const ln_tensor *src) {
 }
 
 /* Whether the core's prefix p (n chars) names who or a part of it: its
- * start ("Linear" in "Linear:forward") or its end ("SGD" in
+ * start ("Linear" in "Linear:forward"), its end ("SGD" in
  * "lunet.optim.SGD", "view" in "Tensor:view", "init.normal" in
- * "lunet.init.normal"). */
+ * "lunet.init.normal") or the start of its method's name before a '_'
+ * ("view" in "Tensor:view_as"). */
 static int names_who(const char *who, const char *p, size_t n) {
   size_t len = strlen(who);
   if (n == 0 || n > len) return 0;
   if (strncmp(who, p, n) == 0 && (who[n] == '\0' || who[n] == ':' || who[n] == '.')) return 1;
+  const char *m = strrchr(who, ':');
+  if (m && strncmp(m + 1, p, n) == 0 && m[1 + n] == '_') return 1;
   return n < len && strncmp(who + len - n, p, n) == 0 && strchr(".:", who[len - n - 1]);
 }
 
@@ -172,15 +175,15 @@ static int lunet_is_tensor(lua_State *L) {
 
 /* lunet.tensor{{1, 2}, {3, 4}}: the shape is read off the first element at
  * each depth, then every element is checked against it. */
-static void nested_shape(lua_State *L, int idx, int *ndim, size_t *size) {
+static void nested_shape(lua_State *L, int idx, int *ndim, size_t *size, const char *who) {
   lua_pushvalue(L, idx);
   *ndim = 0;
   while (lua_type(L, -1) == LUA_TTABLE) {
     if (*ndim == LN_MAXDIM)
-      luaL_error(L, "lunet.tensor: more than %d levels of nesting", LN_MAXDIM);
+      luaL_error(L, "%s: more than %d levels of nesting", who, LN_MAXDIM);
     lua_Integer n = luaL_len(L, -1);
-    if (n <= 0) luaL_error(L, "lunet.tensor: empty table at depth %d", *ndim + 1);
-    if ((lua_Unsigned)n > LN_MAXNUMEL) luaL_error(L, "lunet.tensor: too many elements");
+    if (n <= 0) luaL_error(L, "%s: empty table at depth %d", who, *ndim + 1);
+    if ((lua_Unsigned)n > LN_MAXNUMEL) luaL_error(L, "%s: too many elements", who);
     size[(*ndim)++] = (size_t)n;
     lua_geti(L, -1, 1);
     lua_remove(L, -2);
@@ -188,20 +191,21 @@ static void nested_shape(lua_State *L, int idx, int *ndim, size_t *size) {
   lua_pop(L, 1);
 }
 
-static void nested_fill(lua_State *L, int depth, int ndim, const size_t *size, float **p) {
+static void nested_fill(lua_State *L, int depth, int ndim, const size_t *size, float **p,
+                        const char *who) {
   if (depth >= LN_MAXDIM) return;
-  luaL_checkstack(L, 4, "lunet.tensor");
+  luaL_checkstack(L, 4, who);
   if (lua_type(L, -1) != LUA_TTABLE || (size_t)luaL_len(L, -1) != size[depth])
-    luaL_error(L, "lunet.tensor: ragged table (expected %I elements at depth %d)",
+    luaL_error(L, "%s: ragged table (expected %I elements at depth %d)", who,
                (lua_Integer)size[depth], depth + 1);
   for (size_t i = 1; i <= size[depth]; i++) {
     lua_geti(L, -1, (lua_Integer)i);
     if (depth + 1 < ndim) {
-      nested_fill(L, depth + 1, ndim, size, p);
+      nested_fill(L, depth + 1, ndim, size, p, who);
     } else {
       int ok;
       lua_Number v = lua_tonumberx(L, -1, &ok);
-      if (!ok) luaL_error(L, "lunet.tensor: element %I at depth %d is %s, not a number",
+      if (!ok) luaL_error(L, "%s: element %I at depth %d is %s, not a number", who,
                           (lua_Integer)i, depth + 1, luaL_typename(L, -1));
       *(*p)++ = (float)v;
     }
@@ -211,18 +215,38 @@ static void nested_fill(lua_State *L, int depth, int ndim, const size_t *size, f
 
 /* The new tensor is unreachable from Lua while the table's metamethods run,
  * so nothing can close it under nested_fill. */
-static int lunet_tensor(lua_State *L) {
-  l_checknargs(L, 1, "lunet.tensor");
+static int from_table(lua_State *L, const char *who) {
+  l_checknargs(L, 1, who);
   luaL_checktype(L, 1, LUA_TTABLE);
   int ndim;
   size_t size[LN_MAXDIM];
-  nested_shape(L, 1, &ndim, size);
+  nested_shape(L, 1, &ndim, size, who);
   ln_tensor *t = l_newtensor(L);
-  if (ln_tensor_init(t, ndim, size)) l_raise(L, "lunet.tensor");
+  if (ln_tensor_init(t, ndim, size)) l_raise(L, who);
   float *p = ln_data(t);
   lua_pushvalue(L, 1);
-  nested_fill(L, 0, ndim, size, &p);
+  nested_fill(L, 0, ndim, size, &p, who);
   lua_pop(L, 1);
+  return 1;
+}
+
+static int lunet_tensor(lua_State *L) { return from_table(L, "lunet.tensor"); }
+
+/* Torch7's constructor: sizes (zeros, as lunet shows no uninitialised
+ * memory), a nested table (as lunet.tensor), or a tensor (a view of all of
+ * it sharing its storage, as torch.Tensor(t)). */
+static int lunet_Tensor(lua_State *L) {
+  if (lua_gettop(L) == 0)
+    return luaL_error(L, "lunet.Tensor: expected sizes, a table of numbers or a tensor (lunet"
+                      " has no empty tensors)");
+  if (lua_type(L, 1) == LUA_TTABLE) return from_table(L, "lunet.Tensor");
+  if (!l_testtensor(L, 1)) {
+    newsized(L, 1, "lunet.Tensor");
+    return 1;
+  }
+  l_checknargs(L, 1, "lunet.Tensor");
+  ln_tensor *t = l_checktensor(L, 1);
+  ln_tensor_share(l_tensor_result(L, t, 1), t);
   return 1;
 }
 
@@ -246,13 +270,17 @@ ln_tensor *l_tensor_result(lua_State *L, ln_tensor *in, int arg) {
   return out;
 }
 
-int l_tensor_checkdim(lua_State *L, int arg, int ndim, int extra) {
-  lua_Integer d = luaL_checkinteger(L, arg), n = ndim + extra;
-  if (d < 0) d += n + 1;
-  if (d < 1 || d > n)
-    luaL_argerror(L, arg, lua_pushfstring(L, "dimension %I out of range 1..%I (or -%I..-1)",
-                                          luaL_checkinteger(L, arg), n, n));
-  return (int)d - 1;
+int l_tensor_checkdim(lua_State *L, int arg, int ndim, int extra, const char *who) {
+  int ok;
+  lua_Integer d = lua_tointegerx(L, arg, &ok), n = ndim + extra;
+  if (!ok)
+    luaL_error(L, "%s: dimension must be an integer, got %s", who,
+               lua_type(L, arg) == LUA_TNUMBER
+                   ? lua_pushfstring(L, "%f", l_msgnum(lua_tonumber(L, arg)))
+                   : luaL_typename(L, arg));
+  lua_Integer e = d < 0 ? d + n + 1 : d;
+  if (e < 1 || e > n) luaL_error(L, "%s: dimension %I out of range (1..%I)", who, d, n);
+  return (int)e - 1;
 }
 
 static ln_tensor *self0(lua_State *L, const char *method, int nargs) {
@@ -270,9 +298,11 @@ static int tensor_dim(lua_State *L) {
 
 /* size() is a table, size(d) a number; likewise stride. */
 static int sizes_or_one(lua_State *L, const char *method, int strides) {
+  char who[32];
+  snprintf(who, sizeof who, "Tensor:%s", method);
   ln_tensor *t = self0(L, method, 2);
   if (!lua_isnoneornil(L, 2)) {
-    int d = l_tensor_checkdim(L, 2, t->ndim, 0);
+    int d = l_tensor_checkdim(L, 2, t->ndim, 0, who);
     lua_pushinteger(L, strides ? (lua_Integer)t->stride[d] : (lua_Integer)t->size[d]);
     return 1;
   }
@@ -319,7 +349,7 @@ static int tensor_get(lua_State *L) {
   ln_tensor *t = l_tensor_self(L, "get");
   if (lua_gettop(L) != t->ndim + 1)
     return luaL_error(L, "Tensor:get: a %d-D tensor needs %d indices", t->ndim, t->ndim);
-  lua_pushnumber(L, *checkindex(L, t, "Tensor:get"));
+  l_pushnumber(L, *checkindex(L, t, "Tensor:get"));
   return 1;
 }
 
@@ -341,7 +371,7 @@ static void totable(lua_State *L, const ln_tensor *t, int depth, const float *p)
   for (size_t i = 0; i < t->size[depth]; i++) {
     const float *q = p + (ptrdiff_t)i * t->stride[depth];
     if (depth + 1 < t->ndim) totable(L, t, depth + 1, q);
-    else lua_pushnumber(L, *q);
+    else l_pushnumber(L, *q);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
 }
@@ -372,23 +402,30 @@ static int tensor_copy(lua_State *L) {
   return 1;
 }
 
-static int tensor_fill(lua_State *L) {
-  ln_tensor *t = self0(L, "fill", 2);  /* first, so t.fill(0) blames the tensor */
-  ln_tensor_fill(t, (float)luaL_checknumber(L, 2));
+/* fill(v) and zero(), and PyTorch's names for them, fill_ and zero_. */
+static int filled(lua_State *L, const char *method, int zero) {
+  ln_tensor *t = self0(L, method, zero ? 1 : 2);  /* first, so t.fill(0) blames the tensor */
+  ln_tensor_fill(t, zero ? 0 : (float)luaL_checknumber(L, 2));
   lua_settop(L, 1);
   return 1;
 }
 
-static int tensor_zero(lua_State *L) {
-  ln_tensor_fill(self0(L, "zero", 1), 0);
-  lua_settop(L, 1);
+static int tensor_fill(lua_State *L) { return filled(L, "fill", 0); }
+static int tensor_fill_(lua_State *L) { return filled(L, "fill_", 0); }
+static int tensor_zero(lua_State *L) { return filled(L, "zero", 1); }
+static int tensor_zero_(lua_State *L) { return filled(L, "zero_", 1); }
+
+/* The class name, as Torch7's t:type() names the class its tostring shows. */
+static int tensor_type(lua_State *L) {
+  self0(L, "type", 1);
+  lua_pushliteral(L, L_TENSOR);
   return 1;
 }
 
 /* Over all elements only: Torch7's t:sum(1) (per column) is refused as an
  * extra argument rather than quietly returning the total. */
 static int reduce(lua_State *L, double (*f)(const ln_tensor *), const char *method) {
-  lua_pushnumber(L, f(self0(L, method, 1)));
+  l_pushnumber(L, f(self0(L, method, 1)));
   return 1;
 }
 
@@ -430,7 +467,7 @@ static int tensor_tostring(lua_State *L) {
 }
 
 static const luaL_Reg functions[] = {
-  {"tensor", lunet_tensor}, {"zeros", lunet_zeros}, {"ones", lunet_ones},
+  {"tensor", lunet_tensor}, {"Tensor", lunet_Tensor}, {"zeros", lunet_zeros}, {"ones", lunet_ones},
   {"randn", lunet_randn}, {"rand", lunet_rand}, {"linspace", lunet_linspace},
   {"manual_seed", lunet_manual_seed}, {"is_tensor", lunet_is_tensor},
   {NULL, NULL}
@@ -441,7 +478,8 @@ static const luaL_Reg methods[] = {
   {"numel", tensor_numel}, {"is_contiguous", tensor_is_contiguous},
   {"get", tensor_get}, {"set", tensor_set}, {"totable", tensor_totable},
   {"clone", tensor_clone}, {"contiguous", tensor_contiguous}, {"copy", tensor_copy},
-  {"fill", tensor_fill}, {"zero", tensor_zero},
+  {"fill", tensor_fill}, {"fill_", tensor_fill_}, {"zero", tensor_zero},
+  {"zero_", tensor_zero_}, {"type", tensor_type},
   {"sum", tensor_sum}, {"mean", tensor_mean}, {"std", tensor_std},
   {"min", tensor_min}, {"max", tensor_max}, {"argmax", tensor_argmax},
   {NULL, NULL}

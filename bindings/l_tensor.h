@@ -21,8 +21,10 @@ ln_tensor *l_tensor_live(lua_State *L, ln_tensor *t, int arg);
  * finalizer may close in. */
 ln_tensor *l_tensor_result(lua_State *L, ln_tensor *in, int arg);
 /* The dimension at argument arg as 0-based, in 1..ndim + extra (extra 1 for
- * unsqueeze, which may name the place after the last), or -ndim-extra..-1. */
-int l_tensor_checkdim(lua_State *L, int arg, int ndim, int extra);
+ * unsqueeze and stack, which may name the place after the last), or
+ * -ndim-extra..-1; raises "who: dimension 3 out of range (1..2)", the one
+ * format of every dimension error. */
+int l_tensor_checkdim(lua_State *L, int arg, int ndim, int extra, const char *who);
 /* Sizes from arguments first..top: numbers (2, 3) or one table {2, 3};
  * returns how many. A size of -1 is accepted (kept as 0) when keep is set
  * (expand's "this size as it is"). */

@@ -30,8 +30,9 @@ static lua_Integer checkint(lua_State *L, int idx, const char *what, int d) {
   lua_Integer v = lua_tointegerx(L, idx, &ok);
   if (!ok)
     luaL_error(L, "Tensor index: %s for dimension %d must be an integer, got %s", what, d,
-               lua_type(L, idx) == LUA_TNUMBER ? lua_pushfstring(L, "%f", lua_tonumber(L, idx))
-                                               : luaL_typename(L, idx));
+               lua_type(L, idx) == LUA_TNUMBER
+                   ? lua_pushfstring(L, "%f", l_msgnum(lua_tonumber(L, idx)))
+                   : luaL_typename(L, idx));
   return v;
 }
 
@@ -140,7 +141,7 @@ int l_tensor_index(lua_State *L) {
   t = l_tensor_live(L, t, 1);
   place p;
   locate(L, t, &s, &p);
-  if (p.nd == 0) lua_pushnumber(L, t->st->data[p.off]);
+  if (p.nd == 0) l_pushnumber(L, t->st->data[p.off]);
   else pushplace(L, t, &p);
   return 1;
 }

@@ -107,6 +107,33 @@ static int lunet_randn_like(lua_State *L) {
   return 1;
 }
 
+/* t:uniform_([a [, b]]) and t:normal_([mean [, std]]): t filled in place
+ * with the draws lunet.rand and lunet.randn make, in the same order (t's
+ * elements in row-major order of their indices, whatever the strides):
+ * a + (b - a) * u for uniform draws u in [0, 1), mean + std * z for
+ * standard normal draws z. */
+static int drawn(lua_State *L, const char *method, int normal) {
+  char who[48];
+  snprintf(who, sizeof who, "Tensor:%s", method);
+  ln_tensor *t = l_tensor_self(L, method);
+  l_checknargs(L, 3, who);
+  double a = luaL_optnumber(L, 2, 0), b = luaL_optnumber(L, 3, 1);
+  if (normal && !(isfinite(a) && isfinite(b) && b >= 0))
+    luaL_error(L, "%s: expects a finite mean and a finite std >= 0, got mean %f std %f", who,
+               l_msgnum(a), l_msgnum(b));
+  if (!normal && !(isfinite(a) && isfinite(b) && a <= b))
+    luaL_error(L, "%s: expects a finite range a <= b, got [%f, %f)", who, l_msgnum(a),
+               l_msgnum(b));
+  if (ln_tensor_check_writable(who, t)) l_raise(L, who);
+  if (normal) ln_tensor_randn(t, ln_rng_default(), a, b);
+  else ln_tensor_rand(t, ln_rng_default(), a, b);
+  lua_settop(L, 1);
+  return 1;
+}
+
+static int tensor_uniform_(lua_State *L) { return drawn(L, "uniform_", 0); }
+static int tensor_normal_(lua_State *L) { return drawn(L, "normal_", 1); }
+
 /* lunet.bernoulli(p) and t:bernoulli([p]): 0/1 with probability p, the
  * elements of the tensor, or the number p in the tensor's shape. */
 static int bernoulli(lua_State *L, const char *who) {
@@ -117,7 +144,8 @@ static int bernoulli(lua_State *L, const char *who) {
     return 1;
   }
   double p = luaL_checknumber(L, 2);
-  if (!(p >= 0 && p <= 1)) luaL_error(L, "%s: probability %f is not in [0, 1]", who, p);
+  if (!(p >= 0 && p <= 1)) luaL_error(L, "%s: probability %f is not in [0, 1]", who,
+                                      l_msgnum(p));
   ln_tensor *out = l_tensor_result(L, t, 1);
   if (ln_tensor_init(out, t->ndim, t->size)) l_raise(L, who);
   ln_tensor_fill(out, (float)p);
@@ -152,7 +180,7 @@ static int join(lua_State *L, const char *who, int stack) {
       luaL_error(L, "%s: element %d of the list is %s, not an open tensor", who, i + 1,
                  ts[i] ? "a freed tensor" : luaL_typename(L, 3 + i));
   }
-  int dim = lua_isnoneornil(L, 2) ? 0 : l_ops_dim(L, 2, ts[0]->ndim, stack, who);
+  int dim = lua_isnoneornil(L, 2) ? 0 : l_tensor_checkdim(L, 2, ts[0]->ndim, stack, who);
   ln_tensor *out = l_newtensor(L);
   for (int i = 0; i < (int)n; i++)
     if (!ts[i]->st) luaL_error(L, "%s: tensor %d has been freed", who, i + 1);
@@ -196,7 +224,7 @@ static int pieces(lua_State *L, const char *method, int chunk) {
       luaL_error(L, "%s: %s must be positive, got %I", who,
                  chunk ? "the number of chunks" : "the size", k);
   }
-  int dim = lua_isnoneornil(L, 3) ? 0 : l_ops_dim(L, 3, t->ndim, 0, who);
+  int dim = lua_isnoneornil(L, 3) ? 0 : l_tensor_checkdim(L, 3, t->ndim, 0, who);
   t = l_tensor_live(L, t, 1);
   size_t n = t->size[dim];
   if (list && total != n)
@@ -228,7 +256,7 @@ static int tensor_item(lua_State *L) {
     return luaL_error(L, "Tensor:item: the tensor has %I elements (%s), not one",
                       (lua_Integer)ln_numel(t), ln_shape_str(t, s, sizeof s));
   }
-  lua_pushnumber(L, *ln_data(t));
+  l_pushnumber(L, *ln_data(t));
   return 1;
 }
 
@@ -276,7 +304,7 @@ static int dot(lua_State *L, const char *who) {
   l_checknargs(L, 2, who);
   double d;
   if (ln_tensor_dot(&d, l_checktensor(L, 1), l_checktensor(L, 2))) l_raise(L, who);
-  lua_pushnumber(L, d);
+  l_pushnumber(L, d);
   return 1;
 }
 
@@ -295,7 +323,8 @@ static const luaL_Reg functions[] = {
 };
 
 static const luaL_Reg methods[] = {
-  {"bernoulli", tensor_bernoulli}, {"split", tensor_split}, {"chunk", tensor_chunk},
+  {"bernoulli", tensor_bernoulli}, {"uniform_", tensor_uniform_},
+  {"normal_", tensor_normal_}, {"split", tensor_split}, {"chunk", tensor_chunk},
   {"item", tensor_item}, {"mm", tensor_mm}, {"mv", tensor_mv}, {"bmm", tensor_bmm},
   {"matmul", tensor_matmul}, {"dot", tensor_dot}, {"outer", tensor_outer},
   {NULL, NULL}

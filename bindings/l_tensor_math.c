@@ -149,6 +149,40 @@ UNARY(clamp, LN_U_CLAMP)
 static int tensor_isnan(lua_State *L) { return unary(L, LN_U_ISNAN, 0); }
 static int tensor_isinf(lua_State *L) { return unary(L, LN_U_ISINF, 0); }
 
+/* square and reciprocal, compositions of the binary kernels (x * x and
+ * 1 / x in float, as PyTorch computes them, so bit for bit the same). */
+static int square_of(ln_tensor *out, const ln_tensor *t) {
+  return ln_tensor_binop(out, t, t, LN_MUL);
+}
+
+static int reciprocal_of(ln_tensor *out, const ln_tensor *t) {
+  return ln_tensor_scalar(out, t, 1, LN_DIV, 1);
+}
+
+static int composed(lua_State *L, const char *method, int inplace,
+                    int (*f)(ln_tensor *, const ln_tensor *)) {
+  char who[48];
+  snprintf(who, sizeof who, "Tensor:%s", method);
+  ln_tensor *t = l_tensor_self(L, method);
+  l_checknargs(L, 1, who);
+  if (inplace) {
+    if (ln_tensor_check_writable(who, t) || f(t, t)) l_raise(L, who);
+    lua_settop(L, 1);
+  } else if (f(l_tensor_result(L, t, 1), t)) {
+    l_raise(L, who);
+  }
+  return 1;
+}
+
+static int tensor_square(lua_State *L) { return composed(L, "square", 0, square_of); }
+static int tensor_square_(lua_State *L) { return composed(L, "square_", 1, square_of); }
+static int tensor_reciprocal(lua_State *L) {
+  return composed(L, "reciprocal", 0, reciprocal_of);
+}
+static int tensor_reciprocal_(lua_State *L) {
+  return composed(L, "reciprocal_", 1, reciprocal_of);
+}
+
 /* A tensor argument, or a number as a 1-element tensor in *num (over v and
  * st, which the caller keeps). */
 static const ln_tensor *tensor_or_number(lua_State *L, int arg, ln_tensor *num,
@@ -257,7 +291,7 @@ const luaL_Reg l_tensor_math_methods[] = {
   BOTH(eq), BOTH(ne), BOTH(lt), BOTH(le), BOTH(gt), BOTH(ge),
   BOTH(abs), BOTH(neg), BOTH(exp), BOTH(log), BOTH(log1p), BOTH(sqrt), BOTH(rsqrt),
   BOTH(sign), BOTH(floor), BOTH(ceil), BOTH(round), BOTH(sin), BOTH(cos), BOTH(tanh),
-  BOTH(sigmoid), BOTH(relu), BOTH(clamp), BOTH(masked_fill),
+  BOTH(sigmoid), BOTH(relu), BOTH(clamp), BOTH(masked_fill), BOTH(square), BOTH(reciprocal),
   {"isnan", tensor_isnan}, {"isinf", tensor_isinf}, {"masked_select", tensor_masked_select},
   {"nonzero", tensor_nonzero}, {"any", tensor_any}, {"all", tensor_all},
   {"equal", tensor_equal},

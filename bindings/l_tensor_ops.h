@@ -7,10 +7,6 @@
 
 #include "l_tensor.h"
 
-/* The dimension at argument arg as 0-based, for a tensor of ndim
- * dimensions (ndim + 1 places for stack's new one, extra = 1); raises
- * "who: dimension 3 out of range (1..2)". */
-int l_ops_dim(lua_State *L, int arg, int ndim, int extra, const char *who);
 /* The optional dimension at arg: 0 when absent (nil), else 1 and *dim. */
 int l_ops_optdim(lua_State *L, int arg, int ndim, const char *who, int *dim);
 /* An optional boolean argument (nil: def); anything else raises naming who

@@ -11,24 +11,12 @@
 #include "l_tensor_ops.h"
 #include "../core/tensor_reduce.h"
 
-int l_ops_dim(lua_State *L, int arg, int ndim, int extra, const char *who) {
-  int ok;
-  lua_Integer d = lua_tointegerx(L, arg, &ok), n = ndim + extra;
-  if (!ok)
-    luaL_error(L, "%s: dimension must be an integer, got %s", who,
-               lua_type(L, arg) == LUA_TNUMBER ? lua_pushfstring(L, "%f", lua_tonumber(L, arg))
-                                               : luaL_typename(L, arg));
-  lua_Integer e = d < 0 ? d + n + 1 : d;
-  if (e < 1 || e > n) luaL_error(L, "%s: dimension %I out of range (1..%I)", who, d, n);
-  return (int)e - 1;
-}
-
 int l_ops_optdim(lua_State *L, int arg, int ndim, const char *who, int *dim) {
   if (lua_isnoneornil(L, arg)) return 0;
   if (l_testtensor(L, arg))
     luaL_error(L, "%s: expected a dimension, got a tensor (lunet.maximum and lunet.minimum"
                " compare two tensors)", who);
-  *dim = l_ops_dim(L, arg, ndim, 0, who);
+  *dim = l_tensor_checkdim(L, arg, ndim, 0, who);
   return 1;
 }
 
@@ -50,7 +38,7 @@ void l_ops_result(lua_State *L, int as_number) {
   if (!as_number) return;
   float v = *ln_data(lua_touserdata(L, -1));
   lua_pop(L, 1);
-  lua_pushnumber(L, v);
+  l_pushnumber(L, v);
 }
 
 /* Core 0-based indices to Lua's 1-based ones, in place. */
@@ -104,7 +92,7 @@ static int reduce(lua_State *L, const char *method, ln_reduce_op op, int want) {
     /* Without a dimension, max and min are the value alone. */
     if (!has && want == (VALUE | INDEX)) want = VALUE;
     if (ln_tensor_reduce_all(t, op, p, &v, want & INDEX ? &i : NULL)) l_raise(L, who);
-    if (want & VALUE) lua_pushnumber(L, v);
+    if (want & VALUE) l_pushnumber(L, v);
     if (want & INDEX) lua_pushinteger(L, (lua_Integer)i + 1);
     return want == (VALUE | INDEX) ? 2 : 1;
   }
@@ -133,7 +121,7 @@ static int tensor_argmin(lua_State *L) { return reduce(L, "argmin", LN_R_MIN, IN
 static int tensor_cumsum(lua_State *L) {
   ln_tensor *t = l_tensor_self(L, "cumsum");
   l_checknargs(L, 2, "Tensor:cumsum");
-  int dim = l_ops_dim(L, 2, t->ndim, 0, "Tensor:cumsum");
+  int dim = l_tensor_checkdim(L, 2, t->ndim, 0, "Tensor:cumsum");
   if (ln_tensor_cumsum(l_tensor_result(L, t, 1), t, dim)) l_raise(L, "Tensor:cumsum");
   return 1;
 }
@@ -181,7 +169,7 @@ static ln_tensor *index_args(lua_State *L, const char *method, int nargs, int *d
   method_name(who, 48, method);
   ln_tensor *t = l_tensor_self(L, method);
   l_checknargs(L, nargs, who);
-  *dim = l_ops_dim(L, 2, t->ndim, 0, who);
+  *dim = l_tensor_checkdim(L, 2, t->ndim, 0, who);
   *idx = l_checktensor(L, 3);
   return t;
 }

@@ -261,7 +261,8 @@ static int read_what(lua_State *L, int arg, const char *who) {
 static lua_Integer read_every(lua_State *L, int arg, const char *who) {
   double e = l_optnumber(L, arg, who, "every", 100);
   if (!(e >= 1 && e <= 9007199254740992.0 && e == floor(e)))
-    luaL_error(L, "%s: option 'every' must be a positive integer, got %f", who, e);
+    luaL_error(L, "%s: option 'every' must be a positive integer, got %f", who,
+               l_msgnum(e));
   return (lua_Integer)e;
 }
 

@@ -1,4 +1,5 @@
 /* lunet.c: luaopen_lunet, the module table every binding file adds to. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -164,6 +165,10 @@ static int optfield(lua_State *L, int arg, const char *field) {
   luaL_checktype(L, arg, LUA_TTABLE);
   return lua_getfield(L, arg, field);
 }
+
+double l_msgnum(double v) { return isnan(v) ? NAN : v; }
+
+void l_pushnumber(lua_State *L, double v) { lua_pushnumber(L, l_msgnum(v)); }
 
 const char *l_typename(lua_State *L, int idx) {
   int t = luaL_getmetafield(L, idx, "__name");  /* pushes nothing when absent */

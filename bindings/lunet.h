@@ -130,6 +130,16 @@ void l_positional(lua_State *L, int first, const char *who, const char *const *n
  * __name ("lunet.Tensor", which is then pushed) or Lua's type name. */
 const char *l_typename(lua_State *L, int idx);
 
+/* v as a message shows it: a NaN of either sign becomes the positive one,
+ * which C's printf and Lua's %f show as "nan", as PyTorch does (x86's 0/0
+ * has its sign bit set and would show as "-nan"). Pass every number that
+ * may be NaN through it before formatting. */
+double l_msgnum(double v);
+/* lua_pushnumber of l_msgnum(v), for every number lunet computes and hands
+ * to Lua (an element, a reduction, a loss), so that print(loss) shows
+ * "nan" as PyTorch does. */
+void l_pushnumber(lua_State *L, double v);
+
 /* Raises "<who>: unexpected argument #k (expected at most max, got n)" when
  * more than max arguments were given (self counts as argument 1), so an
  * extra argument is refused in one message format, never ignored. */

@@ -6,6 +6,7 @@
  * to DEPTH levels and MAXITEMS entries, on one line when short and indented
  * otherwise; inside a table, tensors show only their shape and other objects
  * the first line of __tostring. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <lua.h>
@@ -286,6 +287,13 @@ static void push_value(lua_State *L, int idx, int depth, int indent)
     } else {
       push_table(L, idx, depth, indent);
     }
+    break;
+  case LUA_TNUMBER:
+    /* "nan" as PyTorch shows it; Lua's %.14g shows x86's 0/0 as "-nan". */
+    if (isnan(lua_tonumber(L, idx)))
+      lua_pushliteral(L, "nan");
+    else
+      luaL_tolstring(L, idx, NULL);
     break;
   case LUA_TUSERDATA:
     if (depth > 0) {

@@ -1,6 +1,7 @@
 /* base.c: error messages and the counted allocator. */
 #include "base.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,25 @@
 static __thread char errbuf[512];
 static uint64_t nalloc;
 
+/* printf shows a NaN with its sign bit set (x86's 0/0) as "-nan"; a
+ * message says "nan", as PyTorch and Lua's documentation do. */
+static void unsign_nan(char *s) {
+  char *w = s;
+  for (const char *r = s; *r; r++) {
+    if (r[0] == '-' && r[1] == 'n' && r[2] == 'a' && r[3] == 'n' &&
+        (r == s || !isalnum((unsigned char)r[-1])) && !isalnum((unsigned char)r[4]))
+      continue;  /* drop the sign */
+    *w++ = *r;
+  }
+  *w = '\0';
+}
+
 int ln_fail(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(errbuf, sizeof errbuf, fmt, ap);
   va_end(ap);
+  unsign_nan(errbuf);
   return LN_ERR;
 }
 

@@ -19,7 +19,7 @@ static void install(ln_tensor *dst, const ln_tensor *src, const ln_tensor *h) {
 static int check_dim(const char *who, const ln_tensor *t, int dim) {
   if (!t->st) return ln_fail("%s: the tensor is empty", who);
   if (dim < 0 || dim >= t->ndim)
-    return ln_fail("%s: dimension %d out of range 1..%d", who, dim + 1, t->ndim);
+    return ln_fail("%s: dimension %d out of range (1..%d)", who, dim + 1, t->ndim);
   return LN_OK;
 }
 
@@ -129,7 +129,7 @@ int ln_tensor_permute(ln_tensor *dst, const ln_tensor *src, const int *perm) {
   for (int i = 0; i < src->ndim; i++) {
     int d = perm[i];
     if (d < 0 || d >= src->ndim)
-      return ln_fail("permute: dimension %d out of range 1..%d", d + 1, src->ndim);
+      return ln_fail("permute: dimension %d out of range (1..%d)", d + 1, src->ndim);
     if (seen[d]++) return ln_fail("permute: dimension %d appears twice", d + 1);
     h.size[i] = src->size[d];
     h.stride[i] = src->stride[d];
@@ -151,7 +151,7 @@ int ln_tensor_squeeze(ln_tensor *dst, const ln_tensor *src, int dim) {
 int ln_tensor_unsqueeze(ln_tensor *dst, const ln_tensor *src, int dim) {
   if (!src->st) return ln_fail("unsqueeze: the tensor is empty");
   if (dim < 0 || dim > src->ndim)
-    return ln_fail("unsqueeze: dimension %d out of range 1..%d", dim + 1, src->ndim + 1);
+    return ln_fail("unsqueeze: dimension %d out of range (1..%d)", dim + 1, src->ndim + 1);
   if (src->ndim == LN_MAXDIM)
     return ln_fail("unsqueeze: a tensor has at most %d dimensions", LN_MAXDIM);
   ln_tensor h = *src;

@@ -34,6 +34,9 @@ has 'help("Linear") finds it by short name' '^lunet\.Linear\(in, out\)$'
 out=$("$LUNET" -e 'help(lunet.zeros(2, 2))')
 has "help(tensor) describes the class" '^lunet\.Tensor$'
 has "  ...and lists its methods" 'methods: .*t:numel\(\)'
+out=$("$LUNET" -e 'help(lunet.Tensor)')
+has "help(lunet.Tensor) gives the class, its methods..." 'methods: .*t:numel\(\)'
+has "  ...and the constructor" '^lunet\.Tensor\(d1, \.\.\.\)$'
 out=$("$LUNET" -e 'help(lunet.zeros(2).numel)')
 has "help(method) finds the method" '^t:numel\(\)$'
 out=$("$LUNET" -e 'help(lunet.Sequential{lunet.ReLU()})')

@@ -11,6 +11,9 @@ expect "banner and prompt" '^> $'
 send '6*7'
 expect "an expression prints its value" '^42$'
 
+send '0/0, 1'
+expect "NaN shows as nan, as PyTorch (Lua's %.14g says -nan)" '^nan +1$'
+
 send '1, "two", {3, x = {y = true}}'
 expect "several values, a nested table" '^1 +two +\{3, x = \{y = true\}\}$'
 
