@@ -220,9 +220,26 @@ static int loss_backward(lua_State *L) { return loss_run(L, "backward", 1); }
 /* loss(y, target) is loss:forward(y, target), as PyTorch's criterion(y, t). */
 static int loss_call(lua_State *L) { return loss_forward(L); }
 
+/* CrossEntropyLoss(label_smoothing=0.1, ignore_index=3): the options that
+ * are not PyTorch's defaults, as a constructor call would give them. */
 static int loss_tostring(lua_State *L) {
   l_loss *l = luaL_checkudata(L, 1, L_LOSS);
-  lua_pushfstring(L, "%s()%s", l->loss.kind->name, l->live ? "" : " (closed)");
+  const ln_loss_options *o = &l->loss.opt;
+  const ln_loss_kind *k = l->loss.kind;
+  static const char *const reductions_shown[] = {"mean", "sum", "none"};
+  char buf[256];
+  int n = snprintf(buf, sizeof buf, "%s(", k->name);
+  const char *sep = "";
+#define SHOW(...) (n += snprintf(buf + n, sizeof buf - (size_t)n, __VA_ARGS__), sep = ", ")
+  if (o->reduction != LN_REDUCE_MEAN) SHOW("reduction=\"%s\"", reductions_shown[o->reduction]);
+  if (ln_loss_takes(k, "beta") && o->beta != 1) SHOW("%sbeta=%g", sep, o->beta);
+  if (ln_loss_takes(k, "delta") && o->delta != 1) SHOW("%sdelta=%g", sep, o->delta);
+  if (o->smoothing != 0) SHOW("%slabel_smoothing=%g", sep, o->smoothing);
+  if (o->has_ignore) SHOW("%signore_index=%d", sep, o->ignore + 1);
+  if (o->weight.st) SHOW("%sweight=<%zu classes>", sep, ln_numel(&o->weight));
+  if (o->pos_weight.st) SHOW("%spos_weight=<%zu>", sep, ln_numel(&o->pos_weight));
+#undef SHOW
+  lua_pushfstring(L, "%s)%s", buf, l->live ? "" : " (closed)");
   return 1;
 }
 

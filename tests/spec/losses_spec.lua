@@ -199,3 +199,15 @@ describe("bad options and bad input", function()
     assert.same({5}, r:size())
   end)
 end)
+
+describe("a loss's tostring", function()
+  it("shows the options that are not the defaults, as a constructor call", function()
+    assert.equals("CrossEntropyLoss()", tostring(lunet.CrossEntropyLoss()))
+    assert.equals("CrossEntropyLoss(label_smoothing=0.1)",
+                  tostring(lunet.CrossEntropyLoss{label_smoothing = 0.1}))
+    assert.equals('HuberLoss(reduction="sum", delta=0.5)',
+                  tostring(lunet.HuberLoss{delta = 0.5, reduction = "sum"}))
+    assert.equals("CrossEntropyLoss(ignore_index=2, weight=<3 classes>)",
+                  tostring(lunet.CrossEntropyLoss{weight = lunet.ones(3), ignore_index = 2}))
+  end)
+end)
