@@ -17,6 +17,7 @@
 #include "../core/layernorm.h"
 #include "../core/linear.h"
 #include "../core/pointwise.h"
+#include "../core/embedding.h"
 #include "../core/pool2d.h"
 #include "../core/residual.h"
 #include "../core/sequential.h"
@@ -43,7 +44,7 @@ static const struct { const char *name; const ln_module_ops *ops; } constructors
   {"Flatten", &ln_flatten_ops},
   {"Dropout2d", &ln_dropout2d_ops},
   {"LayerNorm", &ln_layernorm_ops}, {"GroupNorm", &ln_groupnorm_ops},
-  {"InstanceNorm", &ln_instancenorm_ops},
+  {"InstanceNorm", &ln_instancenorm_ops}, {"Embedding", &ln_embedding_ops},
 };
 
 /* The PAIR (or PADDING) value at index idx: a non-negative integer, {h, w}

@@ -12,6 +12,7 @@
 #include "dataparallel.h"
 #include "dropout.h"
 #include "dropout2d.h"
+#include "embedding.h"
 #include "flatten.h"
 #include "groupnorm.h"
 #include "instancenorm.h"
@@ -38,7 +39,7 @@ static const ln_module_ops *const builtin[] = {
   &ln_maxpool2d_ops, &ln_avgpool2d_ops, &ln_adaptive_avgpool2d_ops,
   &ln_flatten_ops, &ln_dropout2d_ops,
   &ln_layernorm_ops, &ln_groupnorm_ops, &ln_instancenorm_ops,
-  &ln_dataparallel_ops,
+  &ln_dataparallel_ops, &ln_embedding_ops,
 };
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
