@@ -259,6 +259,9 @@ int ln_module_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
     return ln_fail("%s: grad_output has shape %s, expected %s (the output's)", m->name,
                    ln_shape_str(dout, a, sizeof a), ln_shape_str(&m->output, b, sizeof b));
   }
+  /* A gradient not asked for is no gradient: the last one's values would
+   * read as this pass's (m.grad_input is nil until one is computed). */
+  if (m->skip_grad_input) ln_tensor_free(&m->grad_input);
   if (ln_is_contiguous(in) && ln_is_contiguous(dout)) return m->ops->backward(m, in, dout);
   ln_tensor ci = LN_TENSOR_EMPTY, cd = LN_TENSOR_EMPTY;
   int rc = ln_tensor_contiguous(&ci, in) || ln_tensor_contiguous(&cd, dout)
