@@ -4,9 +4,9 @@
  *   header:   magic "LUNET\0" (6 bytes), version u32, body length u64
  *   body:     version 1: one module record (below, v1 layout)
  *             version 2: one value (below)
- *             version 3, 4: as 2; a kind's fields added since are in its
- *             records (module.h, since: BatchNorm's track_running_stats 3,
- *             sync 4)
+ *             version 3, 4, 5: as 2; a kind's fields added since are in
+ *             its records (module.h, since: BatchNorm's track_running_stats
+ *             3, sync 4; Flatten's start_dim and end_dim 5)
  *   checksum: CRC-32 (zlib's) u32 of everything before it
  *
  * A value (version 2) is a tag byte and what the tag says:
@@ -62,7 +62,7 @@
 
 #include "module.h"
 
-#define LN_FILE_VERSION 4u
+#define LN_FILE_VERSION 5u
 
 enum {
   LN_V_NIL, LN_V_FALSE, LN_V_TRUE, LN_V_INT, LN_V_NUM, LN_V_STR, LN_V_TABLE, LN_V_END,

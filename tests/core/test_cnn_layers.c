@@ -150,11 +150,11 @@ static void errors(void) {
   CHECK(!ln_pool2d_new(&ln_avgpool2d_ops, two, zero, two, one, 0, 1) &&
         strstr(ln_error(), "AvgPool2d: padding"), "%s", ln_error());
   CHECK(!ln_dropout2d_new(-0.5) && strstr(ln_error(), "Dropout2d: p"), "%s", ln_error());
-  ln_module *f = ln_flatten_new();
+  ln_module *f = ln_flatten_new(2, -1);
   size_t s1 = 5;
   ln_tensor x1 = LN_TENSOR_EMPTY;
   ln_tensor_init(&x1, 1, &s1);
-  expect_error(f, &x1, "Flatten: input must have at least 2 dimensions");
+  expect_error(f, &x1, "Flatten: dimensions 2..-1 do not fit an input of 5");
   ln_module *all[] = {c, big, mp, f};
   for (size_t i = 0; i < 4; i++) ln_module_release(all[i]);
   ln_tensor *ts[] = {&x1, &x3, &x4, &small};
@@ -210,7 +210,7 @@ static ln_module *small_net(void) {
     add(net, ln_pool2d_new(&ln_maxpool2d_ops, k2, zero, zero, one, 0, 0));
     in = c;
   }
-  add(net, ln_flatten_new());
+  add(net, ln_flatten_new(2, -1));
   add(net, ln_linear_new(16 * 7 * 7, 32, &rng));
   add(net, ln_batchnorm_new(32, 1e-5, 0.1, 1));
   add(net, ln_relu_new());

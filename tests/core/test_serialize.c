@@ -184,8 +184,8 @@ static void test_bad_files(void) {
   d[n - 1] ^= 0xff;
   expect_bad("bad checksum", d, n, "checksum mismatch");
   memcpy(d, good, n);
-  d[6] = 5;  /* version 5 */
-  expect_bad("future", d, n, "format version 5 is newer than this lunet reads (4)");
+  d[6] = 6;  /* version 6 */
+  expect_bad("future", d, n, "format version 6 is newer than this lunet reads (5)");
   memcpy(d, good, n);
   memcpy(d + n, "garbage!", 8);
   expect_bad("trailing", d, n + 8, "trailing data");

@@ -140,7 +140,28 @@ describe("Flatten and Dropout2d", function()
     ok_grad(lunet.Sequential{lunet.Conv2d(1, 2, 3), lunet.Flatten(), lunet.Linear(18, 2)},
       lunet.randn(2, 1, 5, 5))
     errors_with(function() f:forward(lunet.randn(4)) end,
-      "Flatten:forward: input must have at least 2 dimensions")
+      "Flatten:forward: dimensions 2..-1 do not fit an input of 4")
+  end)
+
+  it("Flatten(start_dim, end_dim) makes those dimensions one, as PyTorch's", function()
+    local x = lunet.randn(2, 3, 4, 5)
+    for _, case in ipairs{{{1}, {120}}, {{2, 3}, {2, 12, 5}}, {{-2}, {2, 3, 20}},
+                          {{{start_dim = 3, end_dim = 3}}, {2, 3, 4, 5}}} do
+      local f = lunet.Flatten(table.unpack(case[1]))
+      local y = f:forward(x)
+      assert.same(case[2], y:size())
+      assert.same(x:size(), f:backward(x, y):size())
+      assert.same(x:view(-1):totable(), y:contiguous():view(-1):totable())
+    end
+    assert.equals("Flatten(start_dim=2, end_dim=3)", tostring(lunet.Flatten(2, 3)))
+    assert.equals(3, lunet.Flatten(3).start_dim)
+    local p = os.tmpname()
+    lunet.save(p, lunet.Flatten(2, 3))
+    assert.equals("Flatten(start_dim=2, end_dim=3)", tostring(lunet.load(p)))
+    os.remove(p)
+    errors_with(function() lunet.Flatten(0) end, "dimensions are 1-based")
+    errors_with(function() lunet.Flatten(3, 2):forward(x) end,
+      "Flatten:forward: dimensions 3..2 do not fit an input of 2x3x4x5")
   end)
 
   it("Dropout2d drops whole planes, scales the rest, is the identity in evaluation", function()
