@@ -105,7 +105,14 @@ int ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
     ln_gemm(1, 0, oc, ic, rows, 1.0f, dout + i * oc, oc, inp + i * ic, ic, 1.0f, dw, ic);
   }
   bias_grad(db, dout, n, oc);
-  if (dinp) ln_gemm(0, 0, n, ic, oc, 1.0f, dout, oc, w, ic, 0.0f, dinp, ic);  /* din = dout W */
+  /* din = dout W. With beta = 0 OpenBLAS zeroes C with its sgemm_beta, a
+   * loop over columns of ic floats (~4 us of the 20 us of the seed's 500x30x30
+   * product); a memset of the whole block and beta = 1 is the same sum onto
+   * the same zeros, the same bits. */
+  if (dinp) {
+    memset(dinp, 0, n * ic * sizeof *dinp);
+    ln_gemm(0, 0, n, ic, oc, 1.0f, dout, oc, w, ic, 1.0f, dinp, ic);
+  }
   return LN_OK;
 }
 
