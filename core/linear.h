@@ -38,4 +38,12 @@ int ln_linear_backward(float *dinp,       /* (N,IC) */
                         const float *w,    /* (OC,IC) */
                         size_t n, size_t ic, size_t oc);
 
+/* Sequential's fusion with a following ReLU (sequential.c): dout is the
+ * ReLU's grad_output; SETS relu_grad (the ReLU's grad_input, from m->output
+ * as the ReLU's input) in the pass of the bias gradient, then does the
+ * layer's backward from it. The same bits as the two modules one after the
+ * other; the checks and errors of the layer's own backward. */
+int ln_linear_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                            ln_tensor *relu_grad);
+
 #endif

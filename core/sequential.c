@@ -5,6 +5,7 @@
 
 #include "activation.h"
 #include "batchnorm.h"
+#include "linear.h"
 
 /* On unless a test turns it off to compare (ln_sequential_set_fusion). */
 static int fusion = 1;
@@ -43,34 +44,51 @@ static int seq_forward(ln_module *m, const ln_tensor *in) {
   return LN_OK;
 }
 
-/* Whether children i-1, i are a BatchNorm (input x) and a ReLU (grad_output
- * d) whose backward can run fused: as bn_relu, and where the checks of both
- * backwards pass (ln_module_backward's, the ReLU's, BatchNorm's). */
-static int bn_relu_back(const ln_module *m, size_t i, const ln_tensor *x,
-                        const ln_tensor *d) {
-  if (i == 0 || !bn_relu(m, i - 1, x)) return 0;
-  const ln_module *bn = m->child[i - 1], *r = m->child[i];
+/* Whether children i-1, i are a ReLU (grad_output d) after a module p of
+ * input x whose backward can take ReLU's in its first pass: where the checks
+ * of ln_module_backward and the ReLU's backward pass, and no buffer written
+ * is one read. */
+static int relu_back(const ln_module *m, size_t i, const ln_tensor *x, const ln_tensor *d) {
+  if (!fusion || i == 0) return 0;
+  const ln_module *p = m->child[i - 1], *r = m->child[i];
   const ln_tensor *rg = &r->grad_input;
-  return d->st && r->output.st && ln_is_contiguous(d) && ln_same_shape(d, &r->output) &&
-         ln_same_shape(&bn->output, &r->output) && ln_same_shape(x, &bn->output) &&
-         d->st != rg->st && x->st != rg->st && bn->output.st != rg->st &&
-         x->st != bn->grad_input.st && rg->st != bn->grad_input.st;
+  return r->ops == &ln_relu_ops && x->st && x->ndim == 2 && ln_is_contiguous(x) && d->st &&
+         r->output.st && ln_is_contiguous(d) && ln_same_shape(d, &r->output) &&
+         ln_same_shape(&p->output, &r->output) && d->st != rg->st && x->st != rg->st &&
+         p->output.st != rg->st && x->st != p->grad_input.st && rg->st != p->grad_input.st;
+}
+
+/* BatchNorm (with its own checks, as bn_relu) or Linear (its input's
+ * width and rows) before the ReLU at i. */
+static int bn_relu_back(const ln_module *m, size_t i, const ln_tensor *x, const ln_tensor *d) {
+  return relu_back(m, i, x, d) && bn_relu(m, i - 1, x) &&
+         ln_same_shape(x, &m->child[i - 1]->output);
+}
+
+static int linear_relu_back(const ln_module *m, size_t i, const ln_tensor *x,
+                            const ln_tensor *d) {
+  if (!relu_back(m, i, x, d) || m->child[i - 1]->ops != &ln_linear_ops) return 0;
+  const ln_linear *l = (const ln_linear *)m->child[i - 1];
+  return x->size[1] == l->in && x->size[0] == d->size[0];
 }
 
 /* Only the first child may skip its grad_input: every later one feeds the
- * chain. Skipping leaves this Sequential's grad_input untouched too. */
+ * chain. Skipping leaves this Sequential's grad_input untouched too. A ReLU
+ * after a BatchNorm or a Linear runs inside that module's backward. */
 static int seq_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
   const ln_tensor *d = dout;
   for (size_t i = m->nchild; i-- > 0;) {
     const ln_tensor *x = i ? &m->child[i - 1]->output : in;
     m->child[i]->skip_grad_input = i == 0 && m->skip_grad_input;
-    const ln_tensor *xb = i > 1 ? &m->child[i - 2]->output : in;
-    if (bn_relu_back(m, i, xb, d)) {  /* ReLU's backward inside BatchNorm's */
-      ln_module *bn = m->child[--i];
-      bn->skip_grad_input = i == 0 && m->skip_grad_input;
-      if (ln_batchnorm_backward_relu(bn, xb, d, &m->child[i + 1]->grad_input))
+    const ln_tensor *xp = i > 1 ? &m->child[i - 2]->output : in;
+    int bn = bn_relu_back(m, i, xp, d), lin = !bn && linear_relu_back(m, i, xp, d);
+    if (bn || lin) {
+      ln_module *p = m->child[--i];
+      ln_tensor *rg = &m->child[i + 1]->grad_input;
+      p->skip_grad_input = i == 0 && m->skip_grad_input;
+      if (bn ? ln_batchnorm_backward_relu(p, xp, d, rg) : ln_linear_backward_relu(p, xp, d, rg))
         return ln_module_child_fail(m, i);
-      d = &bn->grad_input;
+      d = &p->grad_input;
       continue;
     }
     if (ln_module_child_backward(m, i, x, d)) return LN_ERR;

@@ -7,7 +7,8 @@
  * view of its input and its grad_input a view of grad_output.
  *
  * Adjacent built-in modules may run fused, one pass doing the work of two:
- * a BatchNorm followed by a ReLU on (N,C) input (batchnorm.h). Every module's
+ * a BatchNorm followed by a ReLU on (N,C) input (batchnorm.h), and in
+ * backward a Linear followed by a ReLU (linear.h). Every module's
  * output and grad_input are still set, with the same bits as the unfused
  * chain; a chain fusion does not cover (other shapes, strided input, a
  * failing check) runs unfused.
