@@ -208,7 +208,8 @@ int main(void) {
         compare(shapes[i][0], shapes[i][1], shapes[i][2], strided, specials);
   threads(128, 256);
   threads(256, 1024);
-  threads(1000, 100);
+  threads(1000, 200);
+  threads(2000, 30);
   direct(500, 30);
   direct(37, 300);
   direct(256, 512);
