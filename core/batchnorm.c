@@ -52,10 +52,12 @@ static int sums(ln_batchnorm *bn,
 }
 
 /* out = a u + b (x - mu) + d per channel (u may be x; a NULL means no u
- * term), and relu = max(out, 0) when relu is given (S == 1 only); the
- * coefficients are repeated rep times for S == 1. */
+ * term), and relu = max(out, 0) when relu is given, out's column sums when
+ * colsum is (S == 1 only: ln_bnf_affine); the coefficients are repeated rep
+ * times for S == 1. */
 static void affine_pass(float *restrict out,      /* (N,C,S) */
                         float *restrict relu,     /* (N,C) or NULL */
+                        float *restrict colsum,   /* (rep*C) or NULL */
                         const float *u,           /* (N,C,S) */
                         const float *x,           /* (N,C,S) */
                         const float *restrict a,  /* (rep*C) for S == 1, else (C); or NULL */
@@ -63,7 +65,7 @@ static void affine_pass(float *restrict out,      /* (N,C,S) */
                         const float *restrict mu, /* like a */
                         const float *restrict d,  /* like a */
                         size_t n, size_t c, size_t s, size_t rep) {
-  if (s == 1) ln_bnf_affine(out, relu, u, x, a, b, mu, d, n, c, rep);
+  if (s == 1) ln_bnf_affine(out, relu, colsum, u, x, a, b, mu, d, n, c, rep);
   else ln_bn4d_affine(out, u, x, a, b, mu, d, n, c, s);
 }
 
@@ -151,8 +153,8 @@ static int forward(ln_module *m, const ln_tensor *in, ln_tensor *relu) {
     shift[j] = b ? b[j] : 0.0f;
   }
   for (int i = 1; i < 4; i++) ln_bnf_spread_f(bn->coef + i * w, c, rep);
-  affine_pass(ln_data(&m->output), relu ? ln_data(relu) : NULL, x, x, NULL, scale, mu, shift,
-              n, c, s, rep);
+  affine_pass(ln_data(&m->output), relu ? ln_data(relu) : NULL, NULL, x, x, NULL, scale, mu,
+              shift, n, c, s, rep);
   return LN_OK;
 }
 
@@ -164,9 +166,10 @@ int ln_batchnorm_forward_relu(ln_module *m, const ln_tensor *in, ln_tensor *relu
 
 /* The backward; with relu_grad given (only for (N,C) input), dout is the
  * grad_output of a ReLU fed by this module's output, and its grad_input is
- * SET into relu_grad in the pass of the sums, which then read it. */
+ * SET into relu_grad in the pass of the sums, which then read it; with
+ * colsum given, grad_input's column sums are SET into it (ln_bnf_affine). */
 static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
-                    ln_tensor *relu_grad) {
+                    ln_tensor *relu_grad, float *colsum) {
   ln_batchnorm *bn = (ln_batchnorm *)m;
   size_t n = 0, s = 1, c = bn->nfeat;
   if (split_shape(bn, in, &n, &s)) return LN_ERR;
@@ -180,6 +183,8 @@ static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
   if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
   if (relu_grad && (s > 1 || ln_tensor_resize_as(relu_grad, in)))
     return s > 1 ? ln_fail("BatchNorm: a fused ReLU needs (N,C) input") : LN_ERR;
+  if (colsum && (s > 1 || !ln_bnf_colsum_ok(n, c, bn->rep)))
+    return ln_fail("BatchNorm: no column sums for this input");
   size_t rep = reps(bn, s), w = bn->rep * c;
   const float *x = ln_data(in), *dy = ln_data(dout), *y = NULL;
   float *g = NULL;
@@ -213,17 +218,17 @@ static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
     }
   }
   for (int i = 0; i < 4; i++) ln_bnf_spread_f(bn->coef + i * w, c, rep);
-  affine_pass(ln_data(&m->grad_input), NULL, dy, x, a, b, mu, d, n, c, s, rep);
+  affine_pass(ln_data(&m->grad_input), NULL, colsum, dy, x, a, b, mu, d, n, c, s, rep);
   return LN_OK;
 }
 
 static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
-  return backward(m, in, dout, NULL);
+  return backward(m, in, dout, NULL, NULL);
 }
 
 int ln_batchnorm_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
-                               ln_tensor *relu_grad) {
-  return backward(m, in, dout, relu_grad);
+                               ln_tensor *relu_grad, float *colsum) {
+  return backward(m, in, dout, relu_grad, colsum);
 }
 
 static void bn_destroy(ln_module *m) {
@@ -330,4 +335,9 @@ ln_module *ln_batchnorm_new_track(size_t num_features, double eps, double moment
 fail:
   ln_module_release(m);
   return NULL;
+}
+
+size_t ln_batchnorm_colsum_width(const ln_module *m, size_t n) {
+  const ln_batchnorm *bn = (const ln_batchnorm *)m;
+  return ln_bnf_colsum_ok(n, bn->nfeat, bn->rep) ? bn->rep * bn->nfeat : 0;
 }

@@ -59,11 +59,16 @@ ln_module *ln_batchnorm_new_track(size_t num_features, double eps, double moment
  * only: the forward SETS m->output and relu (the ReLU's output: ReLU's
  * forward of m->output) in one pass; the backward takes dout, the ReLU's
  * grad_output, SETS relu_grad (the ReLU's grad_input, from m->output as the
- * ReLU's input) and m->grad_input. The same bits as the two modules one
- * after the other; the checks and errors of BatchNorm's own forward and
- * backward. */
+ * ReLU's input) and m->grad_input, and with colsum given (rep*C floats, rep
+ * being bn->rep; only where ln_batchnorm_colsum_width) grad_input's column sums
+ * for the bias gradient of a Linear before (linear.h). The same bits as the
+ * modules one after the other; the checks and errors of BatchNorm's own
+ * forward and backward. */
 int ln_batchnorm_forward_relu(ln_module *m, const ln_tensor *in, ln_tensor *relu);
 int ln_batchnorm_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
-                               ln_tensor *relu_grad);
+                               ln_tensor *relu_grad, float *colsum);
+/* Whether the backward can give column sums for n rows, and their width
+ * (rep*C) for Linear's ln_linear_colsum_width to match; 0 when it cannot. */
+size_t ln_batchnorm_colsum_width(const ln_module *m, size_t n);
 
 #endif

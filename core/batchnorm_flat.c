@@ -208,7 +208,7 @@ void ln_bnf_sums(double *restrict s1, double *restrict s2, const double *restric
 
 /* What the affine pass reads and writes (see ln_bnf_affine). */
 typedef struct affine_in {
-  float *out, *relu;
+  float *out, *relu, *colsum;
   const float *u, *x, *a, *b, *mu, *d;
   size_t w;
 } affine_in;
@@ -218,14 +218,14 @@ typedef struct affine_in {
  * stay in registers. */
 static void affine_cols(const affine_in *p, size_t b_lo, size_t b_hi) {
   /* Locals, not p->: a store through out could alias *p for the compiler. */
-  float *restrict out = p->out, *restrict relu = p->relu;
+  float *restrict out = p->out, *restrict relu = p->relu, *restrict colsum = p->colsum;
   const float *u = p->u, *x = p->x, *a = p->a;
   size_t w = p->w;
   for (size_t e0 = 0; e0 < w; e0 += VEC) {
     v8 a0 = {0}, a1 = {0};
     if (a) a0 = ld(a + e0), a1 = ld(a + e0 + 8);
     v8 b0 = ld(p->b + e0), b1 = ld(p->b + e0 + 8), m0 = ld(p->mu + e0), m1 = ld(p->mu + e0 + 8);
-    v8 d0 = ld(p->d + e0), d1 = ld(p->d + e0 + 8);
+    v8 d0 = ld(p->d + e0), d1 = ld(p->d + e0 + 8), c0 = {0}, c1 = {0};
     for (size_t blk = b_lo; blk < b_hi; blk++) {
       size_t at = blk * w + e0;
       v8 o0, o1;
@@ -242,6 +242,14 @@ static void affine_cols(const affine_in *p, size_t b_lo, size_t b_hi) {
         st(relu + at, relu_fwd(o0));
         st(relu + at + 8, relu_fwd(o1));
       }
+      if (colsum) {
+        c0 += o0;
+        c1 += o1;
+      }
+    }
+    if (colsum) {
+      st(colsum + e0, c0);
+      st(colsum + e0 + 8, c1);
     }
   }
 }
@@ -251,12 +259,18 @@ static void affine_run(void *ctx, size_t lo, size_t hi, int worker) {
   affine_cols(ctx, lo, hi);
 }
 
-void ln_bnf_affine(float *out, float *relu, const float *u, const float *x, const float *a,
-                   const float *b, const float *mu, const float *d, size_t n, size_t c,
-                   size_t rep) {
+int ln_bnf_colsum_ok(size_t n, size_t c, size_t rep) {
+  return rep * c % VEC == 0 && n * c < PAR_MIN;
+}
+
+void ln_bnf_affine(float *out, float *relu, float *colsum, const float *u, const float *x,
+                   const float *a, const float *b, const float *mu, const float *d, size_t n,
+                   size_t c, size_t rep) {
   size_t w = rep * c, full = w % VEC ? 0 : n / rep * rep;  /* rows done by affine_cols */
-  affine_in p = {out, relu, u, x, a, b, mu, d, w};
-  if (n * c >= PAR_MIN && full)
+  affine_in p = {out, relu, colsum, u, x, a, b, mu, d, w};
+  if (colsum)
+    for (size_t e = 0; e < w; e++) colsum[e] = 0;  /* the columns of no full block */
+  if (n * c >= PAR_MIN && full && !colsum)
     ln_parallel(ln_par_workers(full / rep, FLUSH), full / rep, affine_run, &p);
   else
     affine_cols(&p, 0, full / rep);
@@ -270,5 +284,7 @@ void ln_bnf_affine(float *out, float *relu, const float *u, const float *x, cons
       for (size_t e = 0; e < len; e++) o[e] = a[e] * ub[e] + b[e] * (xb[e] - mu[e]) + d[e];
     if (r)
       for (size_t e = 0; e < len; e++) r[e] = o[e] < 0 ? 0.0f : o[e];
+    if (colsum)
+      for (size_t e = 0; e < len; e++) colsum[e] += o[e];
   }
 }

@@ -48,9 +48,14 @@ void ln_bnf_sums(double *s1,       /* (rep*C) */
 
 /* SETS out = a u + b (x - mu) + d per channel (a NULL: no u term; u may be
  * x), and with relu given also relu = max(out, 0) as ReLU's forward (NaN
- * passes). The coefficients are spread. */
+ * passes). The coefficients are spread. With colsum given (only where
+ * ln_bnf_colsum_ok), also SETS colsum to out's column sums in blocks of rep
+ * rows: colsum[j] = sum over blocks b of out[b rep C + j], in float, block
+ * after block from 0 (Linear's bias gradient, linear.h's ln_linear_colsum,
+ * when its width rep C is this). */
 void ln_bnf_affine(float *out,       /* (N,C) */
                    float *relu,      /* (N,C) or NULL */
+                   float *colsum,    /* (rep*C) or NULL */
                    const float *u,   /* (N,C) */
                    const float *x,   /* (N,C) */
                    const float *a,   /* (rep*C) or NULL */
@@ -58,5 +63,8 @@ void ln_bnf_affine(float *out,       /* (N,C) */
                    const float *mu,  /* (rep*C) */
                    const float *d,   /* (rep*C) */
                    size_t n, size_t c, size_t rep);
+/* Whether ln_bnf_affine can give column sums for (n, c): blocks of whole
+ * vector columns, and one thread (the order of the sums). */
+int ln_bnf_colsum_ok(size_t n, size_t c, size_t rep);
 
 #endif

@@ -117,10 +117,13 @@ static void bias_grad(float *restrict db,          /* (OC) */
 /* ln_linear_backward, with y and g for a ReLU after the layer (bias_grad):
  * dout is then the ReLU's grad_output, and its grad_input g is the layer's. */
 static int backward_kernel(float *dinp, float *dw, float *db, const float *dout,
-                           const float *y, float *g, const float *inp, const float *w,
-                           size_t n, size_t ic, size_t oc) {
+                           const float *y, float *g, const float *colsum, const float *inp,
+                           const float *w, size_t n, size_t ic, size_t oc) {
   if (check_sizes("ln_linear_backward", n, ic, oc)) return LN_ERR;
-  bias_grad(db, dout, y, g, n, oc);
+  if (colsum)  /* bias_grad's partial sums, made by whoever wrote dout */
+    for (size_t j = 0; j < block_width(oc); j++) db[j % oc] += colsum[j];
+  else
+    bias_grad(db, dout, y, g, n, oc);
   if (y) dout = g;
   size_t step = ic * oc <= WT_MAX ? DW_ROWS : n;
   for (size_t i = 0; i < n; i += step) {  /* dW += dout^T in */
@@ -140,7 +143,7 @@ static int backward_kernel(float *dinp, float *dw, float *db, const float *dout,
 
 int ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
                        const float *inp, const float *w, size_t n, size_t ic, size_t oc) {
-  return backward_kernel(dinp, dw, db, dout, NULL, NULL, inp, w, n, ic, oc);
+  return backward_kernel(dinp, dw, db, dout, NULL, NULL, NULL, inp, w, n, ic, oc);
 }
 
 /* Checks that in is (N,in) for this layer. */
@@ -170,9 +173,10 @@ static int linear_forward(ln_module *m, const ln_tensor *in) {
 }
 
 /* The backward; with relu_grad given, dout is the grad_output of a ReLU fed
- * by this layer's output, whose grad_input is SET into relu_grad. */
+ * by this layer's output, whose grad_input is SET into relu_grad; with
+ * colsum given, the bias gradient's partial sums of dout (see linear.h). */
 static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
-                    ln_tensor *relu_grad) {
+                    ln_tensor *relu_grad, const float *colsum) {
   ln_linear *l = (ln_linear *)m;
   if (check_input(l, in)) return LN_ERR;
   if (in->size[0] != dout->size[0])
@@ -190,17 +194,27 @@ static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
     g = ln_data(relu_grad);
   }
   return backward_kernel(din, ln_data(&m->grad[0]), ln_data(&m->grad[1]), ln_data(dout),
-                         g ? ln_data(&m->output) : NULL, g, ln_data(in), ln_data(&m->param[0]),
-                         in->size[0], l->in, l->out);
+                         g ? ln_data(&m->output) : NULL, g, colsum, ln_data(in),
+                         ln_data(&m->param[0]), in->size[0], l->in, l->out);
 }
 
 static int linear_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
-  return backward(m, in, dout, NULL);
+  return backward(m, in, dout, NULL, NULL);
 }
 
 int ln_linear_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
                             ln_tensor *relu_grad) {
-  return backward(m, in, dout, relu_grad);
+  return backward(m, in, dout, relu_grad, NULL);
+}
+
+size_t ln_linear_colsum_width(const ln_module *m) {
+  size_t w = block_width(((const ln_linear *)m)->out);
+  return w <= FLAT_MAX ? w : 0;
+}
+
+int ln_linear_backward_colsum(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                              const float *colsum) {
+  return backward(m, in, dout, NULL, colsum);
 }
 
 static void linear_destroy(ln_module *m) { ln_tensor_free(&((ln_linear *)m)->wt); }

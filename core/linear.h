@@ -46,4 +46,14 @@ int ln_linear_backward(float *dinp,       /* (N,IC) */
 int ln_linear_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
                             ln_tensor *relu_grad);
 
+/* The width of the bias gradient's partial sums (below, 0: none): rows are
+ * summed in blocks of that many floats, colsum[j] = sum over blocks b of
+ * dout[b width + j] in float, block after block from 0; db[j % out] then
+ * adds colsum[j] for j in order. */
+size_t ln_linear_colsum_width(const ln_module *m);
+/* The layer's backward with those partial sums of dout given (made by the
+ * module that wrote dout, ln_batchnorm_backward_relu): the same bits. */
+int ln_linear_backward_colsum(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                              const float *colsum);
+
 #endif

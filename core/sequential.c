@@ -72,11 +72,26 @@ static int linear_relu_back(const ln_module *m, size_t i, const ln_tensor *x,
   return x->size[1] == l->in && x->size[0] == d->size[0];
 }
 
+/* Whether the Linear at i (input x) can take its bias gradient's partial
+ * sums from the fused BatchNorm + ReLU after it (w: their width, 0 when
+ * the BatchNorm cannot give them): where the layer's own backward checks
+ * pass and no buffer written is one read. */
+static int linear_colsum(const ln_module *m, size_t i, const ln_tensor *x, size_t w) {
+  if (!w || m->child[i]->ops != &ln_linear_ops) return 0;
+  const ln_module *lin = m->child[i], *bn = m->child[i + 1];
+  return ln_linear_colsum_width(lin) == w && x->st && x->ndim == 2 && ln_is_contiguous(x) &&
+         x->size[1] == ((const ln_linear *)lin)->in && x->size[0] == lin->output.size[0] &&
+         x->st != lin->grad_input.st && bn->grad_input.st &&
+         bn->grad_input.st != lin->grad_input.st;
+}
+
 /* Only the first child may skip its grad_input: every later one feeds the
  * chain. Skipping leaves this Sequential's grad_input untouched too. A ReLU
- * after a BatchNorm or a Linear runs inside that module's backward. */
+ * after a BatchNorm or a Linear runs inside that module's backward, and a
+ * Linear before such a BatchNorm takes its bias gradient from it. */
 static int seq_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
   const ln_tensor *d = dout;
+  float colsum[1024];  /* (w) the partial sums, w <= ln_linear_colsum_width's limit */
   for (size_t i = m->nchild; i-- > 0;) {
     const ln_tensor *x = i ? &m->child[i - 1]->output : in;
     m->child[i]->skip_grad_input = i == 0 && m->skip_grad_input;
@@ -85,10 +100,20 @@ static int seq_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout
     if (bn || lin) {
       ln_module *p = m->child[--i];
       ln_tensor *rg = &m->child[i + 1]->grad_input;
+      const ln_tensor *xq = i > 1 ? &m->child[i - 2]->output : in;  /* a Linear's input */
+      size_t w = bn && i ? ln_batchnorm_colsum_width(p, xp->size[0]) : 0;
+      int sums = w && w <= sizeof colsum / sizeof *colsum && linear_colsum(m, i - 1, xq, w);
       p->skip_grad_input = i == 0 && m->skip_grad_input;
-      if (bn ? ln_batchnorm_backward_relu(p, xp, d, rg) : ln_linear_backward_relu(p, xp, d, rg))
+      if (bn ? ln_batchnorm_backward_relu(p, xp, d, rg, sums ? colsum : NULL)
+             : ln_linear_backward_relu(p, xp, d, rg))
         return ln_module_child_fail(m, i);
       d = &p->grad_input;
+      if (sums) {  /* the Linear before, its bias gradient from colsum */
+        ln_module *l = m->child[--i];
+        l->skip_grad_input = i == 0 && m->skip_grad_input;
+        if (ln_linear_backward_colsum(l, xq, d, colsum)) return ln_module_child_fail(m, i);
+        d = &l->grad_input;
+      }
       continue;
     }
     if (ln_module_child_backward(m, i, x, d)) return LN_ERR;

@@ -1,4 +1,5 @@
-/* test_fusion.c: Sequential's fused BatchNorm + ReLU and Linear + ReLU
+/* test_fusion.c: Sequential's fused BatchNorm + ReLU, Linear + ReLU and
+ * Linear + BatchNorm + ReLU (the bias gradient from BatchNorm's pass)
  * against the unfused chain (ln_sequential_set_fusion(0)): on many shapes (odd widths, widths
  * past the blocked path's 256, batches of 2 up to the threaded sizes), in
  * training and evaluation, with and without affine, on contiguous and
@@ -180,7 +181,7 @@ static void direct(size_t n, size_t c) {
            ln_module_backward(relu, &bn[0]->output, &dr) ||
            ln_module_backward(bn[0], &x, &relu->grad_input) ||
            ln_batchnorm_forward_relu(bn[1], &x, &r) ||
-           ln_batchnorm_backward_relu(bn[1], &x, &dr, &g);
+           ln_batchnorm_backward_relu(bn[1], &x, &dr, &g, NULL);
   CHECK(rc == LN_OK, "direct n=%zu c=%zu: %s", n, c, ln_error());
   CHECK(same(&bn[0]->output, &bn[1]->output) && same(&relu->output, &r) &&
         same(&relu->grad_input, &g) && same(&bn[0]->grad_input, &bn[1]->grad_input) &&
@@ -213,6 +214,7 @@ int main(void) {
   direct(500, 30);
   direct(37, 300);
   direct(256, 512);
-  printf("fused BatchNorm+ReLU, Linear+ReLU vs unfused: largest difference %g\n", worst);
+  printf("fused BatchNorm+ReLU, Linear+ReLU, Linear+BatchNorm+ReLU vs unfused: "
+         "largest difference %g\n", worst);
   return check_summary();
 }
