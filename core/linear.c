@@ -1,5 +1,6 @@
 /* linear.c: the fully connected layer; all products go through ln_gemm. */
 #include "linear.h"
+#include "v8.h"
 
 #include <limits.h>
 #include <math.h>
@@ -24,20 +25,28 @@ static size_t block_width(size_t oc) {
 
 enum { FLAT_MAX = 1024 };  /* floats of stack for a block of rows */
 
-/* Seeds every row with the bias so the GEMM adds onto it (beta = 1). */
+/* Seeds every row with the bias so the GEMM adds onto it (beta = 1). Rows
+ * go in blocks of w (a multiple of 16 floats) holding the bias r times,
+ * stored one column of 16 at a time from registers: as a plain loop GCC
+ * made it one memcpy call per block (62 for the seed's 500 rows). */
 static void bias_rows(float *restrict out,      /* (N,OC) */
                       const float *restrict b,  /* (OC) */
                       size_t n, size_t oc) {
   float pat[FLAT_MAX];
-  size_t w = block_width(oc), total = n * oc, e = 0;
+  size_t w = block_width(oc), total = n * oc, nb = total / w;
   if (w > FLAT_MAX) {
     for (size_t i = 0; i < n; i++) memcpy(out + i * oc, b, oc * sizeof *out);
     return;
   }
   for (size_t j = 0; j < w; j++) pat[j] = b[j % oc];
-  for (; e + w <= total; e += w)
-    for (size_t j = 0; j < w; j++) out[e + j] = pat[j];
-  for (size_t j = 0; e + j < total; j++) out[e + j] = pat[j];
+  for (size_t e0 = 0; e0 < w; e0 += 16) {
+    ln_v8 p0 = ln_v8_load(pat + e0), p1 = ln_v8_load(pat + e0 + 8);
+    for (size_t blk = 0; blk < nb; blk++) {
+      ln_v8_store(out + blk * w + e0, p0);
+      ln_v8_store(out + blk * w + e0 + 8, p1);
+    }
+  }
+  for (size_t e = nb * w, j = 0; e + j < total; j++) out[e + j] = pat[j];
 }
 
 /* What the kernels can do: block_width(0) would never end, a BLAS size is
