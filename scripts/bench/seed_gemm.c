@@ -4,9 +4,10 @@
  * seed net: 500 rows, Linear(1,30), six Linear(30,30), Linear(30,1)). The
  * floor under the seed step: whatever else the step does, it makes these
  * calls. Prints each call's best time over several rounds and their sum per
- * step, and the same with the dW products in one call instead of chunks
- * of 64 rows and the dX products with beta = 0 (OpenBLAS's zeroing pass)
- * against a memset and beta = 1. */
+ * step (the last line, seed_gemm_floor_ms, for seed_gemm.sh), and
+ * alternatives: the dW products in one call instead of chunks of 64 rows,
+ * the dX products with beta = 0 (OpenBLAS's own zeroing pass), the forward
+ * NT on W as stored. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,8 @@ static double table(const char *title, const call *calls, size_t ncall) {
 int main(void) {
   openblas_set_num_threads(1);
   /* As linear.c: forward NN onto the bias (beta 1) through W^T; dW += dout^T
-   * in, 64 rows a call (7 calls of 64 and one of 52); dX = dout W, beta 0. */
+   * in, 64 rows a call (7 calls of 64 and one of 52); dX = dout W onto a
+   * memset, beta 1 (the first layer's dX is skipped: no input gradient). */
   const call lunet[] = {
     {"fwd Linear(1,30)", 0, 0, N, 30, 1, 1, 30, 30, 1, 0, 1},
     {"fwd Linear(30,30)", 0, 0, N, 30, 30, 30, 30, 30, 1, 0, 6},
@@ -85,17 +87,18 @@ int main(void) {
     {"dW Linear(30,30) 52 rows", 1, 0, 30, 30, 52, 30, 30, 30, 1, 0, 6},
     {"dW Linear(1,30) 64 rows", 1, 0, 30, 1, 64, 30, 1, 1, 1, 0, 7},
     {"dW Linear(1,30) 52 rows", 1, 0, 30, 1, 52, 30, 1, 1, 1, 0, 1},
-    {"dX Linear(30,1)", 0, 0, N, 30, 1, 1, 30, 30, 0, 0, 1},
-    {"dX Linear(30,30)", 0, 0, N, 30, 30, 30, 30, 30, 0, 0, 6},
+    {"dX Linear(30,1) memset + beta 1", 0, 0, N, 30, 1, 1, 30, 30, 1, 1, 1},
+    {"dX Linear(30,30) memset + beta 1", 0, 0, N, 30, 30, 30, 30, 30, 1, 1, 6},
   };
   const call other[] = {
     {"dW Linear(30,30) in one call", 1, 0, 30, 30, N, 30, 30, 30, 1, 0, 1},
-    {"dX Linear(30,30) memset + beta 1", 0, 0, N, 30, 30, 30, 30, 30, 1, 1, 1},
-    {"dX Linear(30,1) memset + beta 1", 0, 0, N, 30, 1, 1, 30, 30, 1, 1, 1},
+    {"dX Linear(30,30) beta 0", 0, 0, N, 30, 30, 30, 30, 30, 0, 0, 1},
+    {"dX Linear(30,1) beta 0", 0, 0, N, 30, 1, 1, 30, 30, 0, 0, 1},
     {"fwd Linear(30,30) NT (W as stored)", 0, 1, N, 30, 30, 30, 30, 30, 1, 0, 1},
   };
   printf("seed step GEMMs, OpenBLAS, 1 thread, best of 7 x 2000 calls\n");
-  table("as linear.c calls them:", lunet, sizeof lunet / sizeof *lunet);
+  double t = table("as linear.c calls them:", lunet, sizeof lunet / sizeof *lunet);
   table("alternatives (one call each):", other, sizeof other / sizeof *other);
+  printf("seed_gemm_floor_ms %.4f\n", t * 1e3);
   return 0;
 }
