@@ -169,7 +169,7 @@ void ln_bnf_sums(double *restrict s1, double *restrict s2, const double *restric
         s1[e] += seg[s * 2 * w + e];
         s2[e] += seg[s * 2 * w + w + e];
       }
-  } else {
+  } else if (full) {  /* else w % VEC != 0: the columns would run past w */
     sums_cols(s1, s2, &in, 0, full / rep);
   }
   for (size_t i0 = full; i0 < n; i0 += chunk) {
@@ -272,7 +272,7 @@ void ln_bnf_affine(float *out, float *relu, float *colsum, const float *u, const
     for (size_t e = 0; e < w; e++) colsum[e] = 0;  /* the columns of no full block */
   if (n * c >= PAR_MIN && full && !colsum)
     ln_parallel(ln_par_workers(full / rep, FLUSH), full / rep, affine_run, &p);
-  else
+  else if (full)  /* else w % VEC != 0: the columns would run past w */
     affine_cols(&p, 0, full / rep);
   for (size_t i = full; i < n; i += rep) {
     size_t len = (n - i < rep ? n - i : rep) * c;
