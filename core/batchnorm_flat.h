@@ -6,10 +6,11 @@
  * rows go in blocks of rep rows, rep C a multiple of 16 floats (ln_bnf_rep),
  * each block one flat loop over per-element arrays: per-channel values
  * repeated rep times (spread) and rep partial sums per channel, folded at the
- * end. Where rep C is a multiple of 16 the blocks are walked one column of
- * 16 at a time in vector registers.
+ * end. Where rep C is a multiple of 16 and under 256 the blocks are walked
+ * one column of 16 at a time in vector registers, wider blocks row by row
+ * (the same bits either way).
  *
- * Large inputs (ln_bnf_par_size) are split between the worker threads of
+ * Large inputs (ln_bnf_seg_size) are split between the worker threads of
  * par.h: the sums in a fixed number of segments of rows, whatever the thread
  * count, each segment's partial sums added in segment order (the same bits on
  * any thread count); the affine pass in disjoint rows. */
