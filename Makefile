@@ -156,8 +156,8 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/lua/5.4
 DOCDIR ?= $(PREFIX)/share/doc/lunet
 DATADIR ?= $(PREFIX)/share/lunet
-# -Wno-psabi: the convolution's 8-float vectors (core/conv_impl.h) are
-# returned by static inline functions, never across a library's ABI, so
+# -Wno-psabi: the 8-float vectors of core/v8.h (convolutions, BatchNorm) are
+# passed and returned by static functions only, never across a library's ABI, so
 # GCC's note that their ABI differs without AVX does not apply.
 PORTABLE_OPT = -O3 -mtune=generic -Wno-psabi
 INSTALL_OPT = $(if $(filter command line,$(origin OPT)),$(OPT),$(PORTABLE_OPT))

@@ -2,22 +2,16 @@
  *
  * The input is seen as (N,C,S) with S the product of the trailing dims (1 for
  * (N,C)). Forward: one pass accumulates per-channel sums (float partials
- * added into double for S == 1, double otherwise), one pass
- * writes y = scale (x - mean) + shift. Backward: one pass accumulates sum(dy)
- * and sum(dy (x - mean)), one pass writes dx = a dy + b (x - mean) + d, all
- * per channel.
- *
- * For S == 1 and a small C (30 in the seed) a row is too short for the
- * vector units: a loop over it spends its time in remainders and in each
- * row's sums waiting on the previous row's. So rows go in blocks of rep rows
- * (rep C a multiple of 16 floats), each block one flat loop over per-element
- * arrays: channel values repeated rep times and rep partial sums per channel,
- * folded at the end. Where rep C is a multiple of 16 the blocks are walked
- * one column of 16 at a time, that column's partial sums or coefficients
- * held in registers. For S > 1 the passes are batchnorm_4d.c's (vectorized
- * over S, threaded). */
+ * added into double), one pass writes y = scale (x - mean) + shift.
+ * Backward: one pass accumulates sum(dy) and sum(dy (x - mean)), one pass
+ * writes dx = a dy + b (x - mean) + d, all per channel. The passes are
+ * batchnorm_flat.c's for S == 1 (in blocks of rows, fused with a following
+ * ReLU when Sequential asks) and batchnorm_4d.c's for S > 1 (vectorized over
+ * S); both threaded for large inputs, with the same bits on any thread
+ * count. */
 #include "batchnorm.h"
 #include "batchnorm_4d.h"
+#include "batchnorm_flat.h"
 #include "batchnorm_sync.h"
 
 #include <math.h>
@@ -25,210 +19,54 @@
 #include <stdio.h>
 #include <string.h>
 
-#define VEC 16  /* floats in a 64-byte vector */
-
-/* Keeps GCC 12 from unrolling a VEC-long loop before the loop vectorizer
- * sees it: the unrolled code gets vectorized in pieces of 8, 4, 2 and 1
- * lanes, and the seed's backward affine pass ran ~25% slower. */
-#ifdef __GNUC__
-#define NO_UNROLL _Pragma("GCC unroll 1")
-#else
-#define NO_UNROLL
-#endif
-
-static size_t rep_for(size_t c) {
-  size_t g = c, v = VEC;
-  while (v) {  /* g = gcd(c, VEC) */
-    size_t t = g % v;
-    g = v;
-    v = t;
-  }
-  return c > 256 ? 1 : VEC / g;
-}
-
-/* Copies the first c values into the rep - 1 blocks after them. */
-static void spread_d(double *p, size_t c, size_t rep) {
-  for (size_t r = 1; r < rep; r++) memcpy(p + r * c, p, c * sizeof *p);
-}
-
-static void spread_f(float *p, size_t c, size_t rep) {
-  for (size_t r = 1; r < rep; r++) memcpy(p + r * c, p, c * sizeof *p);
-}
-
-/* Adds the rep partial sums of each channel into the first c. */
-static void fold(double *s, size_t c, size_t rep) {
-  for (size_t r = 1; r < rep; r++)
-    for (size_t j = 0; j < c; j++) s[j] += s[r * c + j];
-}
-
-/* Rows summed in float before the partial sums go into double: float
- * vectors are twice as wide, and 8 values per partial lose nothing that
- * matters next to the double totals. */
-#define FLUSH 8
-
-/* The sums of nb full blocks of w floats (w a multiple of VEC), one column
- * of VEC values at a time so the float partial sums stay in registers
- * instead of going through memory every block. */
-static void sums_cols(double *restrict s1,      /* (w) */
-                      double *restrict s2,      /* (w) */
-                      const float *restrict kf, /* (w) */
-                      const float *restrict u,  /* (nb,w) */
-                      const float *restrict v,  /* (nb,w) or NULL */
-                      size_t nb, size_t w) {
-  for (size_t e0 = 0; e0 < w; e0 += VEC) {
-    for (size_t b0 = 0; b0 < nb; b0 += FLUSH) {
-      size_t b1 = nb - b0 < FLUSH ? nb : b0 + FLUSH;
-      float a1[VEC] = {0}, a2[VEC] = {0};
-      for (size_t b = b0; b < b1; b++) {
-        const float *ub = u + b * w + e0;
-        if (!v) {
-          for (int q = 0; q < VEC; q++) {
-            float d = ub[q] - kf[e0 + q];
-            a1[q] += d;
-            a2[q] += d * d;
-          }
-        } else {
-          const float *vb = v + b * w + e0;
-          for (int q = 0; q < VEC; q++) {
-            a1[q] += vb[q];
-            a2[q] += vb[q] * (ub[q] - kf[e0 + q]);
-          }
-        }
-      }
-      for (int q = 0; q < VEC; q++) {
-        s1[e0 + q] += a1[q];
-        s2[e0 + q] += a2[q];
-      }
-    }
-  }
-}
-
-/* sums() for S == 1 on blocks of rep rows: f is float scratch (3 rep C). The
- * float sums use k rounded to float; sum(v (u - k)) is corrected back to k
- * exactly below. Without v, k must hold float values (the forward's shift is
- * an input value). */
-static void sums_flat(double *restrict s1,      /* (rep*C) */
-                      double *restrict s2,      /* (rep*C) */
-                      const double *restrict k, /* (rep*C) */
-                      float *restrict f,        /* (3*rep*C) */
-                      const float *restrict u,  /* (N,C) */
-                      const float *restrict v,  /* (N,C) or NULL */
-                      size_t n, size_t c, size_t rep) {
-  size_t w = rep * c, chunk = FLUSH * rep;
-  float *kf = f, *f1 = f + w, *f2 = f1 + w;
-  for (size_t e = 0; e < w; e++) {
-    s1[e] = s2[e] = 0;
-    kf[e] = (float)k[e];
-  }
-  size_t full = w % VEC ? 0 : n / rep * rep;  /* rows done by sums_cols */
-  sums_cols(s1, s2, kf, u, v, full / rep, w);
-  for (size_t i0 = full; i0 < n; i0 += chunk) {
-    size_t end = n - i0 < chunk ? n : i0 + chunk;
-    for (size_t e = 0; e < w; e++) f1[e] = f2[e] = 0;
-    for (size_t i = i0; i < end; i += rep) {
-      size_t len = (end - i < rep ? end - i : rep) * c;
-      const float *ub = u + i * c, *vb = v ? v + i * c : NULL;
-      if (!vb) {
-        for (size_t e = 0; e < len; e++) {
-          float d = ub[e] - kf[e];
-          f1[e] += d;
-          f2[e] += d * d;
-        }
-      } else {
-        for (size_t e = 0; e < len; e++) {
-          f1[e] += vb[e];
-          f2[e] += vb[e] * (ub[e] - kf[e]);
-        }
-      }
-    }
-    for (size_t e = 0; e < w; e++) {
-      s1[e] += f1[e];
-      s2[e] += f2[e];
-    }
-  }
-  if (v)  /* sum(v (u - k)) = sum(v (u - kf)) + (kf - k) sum(v) */
-    for (size_t e = 0; e < w; e++) s2[e] += ((double)kf[e] - k[e]) * s1[e];
-  fold(s1, c, rep);
-  fold(s2, c, rep);
-}
-
 /* Per channel: s1 = sum(u - k), s2 = sum((u - k)^2) when v is NULL, else
- * s1 = sum(v), s2 = sum(v (u - k)). k is repeated rep times for S == 1. The
+ * s1 = sum(v), s2 = sum(v (u - k)), v being ReLU's gradient from y and g
+ * when y is given (ln_bnf_sums). k is repeated rep times for S == 1. The
  * forward's k is a shift close to the mean (the channel's first value) that
  * keeps the one-pass variance from cancelling when the mean is large against
  * the spread; the backward's is the mean. */
-static void sums(double *restrict s1,      /* (rep*C) for S == 1, else (C) */
-                 double *restrict s2,      /* like s1 */
-                 const double *restrict k, /* like s1 */
-                 float *restrict f,        /* (3*rep*C) scratch for S == 1 */
-                 const float *restrict u,  /* (N,C,S) */
-                 const float *restrict v,  /* (N,C,S) or NULL */
-                 size_t n, size_t c, size_t s, size_t rep) {
-  if (s == 1) {
-    sums_flat(s1, s2, k, f, u, v, n, c, rep);
-    return;
+static int sums(ln_batchnorm *bn,
+                double *restrict s1,      /* (rep*C) for S == 1, else (C) */
+                double *restrict s2,      /* like s1 */
+                const double *restrict k, /* like s1 */
+                const float *u,           /* (N,C,S) */
+                const float *v,           /* (N,C,S) or NULL */
+                const float *y,           /* (N,C) or NULL; only for S == 1 */
+                float *g,                 /* (N,C) when y is given */
+                size_t n, size_t c, size_t s, size_t rep) {
+  if (s > 1) {
+    ln_bn4d_sums(s1, s2, k, u, v, n, c, s);
+    return LN_OK;
   }
-  ln_bn4d_sums(s1, s2, k, u, v, n, c, s);
-}
-
-/* affine_pass for S == 1 on nb full blocks of w floats (w a multiple of
- * VEC), one column of VEC values at a time: the coefficients of a column
- * stay in registers instead of being loaded again beside every value. */
-static void affine_cols(float *restrict out,      /* (nb,w) */
-                        const float *restrict u,  /* (nb,w) */
-                        const float *restrict x,  /* (nb,w) */
-                        const float *restrict a,  /* (w) or NULL */
-                        const float *restrict b,  /* (w) */
-                        const float *restrict mu, /* (w) */
-                        const float *restrict d,  /* (w) */
-                        size_t nb, size_t w) {
-  for (size_t e0 = 0; e0 < w; e0 += VEC) {
-    float av[VEC], bv[VEC], mv[VEC], dv[VEC];
-    for (int q = 0; q < VEC; q++) {
-      av[q] = a ? a[e0 + q] : 0;
-      bv[q] = b[e0 + q];
-      mv[q] = mu[e0 + q];
-      dv[q] = d[e0 + q];
-    }
-    for (size_t blk = 0; blk < nb; blk++) {
-      size_t at = blk * w + e0;
-      if (!a) {
-        NO_UNROLL
-        for (int q = 0; q < VEC; q++) out[at + q] = bv[q] * (x[at + q] - mv[q]) + dv[q];
-      } else {
-        NO_UNROLL
-        for (int q = 0; q < VEC; q++)
-          out[at + q] = av[q] * u[at + q] + bv[q] * (x[at + q] - mv[q]) + dv[q];
-      }
-    }
+  size_t need = ln_bnf_seg_size(n, c, rep);
+  if (need > bn->capseg) {  /* only when the batch grows past the last one */
+    size_t bytes;
+    if (ln_mul_size(need, sizeof *bn->seg, &bytes)) return LN_ERR;
+    double *p = ln_realloc(bn->seg, bytes);
+    if (!p) return ln_fail("BatchNorm: out of memory");
+    bn->seg = p;
+    bn->capseg = need;
   }
+  ln_bnf_sums(s1, s2, k, bn->coef, bn->seg, u, v, y, g, n, c, rep);
+  return LN_OK;
 }
 
 /* out = a u + b (x - mu) + d per channel (u may be x; a NULL means no u
- * term); the coefficients are repeated rep times for S == 1. */
+ * term), and relu = max(out, 0) when relu is given, out's column sums when
+ * colsum is (S == 1 only: ln_bnf_affine); the coefficients are repeated rep
+ * times for S == 1. */
 static void affine_pass(float *restrict out,      /* (N,C,S) */
-                        const float *u,             /* (N,C,S) */
-                        const float *x,             /* (N,C,S) */
-                        const float *restrict a,    /* (rep*C) for S == 1, else (C); or NULL */
-                        const float *restrict b,    /* like a */
-                        const float *restrict mu,   /* like a */
-                        const float *restrict d,    /* like a */
+                        float *restrict relu,     /* (N,C) or NULL */
+                        float *restrict colsum,   /* (rep*C) or NULL */
+                        const float *u,           /* (N,C,S) */
+                        const float *x,           /* (N,C,S) */
+                        const float *restrict a,  /* (rep*C) for S == 1, else (C); or NULL */
+                        const float *restrict b,  /* like a */
+                        const float *restrict mu, /* like a */
+                        const float *restrict d,  /* like a */
                         size_t n, size_t c, size_t s, size_t rep) {
-  if (s == 1) {
-    size_t w = rep * c, full = w % VEC ? 0 : n / rep * rep;  /* rows done by affine_cols */
-    if (full) affine_cols(out, u, x, a, b, mu, d, full / rep, w);  /* else w % VEC != 0 */
-    for (size_t i = full; i < n; i += rep) {
-      size_t len = (n - i < rep ? n - i : rep) * c;
-      const float *ub = u + i * c, *xb = x + i * c;
-      float *o = out + i * c;
-      if (!a)  /* the forward: no u term */
-        for (size_t e = 0; e < len; e++) o[e] = b[e] * (xb[e] - mu[e]) + d[e];
-      else
-        for (size_t e = 0; e < len; e++) o[e] = a[e] * ub[e] + b[e] * (xb[e] - mu[e]) + d[e];
-    }
-    return;
-  }
-  ln_bn4d_affine(out, u, x, a, b, mu, d, n, c, s);
+  if (s == 1) ln_bnf_affine(out, relu, colsum, u, x, a, b, mu, d, n, c, rep);
+  else ln_bn4d_affine(out, u, x, a, b, mu, d, n, c, s);
 }
 
 /* Checks the input's shape and splits it into n, s (c is nfeat). */
@@ -261,7 +99,9 @@ static double running_factor(ln_batchnorm *bn) {
   return 1.0 / *nbt;
 }
 
-static int bn_forward(ln_module *m, const ln_tensor *in) {
+/* The forward; with relu given (only for (N,C) input) it also SETS relu to
+ * ReLU's forward of the output, in the same pass. */
+static int forward(ln_module *m, const ln_tensor *in, ln_tensor *relu) {
   ln_batchnorm *bn = (ln_batchnorm *)m;
   size_t n = 0, s = 1, c = bn->nfeat;
   if (split_shape(bn, in, &n, &s)) return LN_ERR;
@@ -274,6 +114,8 @@ static int bn_forward(ln_module *m, const ln_tensor *in) {
   }
   if (in->st == m->output.st) return ln_fail("BatchNorm: input shares storage with the output");
   if (ln_tensor_resize_as(&m->output, in)) return LN_ERR;
+  if (relu && (s > 1 || ln_tensor_resize_as(relu, in)))
+    return s > 1 ? ln_fail("BatchNorm: a fused ReLU needs (N,C) input") : LN_ERR;
   const float *x = ln_data(in);
   float *rm = bn->track ? ln_data(&m->buf[0]) : NULL;
   float *rv = bn->track ? ln_data(&m->buf[1]) : NULL;
@@ -282,8 +124,8 @@ static int bn_forward(ln_module *m, const ln_tensor *in) {
   if (batch) {
     double *k = bn->work, *s1 = k + w, *s2 = s1 + w;
     for (size_t j = 0; j < c; j++) k[j] = x[j * s];  /* the shift: first value */
-    spread_d(k, c, rep);
-    sums(s1, s2, k, bn->coef, x, NULL, n, c, s, rep);
+    ln_bnf_spread_d(k, c, rep);
+    if (sums(bn, s1, s2, k, x, NULL, NULL, NULL, n, c, s, rep)) return LN_ERR;
     if (bn->sync && ln_batchnorm_sync_stats(bn, k, s1, s2, &cnt)) return LN_ERR;
     double mom = running_factor(bn), unbias = (double)cnt / (double)(cnt - 1);
     for (size_t j = 0; j < c; j++) {
@@ -310,12 +152,24 @@ static int bn_forward(ln_module *m, const ln_tensor *in) {
     mu[j] = (float)mean[j];
     shift[j] = b ? b[j] : 0.0f;
   }
-  for (int i = 1; i < 4; i++) spread_f(bn->coef + i * w, c, rep);
-  affine_pass(ln_data(&m->output), x, x, NULL, scale, mu, shift, n, c, s, rep);
+  for (int i = 1; i < 4; i++) ln_bnf_spread_f(bn->coef + i * w, c, rep);
+  affine_pass(ln_data(&m->output), relu ? ln_data(relu) : NULL, NULL, x, x, NULL, scale, mu,
+              shift, n, c, s, rep);
   return LN_OK;
 }
 
-static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
+static int bn_forward(ln_module *m, const ln_tensor *in) { return forward(m, in, NULL); }
+
+int ln_batchnorm_forward_relu(ln_module *m, const ln_tensor *in, ln_tensor *relu) {
+  return forward(m, in, relu);
+}
+
+/* The backward; with relu_grad given (only for (N,C) input), dout is the
+ * grad_output of a ReLU fed by this module's output, and its grad_input is
+ * SET into relu_grad in the pass of the sums, which then read it; with
+ * colsum given, grad_input's column sums are SET into it (ln_bnf_affine). */
+static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                    ln_tensor *relu_grad, float *colsum) {
   ln_batchnorm *bn = (ln_batchnorm *)m;
   size_t n = 0, s = 1, c = bn->nfeat;
   if (split_shape(bn, in, &n, &s)) return LN_ERR;
@@ -327,12 +181,19 @@ static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
   if (in->st == m->grad_input.st || dout->st == m->grad_input.st)
     return ln_fail("BatchNorm: input or grad_output shares storage with grad_input");
   if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
+  if (relu_grad && (s > 1 || ln_tensor_resize_as(relu_grad, in)))
+    return s > 1 ? ln_fail("BatchNorm: a fused ReLU needs (N,C) input") : LN_ERR;
+  if (colsum && (s > 1 || !ln_bnf_colsum_ok(n, c, bn->rep)))
+    return ln_fail("BatchNorm: no column sums for this input");
   size_t rep = reps(bn, s), w = bn->rep * c;
-  const float *x = ln_data(in), *dy = ln_data(dout);
+  const float *x = ln_data(in), *dy = ln_data(dout), *y = NULL;
+  float *g = NULL;
+  if (relu_grad) y = ln_data(&m->output), g = ln_data(relu_grad);
   double *k = bn->work, *sdy = k + w, *sdyx = sdy + w, cnt = (double)(n * s);
   memcpy(k, bn->mean, c * sizeof *k);
-  spread_d(k, c, rep);
-  sums(sdy, sdyx, k, bn->coef, x, dy, n, c, s, rep);
+  ln_bnf_spread_d(k, c, rep);
+  if (sums(bn, sdy, sdyx, k, x, dy, y, g, n, c, s, rep)) return LN_ERR;
+  if (g) dy = g;  /* the BatchNorm's own grad_output: ReLU's grad_input */
   const float *wt = bn->affine ? ln_data(&m->param[0]) : NULL;
   if (bn->affine) {
     float *dw = ln_data(&m->grad[0]), *db = ln_data(&m->grad[1]);
@@ -356,9 +217,18 @@ static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
       b[j] = d[j] = 0;
     }
   }
-  for (int i = 0; i < 4; i++) spread_f(bn->coef + i * w, c, rep);
-  affine_pass(ln_data(&m->grad_input), dy, x, a, b, mu, d, n, c, s, rep);
+  for (int i = 0; i < 4; i++) ln_bnf_spread_f(bn->coef + i * w, c, rep);
+  affine_pass(ln_data(&m->grad_input), NULL, colsum, dy, x, a, b, mu, d, n, c, s, rep);
   return LN_OK;
+}
+
+static int bn_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {
+  return backward(m, in, dout, NULL, NULL);
+}
+
+int ln_batchnorm_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                               ln_tensor *relu_grad, float *colsum) {
+  return backward(m, in, dout, relu_grad, colsum);
 }
 
 static void bn_destroy(ln_module *m) {
@@ -366,6 +236,7 @@ static void bn_destroy(ln_module *m) {
   ln_free(bn->mean);
   ln_free(bn->work);
   ln_free(bn->coef);
+  ln_free(bn->seg);
   ln_free(bn->sync_buf);
 }
 
@@ -437,8 +308,8 @@ ln_module *ln_batchnorm_new_track(size_t num_features, double eps, double moment
   bn->momentum = momentum;
   bn->affine = affine != 0;
   bn->track = track_running_stats != 0;
-  size_t c = num_features, w = rep_for(c) * c;
-  bn->rep = rep_for(c);
+  size_t c = num_features, w = ln_bnf_rep(c) * c;
+  bn->rep = ln_bnf_rep(c);
   bn->mean = ln_malloc(2 * c * sizeof *bn->mean);  /* mean, then invstd */
   bn->work = ln_malloc(3 * w * sizeof *bn->work);
   bn->coef = ln_malloc(4 * w * sizeof *bn->coef);
@@ -464,4 +335,9 @@ ln_module *ln_batchnorm_new_track(size_t num_features, double eps, double moment
 fail:
   ln_module_release(m);
   return NULL;
+}
+
+size_t ln_batchnorm_colsum_width(const ln_module *m, size_t n) {
+  const ln_batchnorm *bn = (const ln_batchnorm *)m;
+  return ln_bnf_colsum_ok(n, bn->nfeat, bn->rep) ? bn->rep * bn->nfeat : 0;
 }

@@ -36,6 +36,8 @@ typedef struct ln_batchnorm {
   size_t rep;
   double *work;     /* (3, rep*C) a shift or mean, and two sums */
   float *coef;      /* (4, rep*C) coefficients of the elementwise passes */
+  double *seg;      /* (capseg) the threaded sums' segments (batchnorm_flat.h) */
+  size_t capseg;
   /* SyncBatchNorm (batchnorm_sync.h): statistics over every rank's batch. */
   int sync;
   double *sync_buf; /* (2C+1) the reduction's buffer, or NULL */
@@ -52,5 +54,21 @@ ln_module *ln_batchnorm_new(size_t num_features, double eps, double momentum, in
 /* The same, tracking them or not. */
 ln_module *ln_batchnorm_new_track(size_t num_features, double eps, double momentum, int affine,
                                   int track_running_stats);
+
+/* Sequential's fusion with a following ReLU (sequential.c), for (N,C) input
+ * only: the forward SETS m->output and relu (the ReLU's output: ReLU's
+ * forward of m->output) in one pass; the backward takes dout, the ReLU's
+ * grad_output, SETS relu_grad (the ReLU's grad_input, from m->output as the
+ * ReLU's input) and m->grad_input, and with colsum given (rep*C floats, rep
+ * being bn->rep; only where ln_batchnorm_colsum_width) grad_input's column sums
+ * for the bias gradient of a Linear before (linear.h). The same bits as the
+ * modules one after the other; the checks and errors of BatchNorm's own
+ * forward and backward. */
+int ln_batchnorm_forward_relu(ln_module *m, const ln_tensor *in, ln_tensor *relu);
+int ln_batchnorm_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                               ln_tensor *relu_grad, float *colsum);
+/* Whether the backward can give column sums for n rows, and their width
+ * (rep*C) for Linear's ln_linear_colsum_width to match; 0 when it cannot. */
+size_t ln_batchnorm_colsum_width(const ln_module *m, size_t n);
 
 #endif

@@ -15,28 +15,7 @@
 #include <string.h>
 #include "conv.h"
 #include "par.h"
-
-/* Eight floats, a GCC/Clang vector: the direct kernels' running sums must
- * live in registers, which no form of plain loop got GCC 12 to do. With
- * FMA (-march=native here) a product and its sum are one fused instruction:
- * ISO C mode (-std=c99) forbids the compiler to fuse them itself, which
- * halves the speed of a kernel bound by multiply-adds. */
-typedef float ln_v8 __attribute__((vector_size(32)));
-static inline ln_v8 ln_v8_load(const float *p) {
-  ln_v8 v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-static inline void ln_v8_store(float *p, ln_v8 v) { memcpy(p, &v, sizeof v); }
-static inline ln_v8 ln_v8_splat(float x) { return (ln_v8){x, x, x, x, x, x, x, x}; }
-/* a b + c */
-static inline ln_v8 ln_v8_fma(ln_v8 a, ln_v8 b, ln_v8 c) {
-#ifdef __FMA__
-  return __builtin_ia32_vfmaddps256(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
+#include "v8.h"
 
 typedef struct ln_conv_dims {
   size_t hp, wp, ps, wide;  /* wide: OH*WP floats of a wide output plane */

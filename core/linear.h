@@ -38,4 +38,22 @@ int ln_linear_backward(float *dinp,       /* (N,IC) */
                         const float *w,    /* (OC,IC) */
                         size_t n, size_t ic, size_t oc);
 
+/* Sequential's fusion with a following ReLU (sequential.c): dout is the
+ * ReLU's grad_output; SETS relu_grad (the ReLU's grad_input, from m->output
+ * as the ReLU's input) in the pass of the bias gradient, then does the
+ * layer's backward from it. The same bits as the two modules one after the
+ * other; the checks and errors of the layer's own backward. */
+int ln_linear_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                            ln_tensor *relu_grad);
+
+/* The width of the bias gradient's partial sums (below, 0: none): rows are
+ * summed in blocks of that many floats, colsum[j] = sum over blocks b of
+ * dout[b width + j] in float, block after block from 0; db[j % out] then
+ * adds colsum[j] for j in order. */
+size_t ln_linear_colsum_width(const ln_module *m);
+/* The layer's backward with those partial sums of dout given (made by the
+ * module that wrote dout, ln_batchnorm_backward_relu): the same bits. */
+int ln_linear_backward_colsum(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
+                              const float *colsum);
+
 #endif

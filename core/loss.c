@@ -45,6 +45,9 @@ void ln_loss_init(ln_loss *l, const ln_loss_kind *k) {
   l->grad = l->out = empty;
   l->labels = NULL;
   l->caplabels = 0;
+  l->stat = NULL;
+  l->cache_x = NULL;
+  l->cache_n = l->cache_c = l->capcache = 0;
 }
 
 /* A weight option: a 1-D tensor, taken only by the kinds that name it. */
@@ -94,8 +97,12 @@ void ln_loss_free(ln_loss *l) {
   ln_tensor_free(&l->opt.weight);
   ln_tensor_free(&l->opt.pos_weight);
   ln_free(l->labels);
+  ln_free(l->stat);
+  ln_free(l->cache_x);
   l->labels = NULL;
-  l->caplabels = 0;
+  l->stat = NULL;
+  l->cache_x = NULL;
+  l->caplabels = l->cache_n = l->cache_c = l->capcache = 0;
 }
 
 int ln_loss_reserve_labels(ln_loss *l, size_t n) {
@@ -110,12 +117,14 @@ int ln_loss_reserve_labels(ln_loss *l, size_t n) {
 }
 
 /* What one call of a driver works on. out: the "none" losses (forward) or
- * NULL; grad: the gradient (backward) or NULL. */
+ * NULL; grad: the gradient (backward) or NULL; l: the loss object whose
+ * row stats cache the call may use, or NULL (the shorthands). */
 typedef struct job {
   const ln_loss_kind *k;
   const ln_loss_options *o;
   double *cost;
   ln_tensor *out, *grad;
+  ln_loss *l;
 } job;
 
 /* The elementwise driver: x and t of one shape, read as flat memory (a
@@ -194,6 +203,47 @@ static int check_classes(const job *j, const ln_tensor *x, const int *labels, si
   return LN_OK;
 }
 
+/* Inputs of more elements than this are not copied for the row stats'
+ * cache (16 MiB): a backward then computes its stats again. */
+#define CACHE_MAX ((size_t)1 << 22)
+
+/* The row stats of px (n,c) for a class kind that has them, or NULL (then
+ * computed row by row). Forward computes them into l's cache with a copy of
+ * px; backward takes the cache when px has the same shape and bits as that
+ * copy (memcmp: any change, NaN payloads included, is seen), else computes
+ * and caches them afresh. LN_ERR only when out of memory. */
+static int row_stats(const job *j, const float *px, size_t n, size_t c, const double **out) {
+  ln_loss *l = j->l;
+  size_t numel = n * c;
+  *out = NULL;
+  if (!j->k->row_stat || !l || numel > CACHE_MAX) return LN_OK;
+  if (j->grad && l->cache_n == n && l->cache_c == c &&
+      memcmp(l->cache_x, px, numel * sizeof *px) == 0) {
+    *out = l->stat;
+    return LN_OK;
+  }
+  if (numel > l->capcache || n > l->capcache) {  /* n <= numel: c >= 1 */
+    double *st = ln_realloc(l->stat, numel * sizeof *st);
+    if (st) l->stat = st;
+    float *cx = st ? ln_realloc(l->cache_x, numel * sizeof *cx) : NULL;
+    if (!cx) return ln_fail("%s: out of memory", j->k->name);
+    l->cache_x = cx;
+    l->capcache = numel;
+  }
+  for (size_t i = 0; i < n; i++) l->stat[i] = j->k->row_stat(px + i * c, c);
+  memcpy(l->cache_x, px, numel * sizeof *px);
+  l->cache_n = n;
+  l->cache_c = c;
+  *out = l->stat;
+  return LN_OK;
+}
+
+/* Row i's stat: the cached one, or computed now. */
+static double stat_of(const job *j, const double *stat, const float *px, size_t i, size_t c) {
+  if (stat) return stat[i];
+  return j->k->row_stat ? j->k->row_stat(px + i * c, c) : 0;
+}
+
 /* The class driver: rows of x (N,C) against labels. "mean" divides by the
  * total weight of the counted labels (their number without weights), as
  * PyTorch: all ignored gives 0/0, a NaN cost and a zero gradient. */
@@ -209,13 +259,16 @@ static int run_classes(const job *j, const ln_tensor *x0, const int *labels, siz
   for (size_t i = 0; i < n; i++)
     if (counts(o, labels[i])) total += w ? w[labels[i]] : 1.0;
   int rc = LN_ERR;
+  const double *stat;
+  if (row_stats(j, px, n, c, &stat)) goto done;
   if (j->grad) {
     if (ln_tensor_resize_as(j->grad, &kx)) goto done;
     float *pd = ln_data(j->grad);
     double scale = o->reduction == LN_REDUCE_MEAN ? 1.0 / total : 1.0;
     for (size_t i = 0; i < n; i++) {
       if (counts(o, labels[i]))
-        k->row_backward(o, px + i * c, c, labels[i], w, scale, pd + i * c);
+        k->row_backward(o, px + i * c, c, labels[i], w, stat_of(j, stat, px, i, c), scale,
+                        pd + i * c);
       else
         memset(pd + i * c, 0, c * sizeof *pd);
     }
@@ -227,7 +280,9 @@ static int run_classes(const job *j, const ln_tensor *x0, const int *labels, siz
     }
     double s = 0;
     for (size_t i = 0; i < n; i++) {
-      double v = counts(o, labels[i]) ? k->row_forward(o, px + i * c, c, labels[i], w) : 0;
+      double v = counts(o, labels[i])
+                     ? k->row_forward(o, px + i * c, c, labels[i], w, stat_of(j, stat, px, i, c))
+                     : 0;
       if (dst) dst[i] = (float)v;
       s += v;
     }
@@ -246,12 +301,12 @@ static int run(const job *j, const ln_tensor *x, const ln_tensor *t, const int *
 
 int ln_loss_forward(ln_loss *l, double *cost, const ln_tensor *x, const ln_tensor *t,
                     size_t n) {
-  job j = {l->kind, &l->opt, cost, &l->out, NULL};
+  job j = {l->kind, &l->opt, cost, &l->out, NULL, l};
   return run(&j, x, t, l->labels, n);
 }
 
 int ln_loss_backward(ln_loss *l, const ln_tensor *x, const ln_tensor *t, size_t n) {
-  job j = {l->kind, &l->opt, NULL, NULL, &l->grad};
+  job j = {l->kind, &l->opt, NULL, NULL, &l->grad, l};
   return run(&j, x, t, l->labels, n);
 }
 
@@ -261,7 +316,7 @@ static int plain(const ln_loss_kind *k, double *cost, ln_tensor *grad, const ln_
                  const ln_tensor *t, const int *labels, size_t n) {
   ln_loss_options o;
   ln_loss_options_default(&o);
-  job j = {k, &o, cost, NULL, grad};
+  job j = {k, &o, cost, NULL, grad, NULL};
   return run(&j, x, t, labels, n);
 }
 

@@ -58,11 +58,15 @@ typedef struct ln_loss_kind {
   double (*backward)(const ln_loss_options *o, double x, double t, double pw);
   /* Class kinds: the weighted loss of row x (C) of class y (never ignored),
    * w the class weights (C) or NULL; and row_backward SETS dx (C) to scale
-   * times its gradient. */
+   * times its gradient. stat is row_stat(x, C) (0 when the kind has none). */
   double (*row_forward)(const ln_loss_options *o, const float *x, size_t c, int y,
-                        const float *w);
+                        const float *w, double stat);
   void (*row_backward)(const ln_loss_options *o, const float *x, size_t c, int y,
-                       const float *w, double scale, float *dx);
+                       const float *w, double stat, double scale, float *dx);
+  /* Optional: what both need of a row and depends on x alone
+   * (CrossEntropyLoss's logsumexp), computed once per row in forward and
+   * kept for a backward on the same input (ln_loss's cache). */
+  double (*row_stat)(const float *x, size_t c);
 } ln_loss_kind;
 
 /* The registered kinds, in order (NULL past the last). */
@@ -79,6 +83,13 @@ typedef struct ln_loss {
   ln_tensor out;      /* forward's losses under reduction "none" */
   int *labels;        /* class kinds: 0-based classes, room for caplabels */
   size_t caplabels;
+  /* A class kind's row_stat of every row of the last forward's input, and a
+   * copy of that input: backward uses the stats only when its input has the
+   * same shape and bits (a changed or other input is detected, never
+   * trusted), so the cache can only save work, never change a gradient. */
+  double *stat;       /* (cache_n) */
+  float *cache_x;     /* (cache_n, cache_c) */
+  size_t cache_n, cache_c, capcache;
 } ln_loss;
 
 /* An empty loss of kind k with the default options. */

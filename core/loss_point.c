@@ -17,7 +17,7 @@ static double mse_b(const ln_loss_options *o, double x, double t, double pw) {
 }
 
 const ln_loss_kind ln_loss_mse = {
-  "MSELoss", {"reduction", NULL}, 0, NULL, mse_f, mse_b, NULL, NULL
+  "MSELoss", {"reduction", NULL}, 0, NULL, mse_f, mse_b, NULL, NULL, NULL
 };
 
 /* L1Loss: |d|, gradient sign(d) (0 at d = 0, as torch.sign). */
@@ -31,7 +31,7 @@ static double l1_b(const ln_loss_options *o, double x, double t, double pw) {
 }
 
 const ln_loss_kind ln_loss_l1 = {
-  "L1Loss", {"reduction", NULL}, 0, NULL, l1_f, l1_b, NULL, NULL
+  "L1Loss", {"reduction", NULL}, 0, NULL, l1_f, l1_b, NULL, NULL, NULL
 };
 
 /* SmoothL1Loss: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta beyond;
@@ -50,7 +50,7 @@ static double sl1_b(const ln_loss_options *o, double x, double t, double pw) {
 }
 
 const ln_loss_kind ln_loss_smooth_l1 = {
-  "SmoothL1Loss", {"reduction", "beta", NULL}, 0, NULL, sl1_f, sl1_b, NULL, NULL
+  "SmoothL1Loss", {"reduction", "beta", NULL}, 0, NULL, sl1_f, sl1_b, NULL, NULL, NULL
 };
 
 /* HuberLoss: 0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) beyond. */
@@ -66,7 +66,7 @@ static double huber_b(const ln_loss_options *o, double x, double t, double pw) {
 }
 
 const ln_loss_kind ln_loss_huber = {
-  "HuberLoss", {"reduction", "delta", NULL}, 0, NULL, huber_f, huber_b, NULL, NULL
+  "HuberLoss", {"reduction", "delta", NULL}, 0, NULL, huber_f, huber_b, NULL, NULL, NULL
 };
 
 /* BCELoss: -(t log x + (1 - t) log(1 - x)) with each log clamped at -100,
@@ -93,7 +93,7 @@ static int bce_check(const float *x, size_t n) {
 }
 
 const ln_loss_kind ln_loss_bce = {
-  "BCELoss", {"reduction", NULL}, 0, bce_check, bce_f, bce_b, NULL, NULL
+  "BCELoss", {"reduction", NULL}, 0, bce_check, bce_f, bce_b, NULL, NULL, NULL
 };
 
 /* BCEWithLogitsLoss: (1 - t) x - lw log(sigmoid(x)), lw = 1 + (pw - 1) t,
@@ -113,5 +113,5 @@ static double bcel_b(const ln_loss_options *o, double x, double t, double pw) {
 }
 
 const ln_loss_kind ln_loss_bce_logits = {
-  "BCEWithLogitsLoss", {"reduction", "pos_weight", NULL}, 0, NULL, bcel_f, bcel_b, NULL, NULL
+  "BCEWithLogitsLoss", {"reduction", "pos_weight", NULL}, 0, NULL, bcel_f, bcel_b, NULL, NULL, NULL
 };

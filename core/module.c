@@ -273,7 +273,7 @@ int ln_module_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
 
 /* Wraps child i's failure so the message says which child failed:
  * "Sequential: module 2: Linear: input has 5 features, expected 3". */
-static int child_fail(const ln_module *m, size_t i) {
+int ln_module_child_fail(const ln_module *m, size_t i) {
   char msg[400];
   snprintf(msg, sizeof msg, "%s", ln_error());
   if (m->child_name[i]) return ln_fail("%s: %s: %s", m->name, m->child_name[i], msg);
@@ -281,12 +281,12 @@ static int child_fail(const ln_module *m, size_t i) {
 }
 
 int ln_module_child_forward(ln_module *m, size_t i, const ln_tensor *in) {
-  return ln_module_forward(m->child[i], in) ? child_fail(m, i) : LN_OK;
+  return ln_module_forward(m->child[i], in) ? ln_module_child_fail(m, i) : LN_OK;
 }
 
 int ln_module_child_backward(ln_module *m, size_t i, const ln_tensor *in,
                              const ln_tensor *dout) {
-  return ln_module_backward(m->child[i], in, dout) ? child_fail(m, i) : LN_OK;
+  return ln_module_backward(m->child[i], in, dout) ? ln_module_child_fail(m, i) : LN_OK;
 }
 
 void ln_module_zero_grad(ln_module *m) {

@@ -209,6 +209,8 @@ void ln_module_set_training(ln_module *m, int on);
 int ln_module_child_forward(ln_module *m, size_t i, const ln_tensor *in);
 int ln_module_child_backward(ln_module *m, size_t i, const ln_tensor *in,
                              const ln_tensor *dout);
+/* Wraps the failure just recorded as child i's, as those two do. */
+int ln_module_child_fail(const ln_module *m, size_t i);
 
 /* The number of modules on the longest path from m down to a leaf (1 for a
  * layer): the depth of m's own tree. */

@@ -1,7 +1,9 @@
 /* test_losses.c: every registered loss kind under every reduction, with
  * its options set (weights, an ignored class, smoothing, beta, delta):
  * the gradient against central differences of the cost ("none": of the sum
- * of the losses), and no allocation once the buffers are sized. PyTorch's
+ * of the losses), and no allocation once the buffers are sized; the row
+ * stats CrossEntropyLoss keeps from forward for backward, which must give
+ * the bits of a backward without them, whatever happens in between. PyTorch's
  * numbers are checked in tests/spec/losses_spec.lua. */
 #include <string.h>
 
@@ -128,6 +130,63 @@ static void test_errors(void) {
   ln_loss_free(&l);
 }
 
+/* A backward of l on x, against one of a fresh loss with l's options that
+ * never ran forward (no cached row stats): the same bits. */
+static int backward_as_fresh(ln_loss *l, const ln_tensor *x, const int *labels, size_t n) {
+  ln_loss f;
+  ln_loss_init(&f, l->kind);
+  int ok = ln_loss_set_options(&f, &l->opt) == LN_OK && ln_loss_reserve_labels(&f, n) == LN_OK;
+  if (ok) memcpy(f.labels, labels, n * sizeof *labels);
+  ok = ok && ln_loss_backward(l, x, NULL, n) == LN_OK && ln_loss_backward(&f, x, NULL, n) == 0 &&
+       memcmp(ln_data(&l->grad), ln_data(&f.grad), ln_numel(x) * sizeof(float)) == 0;
+  ln_loss_free(&f);
+  return ok;
+}
+
+/* CrossEntropyLoss's cache: backward after forward on the same input, after
+ * the input changed in place (one element, one NaN), on another tensor, on
+ * another shape, with weights and smoothing: always a fresh backward's bits. */
+static void test_ce_cache(void) {
+  size_t xs[2] = {N, C}, ws[1] = {C}, xs2[2] = {N - 2, C};
+  ln_tensor x = make(2, xs, -3, 3), y = make(2, xs, -3, 3), w = make(1, ws, 0.5, 2);
+  ln_tensor z = make(2, xs2, -3, 3);
+  int labels[N] = {0, 3, 1, 2, 2, 0};
+  for (int opts = 0; opts < 2; opts++) {
+    ln_loss l;
+    ln_loss_init(&l, &ln_loss_cross_entropy);
+    ln_loss_options o;
+    ln_loss_options_default(&o);
+    if (opts) o.weight = w, o.smoothing = 0.2, o.has_ignore = 1, o.ignore = 1;
+    CHECK(ln_loss_set_options(&l, &o) == LN_OK && ln_loss_reserve_labels(&l, N) == 0, "%s",
+          ln_error());
+    memcpy(l.labels, labels, sizeof labels);
+    double c = 0;
+    CHECK(ln_loss_forward(&l, &c, &x, NULL, N) == LN_OK, "%s", ln_error());
+    CHECK(backward_as_fresh(&l, &x, labels, N), "same input, opts %d", opts);
+    CHECK(backward_as_fresh(&l, &x, labels, N), "same input again, opts %d", opts);
+    float *p = ln_data(&x);
+    p[5] += 0.25f;  /* changed in place after forward */
+    CHECK(backward_as_fresh(&l, &x, labels, N), "changed input, opts %d", opts);
+    CHECK(ln_loss_forward(&l, &c, &x, NULL, N) == LN_OK, "%s", ln_error());
+    p[2] = NAN;
+    CHECK(backward_as_fresh(&l, &x, labels, N), "input with a NaN, opts %d", opts);
+    CHECK(ln_loss_forward(&l, &c, &x, NULL, N) == LN_OK, "%s", ln_error());
+    CHECK(backward_as_fresh(&l, &y, labels, N), "another input, opts %d", opts);
+    CHECK(backward_as_fresh(&l, &z, labels, N - 2), "another shape, opts %d", opts);
+    CHECK(ln_loss_forward(&l, &c, &y, NULL, N) == LN_OK, "%s", ln_error());
+    labels[3] = 1;  /* other labels: the stats depend on the input alone */
+    memcpy(l.labels, labels, sizeof labels);
+    CHECK(backward_as_fresh(&l, &y, labels, N), "other labels, opts %d", opts);
+    labels[3] = 2;
+    p[2] = 0.5f;
+    ln_loss_free(&l);
+  }
+  ln_tensor_free(&x);
+  ln_tensor_free(&y);
+  ln_tensor_free(&z);
+  ln_tensor_free(&w);
+}
+
 int main(void) {
   ln_rng_seed(&rng, 5);
   size_t n = 0;
@@ -135,5 +194,6 @@ int main(void) {
     for (int r = LN_REDUCE_MEAN; r <= LN_REDUCE_NONE; r++) test_kind(k, (ln_reduction)r);
   CHECK(n == 8, "%zu kinds registered", n);
   test_errors();
+  test_ce_cache();
   return check_summary();
 }
