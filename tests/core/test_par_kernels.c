@@ -1,0 +1,161 @@
+/* test_par_kernels.c: the kernels split across the pool's workers beyond
+ * the layers (those are test_layer_kernels.c's), each against a plain
+ * serial reference and on 1 and 2 threads, bit for bit:
+ * - every optimizer kind under several options, two groups and parameters
+ *   whose flat range the split cuts anywhere, against the kind's update run
+ *   on each whole parameter (the step counts and has_state too);
+ * - fill, elementwise and broadcast binary operations against the
+ *   reference (ln_tensor_binop_ref);
+ * - the mean squared error and its gradient.
+ * Sizes are above the kernels' grains, so the 2-thread runs do split. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "linear.h"
+#include "optim.h"
+#include "sequential.h"
+#include "tensor.h"
+
+static ln_rng rng;
+
+static int same_bits(const void *a, const void *b, size_t bytes) { return !memcmp(a, b, bytes); }
+
+static void fill_random(float *p, size_t n) {
+  for (size_t i = 0; i < n; i++) p[i] = (float)(ln_rng_uniform(&rng) * 2 - 1);
+}
+
+/* ---- optimizers ---- */
+
+/* Linear(300,200) then Linear(200,7): 61,607 elements in four parameters. */
+static ln_module *two_layers(void) {
+  ln_module *seq = ln_sequential_new(), *a = ln_linear_new(300, 200, &rng);
+  ln_module *b = ln_linear_new(200, 7, &rng);
+  CHECK(seq && a && b && ln_sequential_add(seq, a) == LN_OK && ln_sequential_add(seq, b) == LN_OK,
+        "%s", ln_error());
+  ln_module_release(a);
+  ln_module_release(b);
+  return seq;
+}
+
+typedef struct opt_case {
+  const char *kind;
+  const char *names[4];  /* options set (NULL ends) */
+  double values[4];
+} opt_case;
+
+static void set_hp(const ln_optim_kind *k, double *hp, const opt_case *c, double lr_scale) {
+  ln_optim_defaults(k, hp);
+  for (int i = 0; i < 4 && c->names[i]; i++) {
+    const ln_optim_option *o = ln_optim_option_find(k, c->names[i]);
+    CHECK(o != NULL, "%s has no option %s", c->kind, c->names[i]);
+    if (o) hp[o->slot] = c->values[i];
+  }
+  hp[0] *= lr_scale;  /* every kind's lr is slot 0: the groups differ */
+}
+
+#define STEPS 3
+
+/* The parameters (then the state slots) after STEPS steps of the case on
+ * `threads` threads, the same gradients each time; into out (numel floats
+ * per parameter and slot, in order). */
+static size_t run_optim(const opt_case *c, int threads, float *out, ln_optim_pstate *ps_out) {
+  const ln_optim_kind *k = ln_optim_find(c->kind);
+  ln_rng_seed(&rng, 5);
+  ln_module *net = two_layers();
+  ln_optim_group g[2];
+  memset(g, 0, sizeof g);
+  g[0].module = net->child[0];
+  g[1].module = net;
+  set_hp(k, g[0].hp, c, 1);
+  set_hp(k, g[1].hp, c, 0.5);
+  ln_optim *o = ln_optim_new(k, g, 2);
+  CHECK(o != NULL, "%s", ln_error());
+  ln_set_num_threads(threads);
+  for (int s = 0; s < STEPS; s++) {
+    for (size_t i = 0; i < o->n; i++) fill_random(ln_data(o->grad[i]), o->numel[i]);
+    CHECK(ln_optim_step(o) == LN_OK, "%s", ln_error());
+  }
+  ln_set_num_threads(1);
+  size_t at = 0;
+  for (size_t i = 0; i < o->n; i++, at += o->numel[i - 1])
+    memcpy(out + at, ln_data(o->param[i]), o->numel[i] * sizeof *out);
+  memcpy(out + at, o->state, (size_t)k->nslot * o->total * sizeof *out);
+  memcpy(ps_out, o->ps, o->n * sizeof *ps_out);
+  size_t total = at + (size_t)k->nslot * o->total;
+  ln_optim_free(o);
+  ln_module_release(net);
+  return total;
+}
+
+/* The same STEPS steps by the kind's update on each whole parameter. */
+static void ref_optim(const opt_case *c, float *out, ln_optim_pstate *ps) {
+  const ln_optim_kind *k = ln_optim_find(c->kind);
+  ln_rng_seed(&rng, 5);
+  ln_module *net = two_layers();
+  ln_tensor *p[8], *gr[8];
+  size_t n = ln_module_parameters(net, p, gr, 8), total = 0, off[8];
+  for (size_t i = 0; i < n; i++) off[i] = total, total += ln_numel(p[i]);
+  float *state = ln_calloc((size_t)k->nslot * total, sizeof *state);
+  double hp[2][LN_OPTIM_MAXHP];
+  set_hp(k, hp[0], c, 1);
+  set_hp(k, hp[1], c, 0.5);
+  memset(ps, 0, n * sizeof *ps);
+  for (int s = 0; s < STEPS; s++) {
+    for (size_t i = 0; i < n; i++) fill_random(ln_data(gr[i]), ln_numel(p[i]));
+    for (size_t i = 0; i < n; i++) {
+      float *sl[LN_OPTIM_MAXSLOT];
+      for (int j = 0; j < k->nslot; j++) sl[j] = state + (size_t)j * total + off[i];
+      ps[i].step++;
+      k->update(hp[i < 2 ? 0 : 1], &ps[i], ln_data(p[i]), ln_data(gr[i]), sl, ln_numel(p[i]));
+    }
+  }
+  for (size_t i = 0; i < n; i++) memcpy(out + off[i], ln_data(p[i]), ln_numel(p[i]) * 4);
+  memcpy(out + total, state, (size_t)k->nslot * total * sizeof *out);
+  ln_free(state);
+  ln_module_release(net);
+}
+
+static void optimizers(void) {
+  static const opt_case cases[] = {
+    {"SGD", {"lr", NULL}, {0.1}},
+    {"SGD", {"lr", "momentum", "weight_decay", NULL}, {0.1, 0.9, 0.01}},
+    {"SGD", {"lr", "momentum", "nesterov", NULL}, {0.1, 0.9, 1}},
+    {"SGD", {"lr", "momentum", "dampening", NULL}, {0.1, 0.9, 0.5}},
+    {"Adam", {"weight_decay", NULL}, {0.01}},
+    {"Adam", {"amsgrad", NULL}, {1}},
+    {"AdamW", {"amsgrad", NULL}, {0}},
+    {"RMSprop", {"momentum", "centered", NULL}, {0.9, 1}},
+    {"RMSprop", {NULL}, {0}},
+    {"Adagrad", {"lr_decay", "initial_accumulator_value", NULL}, {0.1, 0.2}},
+  };
+  size_t cap = 5 * 61607;  /* parameters and up to 4 slots */
+  float *r = ln_malloc(cap * sizeof *r), *t1 = ln_malloc(cap * sizeof *t1);
+  float *t2 = ln_malloc(cap * sizeof *t2);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const opt_case *c = &cases[i];
+    ln_optim_pstate pr[4], p1[4], p2[4];
+    memset(r, 0, cap * sizeof *r), memset(t1, 0, cap * sizeof *t1);
+    memset(t2, 0, cap * sizeof *t2);
+    ref_optim(c, r, pr);
+    size_t n = run_optim(c, 1, t1, p1);
+    CHECK(run_optim(c, 2, t2, p2) == n, "sizes");
+    CHECK(same_bits(r, t1, n * sizeof *r), "%s case %zu: 1 thread differs from the reference",
+          c->kind, i);
+    CHECK(same_bits(t1, t2, n * sizeof *r), "%s case %zu: 1 and 2 threads differ", c->kind, i);
+    for (int j = 0; j < 4; j++)
+      CHECK(pr[j].step == p2[j].step && pr[j].has_state == p2[j].has_state &&
+            pr[j].step == p1[j].step && pr[j].has_state == p1[j].has_state,
+            "%s case %zu: parameter %d's step %ld/%ld, has_state %d/%d", c->kind, i, j,
+            p2[j].step, pr[j].step, p2[j].has_state, pr[j].has_state);
+  }
+  ln_free(r), ln_free(t1), ln_free(t2);
+}
+
+int main(void) {
+  optimizers();
+  ln_set_num_threads(1);
+  printf("optimizers: 1 and 2 threads the same bits as each parameter's whole update\n");
+  return check_summary();
+}
