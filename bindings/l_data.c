@@ -11,6 +11,7 @@
 #include "lunet.h"
 #include "../core/dist.h"
 #include "../core/idx.h"
+#include "../core/par.h"
 #include "../core/rng.h"
 #include "../core/tensor_reduce.h"
 
@@ -349,6 +350,30 @@ static void copy_rows(const source *s, const uint32_t *rows, size_t n, float *ds
   }
 }
 
+typedef struct copy_job {
+  const source *s;
+  const uint32_t *rows;
+  float *dst;
+} copy_job;
+
+static void copy_share(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  const copy_job *j = ctx;
+  copy_rows(j->s, j->rows + lo, hi - lo, j->dst + lo * j->s->rowlen);
+}
+
+/* Elements a worker copies at least: a row of bytes gathered from the
+ * shuffled set and converted takes ~0.4 ns an element (a Fashion-MNIST
+ * batch of 128 rows ~40 us), a wake-up a few microseconds. */
+#define COPY_GRAIN 32768
+
+/* copy_rows split by rows across the pool's workers (par.h). */
+static void copy_batch(const source *s, const uint32_t *rows, size_t n, float *dst) {
+  copy_job j = {s, rows, dst};
+  size_t grain = s->rowlen ? (COPY_GRAIN + s->rowlen - 1) / s->rowlen : n + 1;
+  ln_parallel(ln_par_workers(n, grain), n, copy_share, &j);
+}
+
 /* A (bs, rest of src's shape) buffer tensor, pushed. */
 static void push_buffer(lua_State *L, const source *s, size_t bs) {
   size_t size[LN_MAXDIM];
@@ -375,7 +400,7 @@ static int batches_next(lua_State *L) {
     ln_tensor *buf = lua_touserdata(L, lua_upvalueindex(4 + i));
     if (!buf->st || ln_numel(buf) < k * s.rowlen)
       return luaL_error(L, "lunet.data.batches: a batch buffer was freed");
-    copy_rows(&s, st->order + st->pos, k, ln_data(buf));
+    copy_batch(&s, st->order + st->pos, k, ln_data(buf));
     if (k < st->bs) {
       /* The last, partial batch: a view of the first k rows (once per epoch). */
       if (ln_tensor_narrow(l_newtensor(L), buf, 0, k)) l_raise(L, "lunet.data.batches");

@@ -377,16 +377,24 @@ void ln_tensor_read(const ln_tensor *t, size_t first, size_t n, float *out) {
   }
 }
 
+static void fill_share(ln_iter *it, void *ctx) {
+  float v = *(const float *)ctx;
+  do {
+    float *p = it->p[0];
+    ptrdiff_t s = it->s[0];
+    if (s == 1) for (size_t i = 0; i < it->n; i++) p[i] = v;
+    else for (size_t i = 0; i < it->n; i++) p[(ptrdiff_t)i * s] = v;
+  } while (ln_iter_next(it));
+}
+
+/* Two grains a worker: a store-only loop, half the work of a + b an element
+ * (zeroing the Fashion-MNIST MLP's 200k-element weight gradient, ~15 us, is
+ * not split). */
 void ln_tensor_fill(ln_tensor *t, float v) {
   if (!t->st) return;
   ln_iter it;
   ln_iter_init_any(&it, 1, (const ln_tensor *[]){t}, t->ndim, t->size);
-  do {
-    float *p = it.p[0];
-    ptrdiff_t s = it.s[0];
-    if (s == 1) for (size_t i = 0; i < it.n; i++) p[i] = v;
-    else for (size_t i = 0; i < it.n; i++) p[(ptrdiff_t)i * s] = v;
-  } while (ln_iter_next(&it));
+  ln_iter_parallel(&it, 2 * LN_EW_GRAIN, fill_share, &v);
 }
 
 int ln_tensor_linspace(ln_tensor *t, double a, double b, size_t n) {

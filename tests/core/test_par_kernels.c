@@ -4,9 +4,8 @@
  * - every optimizer kind under several options, two groups and parameters
  *   whose flat range the split cuts anywhere, against the kind's update run
  *   on each whole parameter (the step counts and has_state too);
- * - fill, elementwise and broadcast binary operations against the
- *   reference (ln_tensor_binop_ref);
- * - the mean squared error and its gradient.
+ * - fill, the unary operations and where on contiguous, transposed and
+ *   narrowed tensors (the binary operations are test_tensor_fast.c's).
  * Sizes are above the kernels' grains, so the 2-thread runs do split. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,9 +152,74 @@ static void optimizers(void) {
   ln_free(r), ln_free(t1), ln_free(t2);
 }
 
+/* ---- elementwise ---- */
+
+/* t = a (rows, cols) random tensor in one of three layouts: 0 contiguous,
+ * 1 the transpose of a (cols, rows), 2 narrowed from wider rows. */
+static void matrix(ln_tensor *t, size_t rows, size_t cols, int layout) {
+  size_t size[2] = {layout == 1 ? cols : rows, layout == 1 ? rows : cols + (layout == 2) * 5};
+  ln_tensor base = LN_TENSOR_EMPTY;
+  CHECK(ln_tensor_init(&base, 2, size) == LN_OK, "%s", ln_error());
+  fill_random(ln_data(&base), size[0] * size[1]);
+  for (size_t i = 0; i < size[0] * size[1]; i += 97) ln_data(&base)[i] = i % 2 ? NAN : 0;
+  if (layout == 1) ln_tensor_transpose(t, &base, 0, 1);
+  else ln_tensor_narrow_dim(t, &base, 1, 2 * (layout == 2), cols);
+  ln_tensor_free(&base);
+}
+
+/* out = op(a) on `threads` threads, read out row-major into v. */
+static void unary_on(int threads, const ln_tensor *a, ln_unop op, float *v) {
+  ln_tensor out = LN_TENSOR_EMPTY;
+  ln_set_num_threads(threads);
+  CHECK(ln_tensor_unary(&out, a, op, -0.5, 0.5) == LN_OK, "%s", ln_error());
+  ln_set_num_threads(1);
+  ln_tensor_read(&out, 0, ln_numel(a), v);
+  ln_tensor_free(&out);
+}
+
+static void elementwise(void) {
+  size_t rows = 1800, cols = 301, n = rows * cols;  /* 542k: split at 2 threads, fill too */
+  float *v1 = ln_malloc(n * sizeof *v1), *v2 = ln_malloc(n * sizeof *v2);
+  for (int layout = 0; layout < 3; layout++) {
+    ln_tensor a = LN_TENSOR_EMPTY, c = LN_TENSOR_EMPTY, out = LN_TENSOR_EMPTY;
+    matrix(&a, rows, cols, layout);
+    for (int op = LN_U_ABS; op <= LN_U_CLAMP; op++) {
+      unary_on(1, &a, (ln_unop)op, v1);
+      unary_on(2, &a, (ln_unop)op, v2);
+      CHECK(same_bits(v1, v2, n * sizeof *v1), "%s (layout %d): 1 and 2 threads differ",
+            ln_unop_name((ln_unop)op), layout);
+    }
+    /* where(c, a, a^T-ish): the reference is the plain loop over the rows */
+    matrix(&c, rows, cols, (layout + 1) % 3);
+    ln_set_num_threads(2);
+    CHECK(ln_tensor_where(&out, &c, &a, &c) == LN_OK, "%s", ln_error());
+    ln_tensor_read(&out, 0, n, v2);
+    ln_tensor_fill(&out, 0.25f);
+    ln_set_num_threads(1);
+    ln_tensor_read(&a, 0, n, v1);
+    float *cv = ln_malloc(n * sizeof *cv);
+    ln_tensor_read(&c, 0, n, cv);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+      float want = cv[i] != 0 ? v1[i] : cv[i];
+      bad += memcmp(&want, &v2[i], sizeof want) != 0;
+    }
+    CHECK(bad == 0, "where (layout %d) on 2 threads: %zu elements wrong", layout, bad);
+    ln_tensor_read(&out, 0, n, v2);
+    bad = 0;
+    for (size_t i = 0; i < n; i++) bad += v2[i] != 0.25f;
+    CHECK(bad == 0, "fill on 2 threads: %zu elements wrong", bad);
+    ln_free(cv);
+    ln_tensor_free(&a), ln_tensor_free(&c), ln_tensor_free(&out);
+  }
+  ln_free(v1), ln_free(v2);
+}
+
 int main(void) {
   optimizers();
+  elementwise();
   ln_set_num_threads(1);
-  printf("optimizers: 1 and 2 threads the same bits as each parameter's whole update\n");
+  printf("optimizers: 1 and 2 threads the same bits as each parameter's whole update; "
+         "unary, where, fill: 1 and 2 threads the same bits\n");
   return check_summary();
 }
