@@ -167,10 +167,12 @@ int ln_iter_next(ln_iter *it);
  * elements only. */
 void ln_iter_parallel(ln_iter *it, size_t grain, void (*fn)(ln_iter *share, void *ctx),
                       void *ctx);
-/* The elementwise kernels' grain, elements a worker at least: a + b on
- * 100k elements takes ~20 us and was slower on 2 threads than on 1 (the
- * wake-up), on 1M 1.5x faster. Transcendental functions (exp, tanh) cost
- * 5-10x as much an element and take an eighth of it. */
+/* The elementwise kernels' grain, elements a worker at least: the
+ * Fashion-MNIST batch's x - mean (100k elements, ~11 us) took 1.3x as long
+ * split in two (best of 15): the wake-up, and half of the operands moving
+ * to the other core's L2; a + b on 1M elements, from memory anyway, was
+ * 1.5x faster. Transcendental functions (exp, tanh) cost 5-10x as much an
+ * element and take an eighth of it. */
 #define LN_EW_GRAIN 131072
 /* Gives out the shape (ndim, size) as ln_tensor_resize does, but laid out
  * in the order of the inputs' strides (in[0..nin), broadcast to the shape),
