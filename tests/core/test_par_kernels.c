@@ -5,7 +5,10 @@
  *   whose flat range the split cuts anywhere, against the kind's update run
  *   on each whole parameter (the step counts and has_state too);
  * - fill, the unary operations and where on contiguous, transposed and
- *   narrowed tensors (the binary operations are test_tensor_fast.c's).
+ *   narrowed tensors (the binary operations are test_tensor_fast.c's);
+ * - the elementwise losses (MSE, L1, SmoothL1, Huber, BCE, BCEWithLogits
+ *   with a pos_weight) under every reduction, forward and backward; the
+ *   cost against the double sum of the "none" losses.
  * Sizes are above the kernels' grains, so the 2-thread runs do split. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 
 #include "check.h"
 #include "linear.h"
+#include "loss.h"
 #include "optim.h"
 #include "sequential.h"
 #include "tensor.h"
@@ -215,11 +219,75 @@ static void elementwise(void) {
   ln_free(v1), ln_free(v2);
 }
 
+/* ---- elementwise losses ---- */
+
+/* cost, l.out (reduction none) and l.grad of kind k on `threads` threads. */
+static double loss_on(int threads, const ln_loss_kind *k, ln_reduction red, const ln_tensor *x,
+                      const ln_tensor *t, const ln_tensor *pw, float *out, float *grad) {
+  ln_loss l;
+  ln_loss_options o;
+  ln_loss_init(&l, k);
+  ln_loss_options_default(&o);
+  o.reduction = red;
+  if (pw) ln_tensor_share(&o.pos_weight, pw);
+  CHECK(ln_loss_set_options(&l, &o) == LN_OK, "%s", ln_error());
+  ln_tensor_free(&o.pos_weight);
+  double cost = NAN;
+  size_t n = ln_numel(x);
+  ln_set_num_threads(threads);
+  CHECK(ln_loss_forward(&l, &cost, x, t, 0) == LN_OK, "%s: %s", k->name, ln_error());
+  if (red == LN_REDUCE_NONE) ln_tensor_read(&l.out, 0, n, out);
+  CHECK(ln_loss_backward(&l, x, t, 0) == LN_OK, "%s: %s", k->name, ln_error());
+  ln_set_num_threads(1);
+  ln_tensor_read(&l.grad, 0, n, grad);
+  ln_loss_free(&l);
+  return cost;
+}
+
+static void losses(void) {
+  const ln_loss_kind *kinds[] = {&ln_loss_mse, &ln_loss_l1, &ln_loss_smooth_l1, &ln_loss_huber,
+                                 &ln_loss_bce, &ln_loss_bce_logits};
+  size_t size[2] = {4001, 25}, n = size[0] * size[1], last = size[1];  /* 7 blocks */
+  ln_tensor x = LN_TENSOR_EMPTY, t = LN_TENSOR_EMPTY, pw = LN_TENSOR_EMPTY;
+  ln_tensor_init(&x, 2, size), ln_tensor_init(&t, 2, size), ln_tensor_init(&pw, 1, &last);
+  float *buf[4];
+  for (int i = 0; i < 4; i++) buf[i] = ln_malloc(n * sizeof *buf[i]);
+  fill_random(ln_data(&pw), last);
+  for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+    int prob = kinds[k] == &ln_loss_bce;  /* inputs in [0, 1] */
+    fill_random(ln_data(&x), n);
+    fill_random(ln_data(&t), n);
+    for (size_t i = 0; i < n; i++) {
+      if (prob) ln_data(&x)[i] = ln_data(&x)[i] * 0.5f + 0.5f;
+      if (prob || kinds[k] == &ln_loss_bce_logits) ln_data(&t)[i] = ln_data(&t)[i] > 0;
+    }
+    const ln_tensor *w = kinds[k] == &ln_loss_bce_logits ? &pw : NULL;
+    for (int red = LN_REDUCE_MEAN; red <= LN_REDUCE_NONE; red++) {
+      double c1 = loss_on(1, kinds[k], (ln_reduction)red, &x, &t, w, buf[0], buf[1]);
+      double c2 = loss_on(2, kinds[k], (ln_reduction)red, &x, &t, w, buf[2], buf[3]);
+      CHECK(same_bits(&c1, &c2, sizeof c1), "%s reduction %d: cost %.17g on 1 thread, %.17g on 2",
+            kinds[k]->name, red, c1, c2);
+      CHECK(same_bits(buf[1], buf[3], n * sizeof *buf[1]),
+            "%s reduction %d: gradients differ on 1 and 2 threads", kinds[k]->name, red);
+      if (red != LN_REDUCE_NONE) continue;
+      CHECK(same_bits(buf[0], buf[2], n * sizeof *buf[0]),
+            "%s: the losses differ on 1 and 2 threads", kinds[k]->name);
+      double s = 0;
+      for (size_t i = 0; i < n; i++) s += buf[0][i];
+      CHECK(fabs(c1 - s) <= 1e-6 * fabs(s), "%s: cost %.9g, the losses sum to %.9g",
+            kinds[k]->name, c1, s);
+    }
+  }
+  for (int i = 0; i < 4; i++) ln_free(buf[i]);
+  ln_tensor_free(&x), ln_tensor_free(&t), ln_tensor_free(&pw);
+}
+
 int main(void) {
   optimizers();
   elementwise();
+  losses();
   ln_set_num_threads(1);
   printf("optimizers: 1 and 2 threads the same bits as each parameter's whole update; "
-         "unary, where, fill: 1 and 2 threads the same bits\n");
+         "unary, where, fill, elementwise losses: 1 and 2 threads the same bits\n");
   return check_summary();
 }
