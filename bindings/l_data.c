@@ -11,6 +11,7 @@
 #include "lunet.h"
 #include "../core/dist.h"
 #include "../core/idx.h"
+#include "../core/par.h"
 #include "../core/rng.h"
 #include "../core/tensor_reduce.h"
 
@@ -338,16 +339,55 @@ typedef struct batcher {
   uint32_t order[];   /* n row indices (rows <= LN_MAXNUMEL < 2^32) */
 } batcher;
 
+/* A byte row converts in a loop GCC vectorizes: the length and scale in
+ * locals, the pointers restrict (a uint8_t store may alias anything, so
+ * through s-> every element reloaded them: 0.75 ns an element). */
+static void byte_row(float *restrict dst, const uint8_t *restrict src, size_t len, float scale) {
+  for (size_t j = 0; j < len; j++) dst[j] = src[j] * scale;
+}
+
+/* The rows are scattered over the set (shuffled): each row's cache lines
+ * are asked for AHEAD rows before it is read. */
+#define AHEAD 4
+
 static void copy_rows(const source *s, const uint32_t *rows, size_t n, float *dst) {
-  for (size_t i = 0; i < n; i++, dst += s->rowlen) {
+  size_t len = s->rowlen;
+  for (size_t i = 0; i < n; i++, dst += len) {
     size_t r = rows[i];
     if (s->f) {
-      memcpy(dst, s->f + r * s->rowlen, s->rowlen * sizeof *dst);
-    } else {
-      const uint8_t *src = s->b + r * s->rowlen;
-      for (size_t j = 0; j < s->rowlen; j++) dst[j] = src[j] * s->scale;
+      memcpy(dst, s->f + r * len, len * sizeof *dst);
+      continue;
     }
+    if (i + AHEAD < n)
+      for (size_t j = 0; j < len; j += 64) __builtin_prefetch(s->b + rows[i + AHEAD] * len + j);
+    byte_row(dst, s->b + r * len, len, s->scale);
   }
+}
+
+typedef struct copy_job {
+  const source *s;
+  const uint32_t *rows;
+  float *dst;
+} copy_job;
+
+static void copy_share(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  const copy_job *j = ctx;
+  copy_rows(j->s, j->rows + lo, hi - lo, j->dst + lo * j->s->rowlen);
+}
+
+/* Elements a worker copies at least: a row of bytes gathered from the
+ * shuffled set and converted takes ~0.3 ns an element with the prefetch (a
+ * Fashion-MNIST batch of 128 rows ~30 us, was ~65 us without), and a share
+ * should be well above a wake-up (5-20 us on the shared two-core machine):
+ * that batch is not split, one of 256 rows or more is. */
+#define COPY_GRAIN 65536
+
+/* copy_rows split by rows across the pool's workers (par.h). */
+static void copy_batch(const source *s, const uint32_t *rows, size_t n, float *dst) {
+  copy_job j = {s, rows, dst};
+  size_t grain = s->rowlen ? (COPY_GRAIN + s->rowlen - 1) / s->rowlen : n + 1;
+  ln_parallel(ln_par_workers(n, grain), n, copy_share, &j);
 }
 
 /* A (bs, rest of src's shape) buffer tensor, pushed. */
@@ -376,7 +416,7 @@ static int batches_next(lua_State *L) {
     ln_tensor *buf = lua_touserdata(L, lua_upvalueindex(4 + i));
     if (!buf->st || ln_numel(buf) < k * s.rowlen)
       return luaL_error(L, "lunet.data.batches: a batch buffer was freed");
-    copy_rows(&s, st->order + st->pos, k, ln_data(buf));
+    copy_batch(&s, st->order + st->pos, k, ln_data(buf));
     if (k < st->bs) {
       /* The last, partial batch: a view of the first k rows (once per epoch). */
       if (ln_tensor_narrow(l_newtensor(L), buf, 0, k)) l_raise(L, "lunet.data.batches");

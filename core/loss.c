@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "par.h"
+
 static const ln_loss_kind *const registry[] = {
   &ln_loss_mse, &ln_loss_l1, &ln_loss_smooth_l1, &ln_loss_huber, &ln_loss_bce,
   &ln_loss_bce_logits, &ln_loss_cross_entropy, &ln_loss_nll
@@ -127,6 +129,46 @@ typedef struct job {
   ln_loss *l;
 } job;
 
+/* The elementwise driver's blocks, run by the pool's workers (par.h): at
+ * least POINT_BLOCK elements each (a kind's loss of one element, called
+ * through a pointer, takes a few nanoseconds), at most POINT_MAXBLOCKS.
+ * Forward sums each block in order into a double and then the blocks' sums
+ * in order: the cost depends on n alone, not on the thread count, and is
+ * the plain sequential sum up to POINT_BLOCK elements. */
+#define POINT_BLOCK 16384
+#define POINT_MAXBLOCKS 64
+
+typedef struct points {
+  const job *j;
+  const float *px, *pt, *ppw;  /* (n), (n), (npw) or NULL */
+  float *dst;                  /* (n) or NULL */
+  size_t n, npw, last, block;
+  double scale;                /* backward's */
+  double part[POINT_MAXBLOCKS];
+} points;
+
+static void point_blocks(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  points *p = ctx;
+  const ln_loss_kind *k = p->j->k;
+  const ln_loss_options *o = p->j->o;
+  for (size_t b = lo; b < hi; b++) {
+    size_t i0 = b * p->block, i1 = p->n - i0 < p->block ? p->n : i0 + p->block;
+    double s = 0;
+    for (size_t i = i0; i < i1; i++) {
+      double pw = p->ppw ? p->ppw[p->npw == 1 ? 0 : i % p->last] : 1.0;
+      if (p->j->grad) {
+        p->dst[i] = (float)(p->scale * k->backward(o, p->px[i], p->pt[i], pw));
+        continue;
+      }
+      double v = k->forward(o, p->px[i], p->pt[i], pw);
+      if (p->dst) p->dst[i] = (float)v;
+      s += v;
+    }
+    p->part[b] = s;
+  }
+}
+
 /* The elementwise driver: x and t of one shape, read as flat memory (a
  * strided one becomes a contiguous copy, a contiguous one is shared). */
 static int run_points(const job *j, const ln_tensor *x0, const ln_tensor *t0) {
@@ -158,20 +200,15 @@ static int run_points(const job *j, const ln_tensor *x0, const ln_tensor *t0) {
     if (ln_tensor_resize_as(buf, x0)) goto done;
     dst = ln_data(buf);
   }
-  if (j->grad) {
-    double scale = o->reduction == LN_REDUCE_MEAN ? 1.0 / (double)n : 1.0;
-    for (size_t i = 0; i < n; i++) {
-      double pw = ppw ? ppw[npw == 1 ? 0 : i % last] : 1.0;
-      dst[i] = (float)(scale * k->backward(o, px[i], pt[i], pw));
-    }
-  } else {
+  points p = {j, px, pt, ppw, dst, n, npw, last, POINT_BLOCK, 0, {0}};
+  p.scale = o->reduction == LN_REDUCE_MEAN ? 1.0 / (double)n : 1.0;
+  if (n > POINT_BLOCK * (size_t)POINT_MAXBLOCKS)
+    p.block = (n + POINT_MAXBLOCKS - 1) / POINT_MAXBLOCKS;
+  size_t nblocks = (n + p.block - 1) / p.block;
+  ln_parallel(ln_par_workers(nblocks, 1), nblocks, point_blocks, &p);
+  if (!j->grad) {
     double s = 0;
-    for (size_t i = 0; i < n; i++) {
-      double pw = ppw ? ppw[npw == 1 ? 0 : i % last] : 1.0;
-      double v = k->forward(o, px[i], pt[i], pw);
-      if (dst) dst[i] = (float)v;
-      s += v;
-    }
+    for (size_t b = 0; b < nblocks; b++) s += p.part[b];
     *j->cost = o->reduction == LN_REDUCE_MEAN ? s / (double)n : s;
   }
   rc = LN_OK;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "par.h"
+
 /* The registry: one line per kind, whose file defines ln_optim_<name>. */
 extern const ln_optim_kind ln_optim_sgd, ln_optim_adam, ln_optim_adamw, ln_optim_rmsprop,
     ln_optim_adagrad;
@@ -194,6 +196,35 @@ float *ln_optim_slot(const ln_optim *o, size_t i, int k) {
   return o->state + (size_t)k * o->total + o->off[i];
 }
 
+/* Elements of the flat range per worker at least: Adam's update takes
+ * ~0.4 ns an element (a step of the Fashion-MNIST MLP, 235k, ~90 us; 1.45x
+ * faster on 2 threads), a wake-up a few microseconds. */
+#define STEP_GRAIN 32768
+
+/* The updates of elements [lo, hi) of the flat range every parameter's
+ * state lies in (parameter i at off[i]), each parameter's share as one
+ * update call. The kinds' updates are elementwise, so any split gives the
+ * same bits. Each call gets a copy of the parameter's ps (SGD reads
+ * has_state, which a share finished first would set); ln_optim_step moves
+ * the real one on afterwards. */
+static void step_range(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  const ln_optim *o = ctx;
+  for (size_t g = 0; g < o->ngroups; g++) {
+    const ln_optim_group *gr = &o->group[g];
+    for (size_t i = gr->first; i < gr->first + gr->n; i++) {
+      size_t a = o->off[i], b = a + o->numel[i];
+      if (b <= lo || a >= hi) continue;
+      size_t from = (lo > a ? lo : a) - a, to = (hi < b ? hi : b) - a;
+      float *s[LN_OPTIM_MAXSLOT];
+      for (int k = 0; k < o->kind->nslot; k++) s[k] = ln_optim_slot(o, i, k) + from;
+      ln_optim_pstate ps = o->ps[i];
+      o->kind->update(gr->hp, &ps, (float *)ln_data(o->param[i]) + from,
+                      (const float *)ln_data(o->grad[i]) + from, s, to - from);
+    }
+  }
+}
+
 int ln_optim_step(ln_optim *o) {
   const char *name = o->kind->name;
   /* A parameter reshaped behind our back would overrun the state. */
@@ -204,14 +235,15 @@ int ln_optim_step(ln_optim *o) {
                      name, i + 1);
   }
   o->steps++;
+  for (size_t i = 0; i < o->n; i++) o->ps[i].step++;
+  ln_parallel(ln_par_workers(o->total, STEP_GRAIN), o->total, step_range, o);
+  /* An update of no elements moves ps on as the whole one would have. */
   for (size_t g = 0; g < o->ngroups; g++) {
     const ln_optim_group *gr = &o->group[g];
     for (size_t i = gr->first; i < gr->first + gr->n; i++) {
       float *s[LN_OPTIM_MAXSLOT];
       for (int k = 0; k < o->kind->nslot; k++) s[k] = ln_optim_slot(o, i, k);
-      o->ps[i].step++;
-      o->kind->update(gr->hp, &o->ps[i], ln_data(o->param[i]), ln_data(o->grad[i]), s,
-                      o->numel[i]);
+      o->kind->update(gr->hp, &o->ps[i], ln_data(o->param[i]), ln_data(o->grad[i]), s, 0);
     }
   }
   return LN_OK;

@@ -58,7 +58,10 @@ typedef struct ln_optim_kind {
   int (*check)(const double *hp);
   /* One update of one parameter of n elements, ps->step already counting
    * it: p from its gradient g and its state slots s[0..nslot-1]; sets
-   * ps->has_state once the slots hold values. Allocates nothing. */
+   * ps->has_state once the slots hold values. Allocates nothing. Element
+   * by element: ln_optim_step calls it on pieces of a parameter, on
+   * several threads, each with a copy of ps, then once with n = 0 on the
+   * real ps. */
   void (*update)(const double *hp, ln_optim_pstate *ps, float *p, const float *g,
                  float *const *s, size_t n);
   /* Whether slot s is part of the state under hp (Adam's max_exp_avg_sq

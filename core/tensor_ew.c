@@ -171,6 +171,8 @@ static void place_reused(ln_iter *it, int k, float *scratch) {
   it->p[k] = q;
 }
 
+static void binop_share(ln_iter *it, void *op) { run_binop(*(const ln_binop *)op, it); }
+
 int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_binop op) {
   int nd;
   size_t shape[LN_MAXDIM];
@@ -188,8 +190,8 @@ int ln_tensor_binop(ln_tensor *out, const ln_tensor *a, const ln_tensor *b, ln_b
     rc = ln_iter_init_any(&it, 3, (const ln_tensor *[]){out, &ka, &kb}, nd, shape);
   float scratch[SCRATCH + PAGE_FLOATS];
   if (rc == LN_OK) {
-    for (int k = 1; k <= 2; k++) place_reused(&it, k, scratch);
-    run_binop(op, &it);
+    for (int k = 1; k <= 2; k++) place_reused(&it, k, scratch);  /* shared by the shares */
+    ln_iter_parallel(&it, LN_EW_GRAIN, binop_share, &op);
   }
   ln_tensor_free(&ka);
   ln_tensor_free(&kb);
@@ -245,6 +247,13 @@ static void where_run(float *o, ptrdiff_t so, const float *c, ptrdiff_t sc, cons
   }
 }
 
+static void where_share(ln_iter *it, void *ctx) {
+  (void)ctx;
+  do where_run(it->p[0], it->s[0], it->p[1], it->s[1], it->p[2], it->s[2], it->p[3], it->s[3],
+               it->n);
+  while (ln_iter_next(it));
+}
+
 int ln_tensor_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a,
                     const ln_tensor *b) {
   int nd;
@@ -258,10 +267,7 @@ int ln_tensor_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a,
   ln_iter it;
   if (rc == LN_OK)
     rc = ln_iter_init_any(&it, 4, (const ln_tensor *[]){out, &k[0], &k[1], &k[2]}, nd, shape);
-  if (rc == LN_OK) {
-    do where_run(it.p[0], it.s[0], it.p[1], it.s[1], it.p[2], it.s[2], it.p[3], it.s[3], it.n);
-    while (ln_iter_next(&it));
-  }
+  if (rc == LN_OK) ln_iter_parallel(&it, LN_EW_GRAIN, where_share, NULL);
   for (int i = 0; i < 3; i++) ln_tensor_free(&k[i]);
   return rc;
 }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "par.h"
+
 static char *shape_str(int nd, const size_t *s, char *buf, size_t n) {
   ln_tensor t = LN_TENSOR_EMPTY;
   t.ndim = nd;
@@ -168,6 +170,35 @@ int ln_iter_next(ln_iter *it) {
       it->p[k] -= it->stride[k][d] * (ptrdiff_t)(it->size[d] - 1);
   }
   return 0;
+}
+
+typedef struct iter_job {
+  const ln_iter *it;
+  void (*fn)(ln_iter *, void *);
+  void *ctx;
+} iter_job;
+
+static void iter_share(void *ctx, size_t lo, size_t hi, int w) {
+  (void)w;
+  const iter_job *j = ctx;
+  ln_iter it = *j->it;
+  for (int k = 0; k < it.nop; k++) it.p[k] += (ptrdiff_t)lo * it.stride[k][0];
+  it.size[0] = hi - lo;
+  if (it.ndim == 1) it.n = hi - lo;
+  j->fn(&it, j->ctx);
+}
+
+void ln_iter_parallel(ln_iter *it, size_t grain, void (*fn)(ln_iter *share, void *ctx),
+                      void *ctx) {
+  size_t total = 1;
+  for (int d = 0; d < it->ndim; d++) total *= it->size[d];
+  int workers = ln_par_workers(total, grain);
+  if (workers <= 1 || it->size[0] < 2) {
+    fn(it, ctx);
+    return;
+  }
+  iter_job j = {it, fn, ctx};
+  ln_parallel(workers, it->size[0], iter_share, &j);
 }
 
 /* One past the last storage element t can reach. */

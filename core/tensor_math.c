@@ -58,6 +58,30 @@ static void unary_run(ln_unop op, float *o, const float *a, size_t n, float lo, 
  * contiguous kernel. */
 #define CHUNK 256
 
+typedef struct unary_job {
+  ln_unop op;
+  float lo, hi;
+} unary_job;
+
+static void unary_share(ln_iter *it, void *ctx) {
+  const unary_job *j = ctx;
+  float buf[CHUNK];
+  do {
+    float *o = it->p[0];
+    const float *x = it->p[1];
+    if (it->s[0] == 1 && it->s[1] == 1) {
+      unary_run(j->op, o, x, it->n, j->lo, j->hi);
+      continue;
+    }
+    for (size_t i = 0; i < it->n; i += CHUNK) {
+      size_t k = it->n - i < CHUNK ? it->n - i : CHUNK;
+      for (size_t q = 0; q < k; q++) buf[q] = x[(ptrdiff_t)(i + q) * it->s[1]];
+      unary_run(j->op, buf, buf, k, j->lo, j->hi);
+      for (size_t q = 0; q < k; q++) o[(ptrdiff_t)(i + q) * it->s[0]] = buf[q];
+    }
+  } while (ln_iter_next(it));
+}
+
 int ln_tensor_unary(ln_tensor *out, const ln_tensor *a, ln_unop op, double lo, double hi) {
   ln_tensor ka = LN_TENSOR_EMPTY;
   ln_tensor_share(&ka, a);
@@ -67,23 +91,10 @@ int ln_tensor_unary(ln_tensor *out, const ln_tensor *a, ln_unop op, double lo, d
   ln_iter it;
   if (rc == LN_OK)
     rc = ln_iter_init_any(&it, 2, (const ln_tensor *[]){out, &ka}, ka.ndim, ka.size);
-  if (rc == LN_OK) {
-    float flo = (float)lo, fhi = (float)hi, buf[CHUNK];
-    do {
-      float *o = it.p[0];
-      const float *x = it.p[1];
-      if (it.s[0] == 1 && it.s[1] == 1) {
-        unary_run(op, o, x, it.n, flo, fhi);
-        continue;
-      }
-      for (size_t i = 0; i < it.n; i += CHUNK) {
-        size_t k = it.n - i < CHUNK ? it.n - i : CHUNK;
-        for (size_t j = 0; j < k; j++) buf[j] = x[(ptrdiff_t)(i + j) * it.s[1]];
-        unary_run(op, buf, buf, k, flo, fhi);
-        for (size_t j = 0; j < k; j++) o[(ptrdiff_t)(i + j) * it.s[0]] = buf[j];
-      }
-    } while (ln_iter_next(&it));
-  }
+  unary_job j = {op, (float)lo, (float)hi};
+  int costly = op == LN_U_EXP || op == LN_U_LOG || op == LN_U_LOG1P || op == LN_U_SIN ||
+               op == LN_U_COS || op == LN_U_TANH || op == LN_U_SIGMOID;
+  if (rc == LN_OK) ln_iter_parallel(&it, costly ? LN_EW_GRAIN / 8 : LN_EW_GRAIN, unary_share, &j);
   ln_tensor_free(&ka);
   return rc;
 }

@@ -85,14 +85,16 @@ static double max_diff(const ln_tensor *a, const ln_tensor *b, double *rel) {
 
 /* Every binary operation on random operands: a of the full shape in some
  * layout, b broadcast (dimensions dropped in front or of size 1),
- * sometimes expanded to stride 0, sometimes the out of an in-place op. */
-static void test_binops(void) {
+ * sometimes expanded to stride 0, sometimes the out of an in-place op;
+ * ncases of at most cap elements on `threads` threads (on 2, larger than
+ * the split's grain, and the same bits as on 1 thread). */
+static void test_binops(int threads, size_t cap, int ncases) {
   double worst_exact = 0, worst_pow = 0;
-  int cases = 0;
-  for (int c = 0; c < 300; c++) {
+  int cases = 0, split = 0;
+  for (int c = 0; c < ncases; c++) {
     int nd = 1 + (int)pick(6);
     size_t sa[LN_MAXDIM], sb[LN_MAXDIM];
-    random_shape(nd, 40000, sa);
+    random_shape(nd, cap, sa);
     int nb = nd - (int)pick((size_t)nd);
     for (int d = 0; d < nb; d++) sb[d] = pick(3) == 0 ? 1 : sa[nd - nb + d];
     ln_tensor a = LN_TENSOR_EMPTY, b = LN_TENSOR_EMPTY, fast = LN_TENSOR_EMPTY,
@@ -104,6 +106,11 @@ static void test_binops(void) {
     ln_binop op = (ln_binop)pick(LN_GE + 1);
     const ln_tensor *x = swap ? &b : &a, *y = swap ? &a : &b;
     CHECK(ln_tensor_binop_ref(&ref, x, y, op) == LN_OK, "ref: %s", ln_error());
+    ln_tensor one = LN_TENSOR_EMPTY;
+    split += threads > 1 && ln_numel(&ref) >= 2 * LN_EW_GRAIN;
+    if (threads > 1)
+      CHECK(ln_tensor_binop(&one, x, y, op) == LN_OK, "%s: %s", ln_binop_name(op), ln_error());
+    ln_set_num_threads(threads);
     int rc;
     if (inplace) {
       ln_tensor_share(&fast, &a);
@@ -111,7 +118,13 @@ static void test_binops(void) {
     } else {
       rc = ln_tensor_binop(&fast, x, y, op);
     }
+    ln_set_num_threads(1);
     CHECK(rc == LN_OK, "%s: %s", ln_binop_name(op), ln_error());
+    if (threads > 1 && !inplace) {
+      double r1, d1 = max_diff(&fast, &one, &r1);
+      CHECK(d1 == 0, "%s on %d threads: %g from 1 thread", ln_binop_name(op), threads, d1);
+    }
+    ln_tensor_free(&one);
     double rel, d = max_diff(&fast, &ref, &rel);
     char shape[128];
     if (op == LN_POW) {
@@ -126,8 +139,9 @@ static void test_binops(void) {
     cases++;
     ln_tensor_free(&a), ln_tensor_free(&b), ln_tensor_free(&fast), ln_tensor_free(&ref);
   }
-  printf("binop: %d random cases, largest difference %g (pow: relative %g)\n", cases,
-         worst_exact, worst_pow);
+  printf("binop on %d thread(s): %d random cases (%d split), largest difference %g (pow: "
+         "relative %g)\n", threads, cases, split, worst_exact, worst_pow);
+  CHECK(threads == 1 || split >= ncases / 3, "only %d of %d cases split", split, ncases);
 }
 
 /* The broadcast row add of the benchmark's shape and a 1e6 add. */
@@ -346,7 +360,8 @@ static void test_cache(void) {
 
 int main(void) {
   ln_rng_seed(&rng, 11);
-  test_binops();
+  test_binops(1, 40000, 300);
+  test_binops(2, 1000000, 40);
   test_bench_shapes();
   test_reductions();
   test_sum_all();

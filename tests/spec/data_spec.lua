@@ -268,6 +268,28 @@ describe("lunet.data.batches", function()
     assert.same({{1, 2}, {3, 4}, {5, 6}}, got)
   end)
 
+  it("copies a large batch of bytes split across 2 threads, the same as on 1", function()
+    local v = {}
+    for i = 1, 600 * 300 do v[i] = (i * 7919) % 256 end
+    local b = lunet.data.idx(write("big.idx", idx_bytes(0x08, {600, 300}, v)), {bytes = true})
+    local f, ok = b:float(), true
+    local function epoch(threads, shuffle)
+      lunet.set_num_threads(threads)
+      lunet.manual_seed(3)
+      local got = {}
+      for bx in lunet.data.batches(b, nil, 500, {shuffle = shuffle}) do
+        got[#got + 1] = bx:clone()
+      end
+      lunet.set_num_threads(1)
+      return got
+    end
+    local plain = epoch(2, false)  -- 150,000 elements a batch: split
+    ok = ok and plain[1]:equal(f:narrow(1, 1, 500)) and plain[2]:equal(f:narrow(1, 501, 100))
+    local one, two = epoch(1, true), epoch(2, true)
+    for i = 1, 2 do ok = ok and one[i]:equal(two[i]) end
+    assert.is_true(ok)
+  end)
+
   it("rejects bad arguments clearly", function()
     assert.matches("x has 10 rows but y has 3",
                    err_of(lunet.data.batches, x, lunet.tensor{1, 2, 3}, 2), 1, true)
