@@ -593,6 +593,10 @@ void ln_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
              float *c, size_t ldc) {
   gemm_job j = {ta, tb, m >= n, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c, 0, 1};
   j.blocks = ((j.rows ? m : n) + GEMM_BLOCK - 1) / GEMM_BLOCK;
+  /* OpenBLAS at one thread from the first product on, whoever calls (a C
+   * program that never set a count got OpenBLAS's own threads, and results
+   * that changed from run to run) */
+  ln_get_num_threads();
   int workers = 1;
   if ((double)m * (double)n * (double)k >= GEMM_PAR_MIN) workers = ln_par_workers(j.blocks, 1);
   j.parts = (size_t)workers;
