@@ -38,19 +38,19 @@ static int list_grads(ln_dataparallel *dp, size_t *count) {
 }
 
 /* Moves floats between the gradients and the bucket: from grad (i, at) on,
- * len of them; out = 1 packs into flat, 0 unpacks scaled by scale. */
-static void move(ln_tensor *const *g, size_t i, size_t at, float *flat, size_t len, int out,
-                 float scale) {
+ * len of them; out = 1 packs into flat, 0 unpacks. Leaves (i, at) past
+ * them. */
+static void move(ln_tensor *const *g, size_t *i, size_t *at, float *flat, size_t len,
+                 int out) {
   while (len) {
-    size_t n = ln_numel(g[i]) - at, k = n < len ? n : len;
-    float *p = ln_data(g[i]) + at;
+    size_t n = ln_numel(g[*i]) - *at, k = n < len ? n : len;
+    float *p = ln_data(g[*i]) + *at;
     if (out) memcpy(flat, p, k * sizeof *p);
-    else
-      for (size_t e = 0; e < k; e++) p[e] = flat[e] * scale;
+    else memcpy(p, flat, k * sizeof *p);
     flat += k;
     len -= k;
-    at += k;
-    if (at == ln_numel(g[i])) i++, at = 0;
+    *at += k;
+    if (*at == ln_numel(g[*i])) ++*i, *at = 0;
   }
 }
 
@@ -62,28 +62,18 @@ int ln_dataparallel_sync(ln_module *m) {
   size_t n = 0, total = 0;
   if (list_grads(dp, &n)) return LN_ERR;
   for (size_t i = 0; i < n; i++) total += ln_numel(dp->grads[i]);
-  size_t want = total < LN_DP_BUCKET ? total : LN_DP_BUCKET;
-  if (want > dp->nflat) {
-    float *f = ln_realloc(dp->flat, want * sizeof *f);
-    if (!f) return ln_fail("DataParallel: out of memory");
-    dp->flat = f;
-    dp->nflat = want;
-  }
+  /* dist's buffer: shared memory when the ranks share a machine */
+  float *flat = ln_dist_sum_buffer(total < LN_DP_BUCKET ? total : LN_DP_BUCKET);
+  if (!flat) return LN_ERR;
   /* Bucket b covers elements [b B, (b+1) B) of the gradients laid end to
    * end; (i, at) is where it starts. */
   size_t i = 0, at = 0;
   for (size_t done = 0; done < total;) {
     size_t len = total - done < LN_DP_BUCKET ? total - done : LN_DP_BUCKET;
-    move(dp->grads, i, at, dp->flat, len, 1, 1);
-    if (ln_dist_all_reduce(dp->flat, len, LN_DIST_SUM)) return LN_ERR;
-    move(dp->grads, i, at, dp->flat, len, 0, 1.0f / (float)size);
-    for (size_t left = len; left;) {  /* step (i, at) past the bucket */
-      size_t k = ln_numel(dp->grads[i]) - at;
-      if (k > left) k = left;
-      left -= k;
-      at += k;
-      if (at == ln_numel(dp->grads[i])) i++, at = 0;
-    }
+    size_t i0 = i, at0 = at;
+    move(dp->grads, &i, &at, flat, len, 1);
+    if (ln_dist_sum_scaled(flat, len, 1.0f / (float)size)) return LN_ERR;
+    move(dp->grads, &i0, &at0, flat, len, 0);
     done += len;
   }
   return LN_OK;
@@ -93,7 +83,6 @@ static void dp_destroy(ln_module *m) {
   ln_dataparallel *dp = (ln_dataparallel *)m;
   ln_free(dp->grads);
   ln_free(dp->params);
-  ln_free(dp->flat);
 }
 
 static ln_module *wrap(ln_module *child);
