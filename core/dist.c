@@ -105,11 +105,11 @@ static void choose_algorithms(void) {
   setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "3", 0);
 }
 
-/* How long a wait spins (finish): as an MPI library does, a long time when
- * every rank of this machine has a core of its own, so that a peer a
- * little behind is met at once; 100 us when ranks share cores, where
- * spinning takes the time the late rank needs. And whether every rank
- * runs here, so that sums can go through shared memory. */
+/* How long a wait spins (finish): 1 ms when every rank of this machine
+ * has a core of its own, so that a peer a little behind is met at once;
+ * 100 us when ranks share cores, where spinning takes the time the late
+ * rank needs. And whether every rank runs here, so that sums can go
+ * through shared memory. */
 static void survey(void) {
   MPI_Comm local;
   int nlocal = g.size;
@@ -121,7 +121,7 @@ static void survey(void) {
   const char *shm = getenv("LUNET_DIST_SHM");  /* 0: MPI_Iallreduce, for measuring */
   g.shm = nlocal == g.size && g.size <= LN_DIST_SHM_MAX && !(shm && !strcmp(shm, "0"));
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  g.spin = cores > 0 && nlocal <= cores ? 5e-3 : 1e-4;
+  g.spin = cores > 0 && nlocal <= cores ? 1e-3 : 1e-4;
   const char *e = getenv("LUNET_DIST_SPIN");  /* seconds: for measuring */
   if (e && *e) g.spin = atof(e);
 }
@@ -184,10 +184,10 @@ static int single(void) {
  * than cores, a busy machine) the spinning takes the time the late rank
  * needs, and a 2-rank step measured 5-10x slower than one process. So after
  * a spin (g.spin: the peer usually arrives within microseconds) the wait
- * sleeps between tests, 20 us growing to 200 us. Each sleep costs a round
- * of the collective, and on a busy machine the core's return: spinning on
- * a core of its own, 2 ranks all-reduce 235,914 floats in 0.11 ms, sleeping
- * after 100 us in 0.6 ms. */
+ * sleeps between tests, 20 us growing to 200 us. Each sleep delays a round
+ * of the collective, and on a busy machine the core's return: 2 ranks
+ * all-reduce 235,914 floats in 0.16 ms with a spin of 1 ms, 0.33 to 0.56
+ * ms with one of 100 us (scripts/bench/dist_sum.lua). */
 static int finish(MPI_Request *req) {
   long nap = 20000;
   double t0 = MPI_Wtime();
@@ -276,9 +276,8 @@ static int shm_fence(void) {
  * buffer, in rank order, a block at a time, and writes it, scaled, into
  * every buffer. The buffers are read and written in place, where a
  * message-passing all-reduce copies them through the kernel
- * (process_vm_readv) in 2 rounds: 0.03 against 0.11 ms for the MLP's
- * 235,914 floats on 2 ranks. One rank sums each value, so every rank gets
- * the same bits, and the same as with any other number of ranks' slices. */
+ * (process_vm_readv) in 2 rounds. One rank sums each value, in rank
+ * order, so every rank gets the same bits. */
 #define SHM_BLOCK 1024
 static int shm_sum(size_t n, float scale) {
   size_t R = (size_t)g.size, lo = n * (size_t)g.rank / R, hi = n * (size_t)(g.rank + 1) / R;

@@ -302,7 +302,7 @@ local function main(args)
     if val > 0 then board:scalar("accuracy/val", epoch, val_acc) end
     board:scalar("accuracy/test", epoch, test_acc)
     print(string.format("epoch %d/%d  loss %.4f  train acc %.4f  val acc %.4f  test acc %.4f  "
-      .. "time %.2f s", epoch, o.epochs, loss_sum / seen, train_acc, val_acc, test_acc, elapsed))
+      .. "time %.3f s", epoch, o.epochs, loss_sum / seen, train_acc, val_acc, test_acc, elapsed))
   end
 
   if not lead then return end
