@@ -271,67 +271,129 @@ static int shm_fence(void) {
   if (rc == MPI_SUCCESS) rc = MPI_Win_sync(g.win);
   return rc;
 }
+#endif
 
-/* The sum through shared memory: rank r adds up its slice of every rank's
- * buffer, in rank order, a block at a time, and writes it, scaled, into
- * every buffer. The buffers are read and written in place, where a
- * message-passing all-reduce copies them through the kernel
- * (process_vm_readv) in 2 rounds. One rank sums each value, in rank
- * order, so every rank gets the same bits. */
+/* A place in parts laid end to end: part i, element at. */
+typedef struct {
+  float *const *part;
+  const size_t *len;
+  size_t i, at;
+} cursor;
+
+/* Moves the next n floats of the parts at c: into buf (way 1), out of buf
+ * (way 2) or nowhere (0: skips them). */
+static void walk(cursor *c, float *buf, size_t n, int way) {
+  while (n) {
+    size_t k = c->len[c->i] - c->at;
+    if (k > n) k = n;
+    float *p = c->part[c->i] + c->at;
+    if (way == 1) memcpy(buf, p, k * sizeof *p);
+    if (way == 2) memcpy(p, buf, k * sizeof *p);
+    if (buf) buf += k;
+    n -= k;
+    c->at += k;
+    if (c->at == c->len[c->i]) c->i++, c->at = 0;
+  }
+}
+
+#ifdef LN_HAVE_MPI
+/* Slice k of m values among the ranks: [m k / R, m (k+1) / R). */
+static size_t slice(size_t m, int k) { return m * (size_t)k / (size_t)g.size; }
+
+/* The next m values of the parts at c, summed through shared memory. Rank
+ * r owns slice r: the others copy their values of it into their buffers
+ * (their own slices they read in place), r adds up every rank's, in rank
+ * order, a block at a time, and writes the sum, scaled, into its parts and
+ * into the others' buffers, from which they copy it out. Each rank so
+ * moves about 3 m floats, where a message-passing all-reduce copies m
+ * into a buffer, through the kernel (process_vm_readv) twice and back.
+ * One rank sums each value, so every rank gets the same bits. */
 #define SHM_BLOCK 1024
-static int shm_sum(size_t n, float scale) {
-  size_t R = (size_t)g.size, lo = n * (size_t)g.rank / R, hi = n * (size_t)(g.rank + 1) / R;
+static int shm_sum(cursor *c, size_t m, float scale) {
+  int r = g.rank, R = g.size;
+  float *mine = g.seg[r];
+  cursor at = *c;
+  for (int k = 0; k < R; k++)  /* the other slices into this rank's buffer */
+    walk(c, k == r ? NULL : mine + slice(m, k), slice(m, k + 1) - slice(m, k), k != r);
   int rc = shm_fence();
   if (rc != MPI_SUCCESS) return rc;
-  for (size_t at = lo; at < hi; at += SHM_BLOCK) {
-    size_t len = hi - at < SHM_BLOCK ? hi - at : SHM_BLOCK;
-    float acc[SHM_BLOCK];
-    memcpy(acc, g.seg[0] + at, len * sizeof *acc);
-    for (size_t k = 1; k < R; k++) {
-      const float *p = g.seg[k] + at;
-      for (size_t i = 0; i < len; i++) acc[i] += p[i];
+  cursor own = at;
+  walk(&own, NULL, slice(m, r), 0);
+  for (size_t pos = slice(m, r), hi = slice(m, r + 1); pos < hi;) {
+    while (own.at == own.len[own.i]) own.i++, own.at = 0;  /* empty parts */
+    size_t len = own.len[own.i] - own.at;  /* a block within one part */
+    if (len > hi - pos) len = hi - pos;
+    if (len > SHM_BLOCK) len = SHM_BLOCK;
+    float acc[SHM_BLOCK], *p = own.part[own.i] + own.at;
+    for (int k = 0; k < R; k++) {
+      const float *q = k == r ? p : g.seg[k] + pos;
+      if (k == 0) memcpy(acc, q, len * sizeof *acc);
+      else
+        for (size_t i = 0; i < len; i++) acc[i] += q[i];
     }
     if (scale != 1)
       for (size_t i = 0; i < len; i++) acc[i] *= scale;
-    for (size_t k = 0; k < R; k++) memcpy(g.seg[k] + at, acc, len * sizeof *acc);
+    memcpy(p, acc, len * sizeof *acc);
+    for (int k = 0; k < R; k++)
+      if (k != r) memcpy(g.seg[k] + pos, acc, len * sizeof *acc);
+    walk(&own, NULL, len, 0);
+    pos += len;
   }
-  return shm_fence();
+  rc = shm_fence();
+  for (int k = 0; k < R && rc == MPI_SUCCESS; k++)  /* the others' sums out */
+    walk(&at, k == r ? NULL : mine + slice(m, k), slice(m, k + 1) - slice(m, k), k != r ? 2 : 0);
+  return rc;
 }
 #endif
 
-float *ln_dist_sum_buffer(size_t n) {
-  if (ln_dist_init()) return NULL;
-  if (n <= g.cap) return g.buf;
+/* The sum's buffer of at least n floats (a collective when it grows in
+ * shared memory: every rank asks for the same n at the same point). */
+static int sum_buffer(size_t n) {
+  if (n <= g.cap) return LN_OK;
 #ifdef LN_HAVE_MPI
-  if (g.shm && g.size > 1 && !g.over) {
-    if (shm_grow(n)) return NULL;
+  if (g.shm && g.size > 1) {
+    if (shm_grow(n)) return LN_ERR;
     g.cap = n;
-    return g.buf;
+    return LN_OK;
   }
 #endif
   float *b = ln_realloc(g.buf, n * sizeof *b);
-  if (!b) {
-    ln_fail("dist: out of memory");
-    return NULL;
-  }
+  if (!b) return ln_fail("dist: out of memory");
   g.buf = b;
   g.cap = n;
-  return b;
+  return LN_OK;
 }
 
-int ln_dist_sum_scaled(float *x, size_t n, float scale) {
-  if (x != g.buf || n > g.cap) return ln_fail("dist: the sum needs ln_dist_sum_buffer's buffer");
+int ln_dist_sum_parts(float *const *part, const size_t *len, size_t nparts, float scale) {
   int one = single();
   if (one < 0) return LN_ERR;
-#ifdef LN_HAVE_MPI
-  if (!one && g.have_win) {
-    stamp t0 = now();
-    return timed("summing in shared memory", shm_sum(n, scale), t0);
+  size_t total = 0;
+  for (size_t i = 0; i < nparts; i++) total += len[i];
+  cursor c = {part, len, 0, 0};
+  while (c.i < nparts && !len[c.i]) c.i++;
+  if (one || !total) {
+    for (size_t i = 0; i < nparts && scale != 1; i++)
+      for (size_t e = 0; e < len[i]; e++) part[i][e] *= scale;
+    return LN_OK;
   }
-  if (!one && chunked(x, n, sizeof *x, MPI_FLOAT, MPI_SUM, -1)) return LN_ERR;
+#ifdef LN_HAVE_MPI
+  if (sum_buffer(total < LN_DIST_SUM_CHUNK ? total : LN_DIST_SUM_CHUNK)) return LN_ERR;
+  for (size_t done = 0; done < total;) {
+    size_t m = total - done < g.cap ? total - done : g.cap;
+    if (g.have_win) {
+      stamp t0 = now();
+      if (timed("summing in shared memory", shm_sum(&c, m, scale), t0)) return LN_ERR;
+    } else {
+      cursor from = c;
+      walk(&c, g.buf, m, 1);
+      if (chunked(g.buf, m, sizeof(float), MPI_FLOAT, MPI_SUM, -1)) return LN_ERR;
+      if (scale != 1)
+        for (size_t i = 0; i < m; i++) g.buf[i] *= scale;
+      walk(&from, g.buf, m, 2);
+    }
+    done += m;
+  }
 #endif
-  if (scale != 1)
-    for (size_t i = 0; i < n; i++) x[i] *= scale;
   return LN_OK;
 }
 

@@ -42,16 +42,15 @@ int ln_dist_broadcast(float *x, size_t n, int root);
 int ln_dist_all_gather(float *out, const float *x, size_t n);
 int ln_dist_barrier(void);
 
-/* Sums of a buffer of dist's own (DataParallel's gradients): through
- * memory the ranks share when all of them, up to LN_DIST_SHM_MAX, run on
- * one machine (an MPI window), else with MPI_Allreduce.
- * ln_dist_sum_buffer gives this rank's buffer of at least n floats, kept
- * until finalize and moved when a larger one is asked for (then a
- * collective: every rank asks at the same point); ln_dist_sum_scaled: its
- * first n floats SET scale times their sum over the ranks. */
+/* part[0..nparts), of len[i] floats each, laid end to end (DataParallel's
+ * gradients; every rank gives the same lengths) SET scale times their sum
+ * over the ranks, LN_DIST_SUM_CHUNK floats at a time: through memory the
+ * ranks share when all of them, up to LN_DIST_SHM_MAX, run on one machine
+ * (an MPI window), else with MPI_Allreduce on a buffer. The buffer is made
+ * at the first call (a collective) and kept until finalize. */
+#define LN_DIST_SUM_CHUNK ((size_t)1 << 20)  /* 4 MB a rank */
 #define LN_DIST_SHM_MAX 64
-float *ln_dist_sum_buffer(size_t n);
-int ln_dist_sum_scaled(float *x, size_t n, float scale);
+int ln_dist_sum_parts(float *const *part, const size_t *len, size_t nparts, float scale);
 
 /* Ends MPI after a clean run (no-op when it never started). Every rank must
  * call it. */

@@ -21,9 +21,13 @@ ARGS="scripts/fashion_mnist.lua --limit ${DIST_LIMIT:-20000} --epochs 2 --val 0 
 REPS=${DIST_REPS:-5}
 one=() two=() comm=() cpu1=() cpu2=() mpi2=() runs=() acc1="" acc2=""
 # The second epoch's line of a run's output ($1): the field after "time".
-epoch2() { echo "$1" | awk '/^epoch 2\//{for (i = 1; i < NF; i++) if ($i == "time") print $(i+1)}'; }
+epoch2() {
+  echo "$1" | awk '/^epoch 2\//{for (i = 1; i < NF; i++) if ($i == "time") print $(i+1)}'
+}
 # The second epoch's "cpu ms a step:" line, without its label.
-cpu2nd() { echo "$1" | awk '/^cpu ms a step:/{n++; if (n == 2) {sub(/^cpu ms a step: /, ""); print}}'; }
+cpu2nd() {
+  echo "$1" | awk '/^cpu ms a step:/{n++; if (n == 2) {sub(/^cpu ms a step: /, ""); print}}'
+}
 for ((i = 0; i < REPS; i++)); do
   load=$(cut -d' ' -f1 /proc/loadavg)
   out=$($LUNET $ARGS 2>/dev/null)
@@ -36,7 +40,8 @@ for ((i = 0; i < REPS; i++)); do
   cpu2+=("$(echo "$c" | awk '{print ($1 > $2 ? $1 : $2)}')")
   mpi2+=("$(echo "$c" | tr -d '()' | awk '{print ($5 > $6 ? $5 : $6)}')")
   acc2=$(echo "$out" | awk '/^test accuracy/{print $3}')
-  runs+=("load $load: 1 process ${one[i]} s (cpu ${cpu1[i]} ms/step), 2 ranks ${two[i]} s (cpu $c ms/step, comm ${comm[i]} ms/step)")
+  run="load $load: 1 process ${one[i]} s (cpu ${cpu1[i]} ms/step), 2 ranks ${two[i]} s"
+  runs+=("$run (cpu $c ms/step, comm ${comm[i]} ms/step)")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 m1=$(median "${one[@]}") m2=$(median "${two[@]}") mc=$(median "${comm[@]}")
@@ -46,9 +51,10 @@ echo "| Fashion-MNIST MLP, global batch ${DIST_BATCH:-256} | epoch s | speed-up 
 echo "|---|---|---|---|---|---|"
 echo "| 1 process | $m1 | 1.00x | - | $c1 | $acc1 |"
 awk -v a="$m1" -v b="$m2" -v c="$mc" -v acc="$acc2" -v p="$c2" -v q="$cm" \
-  'BEGIN { printf "| 2 ranks (--dist) | %s | %.2fx | %s | %s (%s) | %s |\n", b, a / b, c, p, q, acc }'
-awk -v a="$c1" -v p="$c2" -v q="$cm" 'BEGIN { printf "CPU time: one process over the busier " \
-  "rank %.2fx, over its time outside MPI %.2fx\n", a / p, a / (p - q) }'
+  'BEGIN { printf "| 2 ranks (--dist) | %s | %.2fx | %s | %s (%s) | %s |\n",
+           b, a / b, c, p, q, acc }'
+awk -v a="$c1" -v p="$c2" -v q="$cm" 'BEGIN { printf "CPU time: one process over the " \
+  "busier rank %.2fx, over its time outside MPI %.2fx\n", a / p, a / (p - q) }'
 mpirun --oversubscribe -np 2 "$LUNET" scripts/bench/dist_sum.lua 2>/dev/null
 printf '%s\n' "${runs[@]}"
 echo "(load now $(cut -d' ' -f1-3 /proc/loadavg))"
