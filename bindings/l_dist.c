@@ -48,7 +48,8 @@ static int dist_barrier(lua_State *L) {
 static int dist_comm_time(lua_State *L) {
   l_checknargs(L, 0, "lunet.dist.comm_time");
   lua_pushnumber(L, ln_dist_seconds());
-  return 1;
+  lua_pushnumber(L, ln_dist_cpu_seconds());
+  return 2;
 }
 
 /* The tensor at argument 1, open and not empty. */

@@ -2,8 +2,6 @@
  * over the ranks after backward (dataparallel.h). */
 #include "dataparallel.h"
 
-#include <string.h>
-
 #include "dist.h"
 
 static int dp_forward(ln_module *m, const ln_tensor *in) {
@@ -20,8 +18,9 @@ static int dp_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout)
   return ln_dataparallel_sync(m);
 }
 
-/* Lists the child's gradients into dp->grads, growing the arrays only when
- * the tree has more parameters than before (a steady step lists the same). */
+/* Lists the child's gradients into dp->grads, and their data and lengths
+ * into dp->part and dp->len, growing the arrays only when the tree has more
+ * parameters than before (a steady step lists the same). */
 static int list_grads(ln_dataparallel *dp, size_t *count) {
   ln_module *net = dp->base.child[0];
   size_t n = ln_module_parameters(net, NULL, NULL, 0);
@@ -30,28 +29,19 @@ static int list_grads(ln_dataparallel *dp, size_t *count) {
     if (g) dp->grads = g;
     ln_tensor **p = g ? ln_realloc(dp->params, n * sizeof *p) : NULL;
     if (p) dp->params = p;
-    if (!g || !p) return ln_fail("DataParallel: out of memory");
+    float **d = p ? ln_realloc(dp->part, n * sizeof *d) : NULL;
+    if (d) dp->part = d;
+    size_t *l = d ? ln_realloc(dp->len, n * sizeof *l) : NULL;
+    if (l) dp->len = l;
+    if (!l) return ln_fail("DataParallel: out of memory");
     dp->cap = n;
   }
   *count = ln_module_parameters(net, dp->params, dp->grads, n);
-  return LN_OK;
-}
-
-/* Moves floats between the gradients and the bucket: from grad (i, at) on,
- * len of them; out = 1 packs into flat, 0 unpacks scaled by scale. */
-static void move(ln_tensor *const *g, size_t i, size_t at, float *flat, size_t len, int out,
-                 float scale) {
-  while (len) {
-    size_t n = ln_numel(g[i]) - at, k = n < len ? n : len;
-    float *p = ln_data(g[i]) + at;
-    if (out) memcpy(flat, p, k * sizeof *p);
-    else
-      for (size_t e = 0; e < k; e++) p[e] = flat[e] * scale;
-    flat += k;
-    len -= k;
-    at += k;
-    if (at == ln_numel(g[i])) i++, at = 0;
+  for (size_t i = 0; i < *count; i++) {
+    dp->len[i] = ln_numel(dp->grads[i]);
+    dp->part[i] = dp->len[i] ? ln_data(dp->grads[i]) : NULL;
   }
+  return LN_OK;
 }
 
 int ln_dataparallel_sync(ln_module *m) {
@@ -59,41 +49,17 @@ int ln_dataparallel_sync(ln_module *m) {
   if (ln_dist_init()) return LN_ERR;
   int size = ln_dist_size();
   if (size == 1) return LN_OK;
-  size_t n = 0, total = 0;
+  size_t n = 0;
   if (list_grads(dp, &n)) return LN_ERR;
-  for (size_t i = 0; i < n; i++) total += ln_numel(dp->grads[i]);
-  size_t want = total < LN_DP_BUCKET ? total : LN_DP_BUCKET;
-  if (want > dp->nflat) {
-    float *f = ln_realloc(dp->flat, want * sizeof *f);
-    if (!f) return ln_fail("DataParallel: out of memory");
-    dp->flat = f;
-    dp->nflat = want;
-  }
-  /* Bucket b covers elements [b B, (b+1) B) of the gradients laid end to
-   * end; (i, at) is where it starts. */
-  size_t i = 0, at = 0;
-  for (size_t done = 0; done < total;) {
-    size_t len = total - done < LN_DP_BUCKET ? total - done : LN_DP_BUCKET;
-    move(dp->grads, i, at, dp->flat, len, 1, 1);
-    if (ln_dist_all_reduce(dp->flat, len, LN_DIST_SUM)) return LN_ERR;
-    move(dp->grads, i, at, dp->flat, len, 0, 1.0f / (float)size);
-    for (size_t left = len; left;) {  /* step (i, at) past the bucket */
-      size_t k = ln_numel(dp->grads[i]) - at;
-      if (k > left) k = left;
-      left -= k;
-      at += k;
-      if (at == ln_numel(dp->grads[i])) i++, at = 0;
-    }
-    done += len;
-  }
-  return LN_OK;
+  return ln_dist_sum_parts(dp->part, dp->len, n, 1.0f / (float)size);
 }
 
 static void dp_destroy(ln_module *m) {
   ln_dataparallel *dp = (ln_dataparallel *)m;
   ln_free(dp->grads);
   ln_free(dp->params);
-  ln_free(dp->flat);
+  ln_free(dp->part);
+  ln_free(dp->len);
 }
 
 static ln_module *wrap(ln_module *child);

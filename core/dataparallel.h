@@ -5,29 +5,29 @@
  * backward are the child's. When it is made, the child's parameters and
  * buffers are set to rank 0's on every rank; after each backward, the
  * gradients of the child's parameters are replaced by their mean over the
- * ranks, packed into flat buckets of at most LN_DP_BUCKET floats so that a
- * step makes a few MPI_Allreduce calls whatever the number of tensors. With
- * rank i's loss the mean over its own batch of B, the mean of the ranks'
- * gradients is the gradient of the mean loss over the N B samples, so N
- * ranks take the steps of one process with batch N B.
+ * ranks, summed as one array whatever the number of tensors
+ * (ln_dist_sum_parts: in shared memory when the ranks share a machine,
+ * else MPI_Allreduce on buckets of 1M floats). With rank i's loss the mean
+ * over its own batch of B, the mean of the ranks' gradients is the
+ * gradient of the mean loss over the N B samples, so N ranks take the
+ * steps of one process with batch N B.
  *
- * The buckets are kept between steps: a steady step allocates nothing. A
- * wrapper (ops->wrapper): state dicts and files name and hold the child
- * alone, so a checkpoint loads as the bare network on any number of ranks. */
+ * The lists of gradients and the sum's buffer are kept between steps: a
+ * steady step allocates nothing. A wrapper (ops->wrapper): state dicts and
+ * files name and hold the child alone, so a checkpoint loads as the bare
+ * network on any number of ranks. */
 #ifndef LN_DATAPARALLEL_H
 #define LN_DATAPARALLEL_H
 
 #include "module.h"
 
-#define LN_DP_BUCKET ((size_t)1 << 20)  /* floats per MPI_Allreduce: 4 MB */
-
 typedef struct ln_dataparallel {
   ln_module base;
   ln_tensor **grads;  /* (cap) the child tree's gradients at the last sync */
   ln_tensor **params; /* (cap) their parameters (unused but for the listing) */
+  float **part;       /* (cap) the gradients' data */
+  size_t *len;        /* (cap) and sizes */
   size_t cap;
-  float *flat;        /* (nflat) one bucket */
-  size_t nflat;
 } ln_dataparallel;
 
 /* No fields; one child. */

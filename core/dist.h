@@ -24,8 +24,11 @@ int ln_dist_init(void);
 /* After init (0 and 1 before it). */
 int ln_dist_rank(void);
 int ln_dist_size(void);
-/* Seconds this process has spent in MPI collectives (waiting included). */
+/* Seconds this process has spent in MPI collectives (waiting included),
+ * by the clock and of this thread's CPU time (a wait spins a while, so the
+ * CPU time holds some of the waiting). */
 double ln_dist_seconds(void);
+double ln_dist_cpu_seconds(void);
 /* 1 when lunet was built with MPI. */
 int ln_dist_built(void);
 
@@ -38,6 +41,16 @@ int ln_dist_broadcast(float *x, size_t n, int root);
 /* out (size, n) SETS every rank's x in rank order. */
 int ln_dist_all_gather(float *out, const float *x, size_t n);
 int ln_dist_barrier(void);
+
+/* part[0..nparts), of len[i] floats each, laid end to end (DataParallel's
+ * gradients; every rank gives the same lengths) SET scale times their sum
+ * over the ranks, LN_DIST_SUM_CHUNK floats at a time: through memory the
+ * ranks share when all of them, up to LN_DIST_SHM_MAX, run on one machine
+ * (an MPI window), else with MPI_Allreduce on a buffer. The buffer is made
+ * at the first call (a collective) and kept until finalize. */
+#define LN_DIST_SUM_CHUNK ((size_t)1 << 20)  /* 4 MB a rank */
+#define LN_DIST_SHM_MAX 64
+int ln_dist_sum_parts(float *const *part, const size_t *len, size_t nparts, float scale);
 
 /* Ends MPI after a clean run (no-op when it never started). Every rank must
  * call it. */

@@ -251,7 +251,9 @@ local function main(args)
   local step, test_acc, test_pred = 0, 0, nil
   for epoch = 1, o.epochs do
     net:train()
-    local start, last_draw, comm = lunet.clock(), -1, dist and dist.comm_time()
+    local start, cpu, last_draw = lunet.clock(), os.clock(), -1
+    local comm, comm_cpu
+    if dist then comm, comm_cpu = dist.comm_time() end
     local loss_sum, correct, done, seen = 0, 0, 0, 0
     for bx, by in lunet.data.batches(data.train_x, data.train_y, bs, {shard = o.dist}) do
       local logits = net:forward(normalise(bx, data))
@@ -272,15 +274,26 @@ local function main(args)
         last_draw = now
       end
     end
-    local elapsed = lunet.clock() - start
+    local elapsed, ms = lunet.clock() - start, 1e3 / nbatch
+    cpu = (os.clock() - cpu) * ms  -- this process's CPU time a step, for the bench
     if scheduler and not per_batch then scheduler:step() end
+    local cpus = string.format("%.2f", cpu)
     if dist then  -- the epoch's sums over the ranks (the shares' padding counts too)
-      comm = (dist.comm_time() - comm) / nbatch
+      local wall_now, cpu_now = dist.comm_time()
+      comm, comm_cpu = (wall_now - comm) * ms, (cpu_now - comm_cpu) * ms
       local t = dist.all_reduce(lunet.tensor{loss_sum, correct, seen}, "sum")
       loss_sum, correct, seen = t:get(1), t:get(2), t:get(3)
+      local each, parts = dist.all_gather(lunet.tensor{cpu, comm_cpu}), {}
+      for r = 1, ranks do parts[r] = string.format("%.2f", each:get(r, 1)) end
+      cpus = table.concat(parts, " ")
+      for r = 1, ranks do parts[r] = string.format("%.2f", each:get(r, 2)) end
+      cpus = cpus .. " (in MPI " .. table.concat(parts, " ") .. ")"
     end
     if lead then io.stderr:write("\n") end
-    if dist then print(string.format("communication: %.2f ms a step", comm * 1e3)) end
+    -- Per step: the time in MPI (waiting for the other ranks included) and
+    -- every rank's CPU time, which other work on the machine moves less.
+    if dist then print(string.format("communication: %.2f ms a step", comm)) end
+    print("cpu ms a step: " .. cpus)
     local train_acc = correct / seen
     local val_acc = val > 0 and evaluate(net, data.val_x, data.val_y, data) or 0 / 0
     test_pred = predict(net, data.test_x, data)
@@ -289,7 +302,7 @@ local function main(args)
     if val > 0 then board:scalar("accuracy/val", epoch, val_acc) end
     board:scalar("accuracy/test", epoch, test_acc)
     print(string.format("epoch %d/%d  loss %.4f  train acc %.4f  val acc %.4f  test acc %.4f  "
-      .. "time %.2f s", epoch, o.epochs, loss_sum / seen, train_acc, val_acc, test_acc, elapsed))
+      .. "time %.3f s", epoch, o.epochs, loss_sum / seen, train_acc, val_acc, test_acc, elapsed))
   end
 
   if not lead then return end

@@ -51,7 +51,14 @@ run() {
 }
 
 for np in 1 2 3; do
-  for script in collectives syncbn ddp shard; do run "$np" "$script"; done
+  for script in collectives syncbn ddp shard buckets; do run "$np" "$script"; done
+done
+
+# Gradients over two buckets, summed through shared memory and with
+# MPI_Allreduce (LUNET_DIST_SHM=0): the same sums.
+for np in 2 3; do
+  LUNET_DIST_SHM=0 run "$np" buckets save "$tmp/sums$np.lnet"
+  run "$np" buckets check "$tmp/sums$np.lnet"
 done
 
 # A checkpoint taken on 2 ranks resumes on 3, on 1 and on 2; one taken in a
