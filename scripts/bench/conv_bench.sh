@@ -21,8 +21,11 @@ out=$B/bench/conv_bench
 mkdir -p "$B/bench"
 flags="-O3 -march=native -std=c99 -fno-math-errno -fopenmp-simd -D_POSIX_C_SOURCE=200809L"
 flags="$flags -D_DEFAULT_SOURCE $(pkg-config --cflags openblas) -Icore -Iscripts/bench"
-libs="$(pkg-config --libs openblas) -lz -lpthread -lm"
-objs="$(ls "$B"/core/*.o)"  # the core's objects (it has no main)
+# MPI's libraries when the core was built with it (build/config.mk's MPI_LIBS)
+mpi=$(sed -n 's/^MPI_LIBS = //p' "$B/config.mk" 2>/dev/null)
+libs="$(pkg-config --libs openblas) -lz $mpi -lpthread -lm"
+# the core's objects (it has no main), those of its current sources only
+objs=$(for c in core/*.c; do f=$(basename "$c" .c); echo "$B/core/$f.o"; done)
 if [ -f /usr/include/oneapi/dnnl/dnnl.h ]; then
   cc $flags -DWITH_DNNL -fopenmp -o "$out" scripts/bench/conv_bench.c \
     scripts/bench/conv_dnnl.c $objs $libs -ldnnl

@@ -20,3 +20,6 @@ torch=$(/usr/bin/python3 scripts/bench/torch_steps.py seed 500 | awk '{print $2 
 awk -v f="$floor" -v t="$torch" 'BEGIN {
   printf "seed step: GEMMs alone %.3f ms, PyTorch step %.3f ms: at most %.2fx", f, t, t / f
   printf " (8x needs the whole step in %.3f ms)\n", t / 8 }'
+. scripts/bench/summary.sh
+summary "the tutorial's BN step: its GEMMs alone (OpenBLAS), the ceiling under 8x" \
+  "$floor ms" "$torch ms" "$(awk -v f="$floor" -v t="$torch" 'BEGIN { printf "%.2fx", t / f }')" ""
