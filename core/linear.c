@@ -155,24 +155,28 @@ int ln_linear_backward(float *dinp, float *dw, float *db, const float *dout,
   return backward_kernel(dinp, dw, db, dout, NULL, NULL, NULL, inp, w, n, ic, oc);
 }
 
-/* Checks that in is (N,in) for this layer. */
+/* Checks that in is (*,in) for this layer, as PyTorch's: any leading
+ * dimensions, the features last; they are the GEMM's rows. */
 static int check_input(const ln_linear *l, const ln_tensor *in) {
-  if (in->ndim != 2) {
-    char s[64];
-    return ln_fail("Linear: input must be 2-D (N,in), got %s", ln_shape_str(in, s, sizeof s));
-  }
-  if (in->size[1] != l->in)
-    return ln_fail("Linear: input has %zu features, expected %zu", in->size[1], l->in);
+  if (in->ndim < 1) return ln_fail("Linear: input is an empty tensor");
+  if (in->size[in->ndim - 1] != l->in)
+    return ln_fail("Linear: input has %zu features, expected %zu", in->size[in->ndim - 1],
+                   l->in);
   return LN_OK;
 }
+
+/* The rows of (*,features) t. */
+static size_t rows(const ln_tensor *t) { return ln_numel(t) / t->size[t->ndim - 1]; }
 
 static int linear_forward(ln_module *m, const ln_tensor *in) {
   ln_linear *l = (ln_linear *)m;
   if (check_input(l, in)) return LN_ERR;
   /* The GEMM must not read what it writes. */
   if (in->st == m->output.st) return ln_fail("Linear: input shares storage with the output");
-  size_t n = in->size[0], shape[2] = {n, l->out};
-  if (ln_tensor_resize(&m->output, 2, shape)) return LN_ERR;
+  size_t n = rows(in), shape[LN_MAXDIM];
+  memcpy(shape, in->size, (size_t)in->ndim * sizeof *shape);
+  shape[in->ndim - 1] = l->out;
+  if (ln_tensor_resize(&m->output, in->ndim, shape)) return LN_ERR;
   if (!l->wt.st)
     return ln_linear_forward(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]),
                              ln_data(&m->param[1]), n, l->in, l->out);
@@ -188,9 +192,9 @@ static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
                     ln_tensor *relu_grad, const float *colsum) {
   ln_linear *l = (ln_linear *)m;
   if (check_input(l, in)) return LN_ERR;
-  if (in->size[0] != dout->size[0])
-    return ln_fail("Linear: input has %zu rows but grad_output has %zu", in->size[0],
-                   dout->size[0]);
+  if (dout->ndim < 1 || rows(in) != rows(dout) || dout->size[dout->ndim - 1] != l->out)
+    return ln_fail("Linear: input has %zu rows but grad_output has %zu", rows(in),
+                   dout->ndim ? rows(dout) : 0);
   if (in->st == m->grad_input.st || dout->st == m->grad_input.st)
     return ln_fail("Linear: input or grad_output shares storage with grad_input");
   float *din = NULL, *g = NULL;
@@ -204,7 +208,7 @@ static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
   }
   return backward_kernel(din, ln_data(&m->grad[0]), ln_data(&m->grad[1]), ln_data(dout),
                          g ? ln_data(&m->output) : NULL, g, colsum, ln_data(in),
-                         ln_data(&m->param[0]), in->size[0], l->in, l->out);
+                         ln_data(&m->param[0]), rows(in), l->in, l->out);
 }
 
 static int linear_backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout) {

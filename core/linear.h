@@ -2,7 +2,8 @@
  *
  * Weight (out,in) and bias (out) start uniform in +-1/sqrt(in), drawn from
  * the given generator, weight first then bias, in row-major order: PyTorch's
- * default initialisation. Input must be 2-D (N,in). */
+ * default initialisation. Input (*,in), as PyTorch's: any leading
+ * dimensions, flattened into the GEMM's rows; output (*,out). */
 #ifndef LN_LINEAR_H
 #define LN_LINEAR_H
 

@@ -63,6 +63,22 @@ describe("Embedding", function()
     assert.same(exact(net:forward(x)), exact(net:clone():forward(x)))
   end)
 
+  it("feeds a Linear over its (N,L,D) output, which passes the gradient check", function()
+    lunet.manual_seed(6)
+    local lin = lunet.Linear(4, 3)
+    local x = lunet.randn(2, 5, 4)
+    local y = lin:forward(x)
+    assert.same({2, 5, 3}, y:size())
+    assert.same(exact(lin:forward(x:view(10, 4)):view(2, 5, 3)), exact(y))
+    assert.is_true(G.check(lin, x) < 1e-2)
+    assert.same({3}, lin:forward(lunet.randn(4)):size())
+    local net = lunet.Sequential{lunet.Embedding(10, 4), lunet.Linear(4, 2)}
+    local out = net:forward(lunet.tensor{{1, 2, 3}, {4, 5, 6}})
+    assert.same({2, 3, 2}, out:size())
+    net:backward(lunet.tensor{{1, 2, 3}, {4, 5, 6}}, lunet.ones(2, 3, 2))
+    assert.is_true(net.modules[1].grad.weight:abs():sum() > 0)
+  end)
+
   it("refuses indices that are not rows, and bad sizes", function()
     local e = lunet.Embedding(5, 3)
     errors_with(function() e:forward(lunet.tensor{1, 0}) end,

@@ -220,7 +220,7 @@ describe("module errors", function()
     errors_with(function() lin:forward(lunet.ones(4, 5)) end,
       "Linear:forward: input has 5 features, expected 3")
     errors_with(function() lin:forward(lunet.ones(2, 3, 4)) end,
-      "Linear:forward: input must be 2-D (N,in), got 2x3x4")
+      "Linear:forward: input has 4 features, expected 3")
     errors_with(function() lunet.Sequential{ lin }:forward(lunet.ones(4, 5)) end,
       "Sequential:forward: module 1: Linear: input has 5 features, expected 3")
     errors_with(function() lunet.ReLU():backward(lunet.ones(2), lunet.ones(2)) end,
