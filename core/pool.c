@@ -11,6 +11,7 @@
 #include <string.h>
 #include "par.h"
 #include "tensor.h"
+#include "v8.h"
 
 /* PyTorch's pooling_output_shape: floor or ceil division, and in ceil_mode
  * no window may start in the right padding. */
@@ -148,28 +149,19 @@ static int is_2x2(const ln_pool2d_params *p) {
          p->dh == 1 && p->dw == 1 && 2 * p->oh <= p->h && 2 * p->ow <= p->w;
 }
 
-typedef float pv8 __attribute__((vector_size(32)));
-typedef int32_t pv8i __attribute__((vector_size(32)));
-
-static inline pv8 load8(const float *p) {
-  pv8 v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
 /* Where v comes later in scan order and wins: greater, or NaN. */
-static inline pv8i wins(pv8 v, pv8 m) { return (v > m) | (v != v); }
-static inline pv8 pick(pv8i k, pv8 v, pv8 m) { return (pv8)((k & (pv8i)v) | (~k & (pv8i)m)); }
+static inline ln_v8i wins(ln_v8 v, ln_v8 m) { return (v > m) | (v != v); }
+static inline ln_v8 pick(ln_v8i k, ln_v8 v, ln_v8 m) { return (ln_v8)((k & (ln_v8i)v) | (~k & (ln_v8i)m)); }
 
 /* Windows x = 0..n-1 (n <= 8) of the row pair t, b, whose top-left
  * elements are at plane positions at + 2x; reads 16 floats of each row. */
 static void max_2x2_vec(float *o, int32_t *oi, const float *t, const float *b, int32_t at,
                         int32_t w, size_t n) {
-  const pv8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = ev + 1;
-  pv8 t0 = load8(t), t1 = load8(t + 8), b0 = load8(b), b1 = load8(b + 8);
-  pv8 v1 = __builtin_shuffle(t0, t1, od), v2 = __builtin_shuffle(b0, b1, ev);
-  pv8 v3 = __builtin_shuffle(b0, b1, od), m = __builtin_shuffle(t0, t1, ev);
-  pv8i i = at + ev, mi = i, k = wins(v1, m);
+  const ln_v8i ev = {0, 2, 4, 6, 8, 10, 12, 14}, od = ev + 1;
+  ln_v8 t0 = ln_v8_load(t), t1 = ln_v8_load(t + 8), b0 = ln_v8_load(b), b1 = ln_v8_load(b + 8);
+  ln_v8 v1 = __builtin_shuffle(t0, t1, od), v2 = __builtin_shuffle(b0, b1, ev);
+  ln_v8 v3 = __builtin_shuffle(b0, b1, od), m = __builtin_shuffle(t0, t1, ev);
+  ln_v8i i = at + ev, mi = i, k = wins(v1, m);
   m = pick(k, v1, m), mi = (k & (i + 1)) | (~k & mi);
   k = wins(v2, m);
   m = pick(k, v2, m), mi = (k & (i + w)) | (~k & mi);

@@ -1,6 +1,7 @@
 /* v8.h: eight floats as one GCC/Clang vector, for the kernels whose running
  * sums or coefficients must live in registers (the direct convolutions,
- * BatchNorm's (N,C) passes), which no form of plain loop got GCC 12 to do.
+ * BatchNorm's (N,C) passes, max pooling's 2x2 windows), which no form of
+ * plain loop got GCC 12 to do.
  * Loads and stores go through memcpy: any alignment, no aliasing rules
  * broken. With FMA (-march=native here) ln_v8_fma is one fused instruction:
  * ISO C mode (-std=c99) forbids the compiler to fuse a * b + c itself, so
