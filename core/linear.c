@@ -28,12 +28,17 @@ enum { FLAT_MAX = 1024 };  /* floats of stack for a block of rows */
 /* Seeds every row with the bias so the GEMM adds onto it (beta = 1). Rows
  * go in blocks of w (a multiple of 16 floats) holding the bias r times,
  * stored one column of 16 at a time from registers: as a plain loop GCC
- * made it one memcpy call per block (62 for the seed's 500 rows). */
+ * made it one memcpy call per block (62 for the seed's 500 rows). No bias
+ * (b NULL): zeros, which OpenBLAS's beta = 0 would write too. */
 static void bias_rows(float *restrict out,      /* (N,OC) */
-                      const float *restrict b,  /* (OC) */
+                      const float *restrict b,  /* (OC) or NULL */
                       size_t n, size_t oc) {
   float pat[FLAT_MAX];
   size_t w = block_width(oc), total = n * oc, nb = total / w;
+  if (!b) {
+    memset(out, 0, total * sizeof *out);
+    return;
+  }
   if (w > FLAT_MAX) {
     for (size_t i = 0; i < n; i++) memcpy(out + i * oc, b, oc * sizeof *out);
     return;
@@ -84,8 +89,9 @@ static void forward_wt(float *out,               /* (N,OC) */
  * multiple of 16 floats) as one flat loop into r oc float partial sums,
  * folded into db at the end. With y given, dout is a ReLU's grad_output and
  * y its input: the summed values are ReLU's gradient (y <= 0 ? 0 : dout),
- * also SET into g, in the same pass (Sequential's Linear + ReLU). */
-static void bias_grad(float *restrict db,          /* (OC) */
+ * also SET into g, in the same pass (Sequential's Linear + ReLU). Without a
+ * bias (db NULL) only g is set. */
+static void bias_grad(float *restrict db,          /* (OC) or NULL */
                       const float *restrict dout,  /* (N,OC) */
                       const float *restrict y,     /* (N,OC) or NULL */
                       float *restrict g,           /* (N,OC) when y is given */
@@ -98,7 +104,7 @@ static void bias_grad(float *restrict db,          /* (OC) */
         size_t at = i * oc + o;
         float v = dout[at];
         if (y) g[at] = v = y[at] <= 0 ? 0.0f : v;
-        db[o] += v;
+        if (db) db[o] += v;
       }
     return;
   }
@@ -115,7 +121,8 @@ static void bias_grad(float *restrict db,          /* (OC) */
       }
     }
   }
-  for (size_t j = 0; j < w; j++) db[j % oc] += acc[j];
+  if (db)
+    for (size_t j = 0; j < w; j++) db[j % oc] += acc[j];
 }
 
 /* Rows per dW += dout^T in product for small weights: OpenBLAS 0.3.21's
@@ -131,7 +138,7 @@ static int backward_kernel(float *dinp, float *dw, float *db, const float *dout,
   if (check_sizes("ln_linear_backward", n, ic, oc)) return LN_ERR;
   if (colsum)  /* bias_grad's partial sums, made by whoever wrote dout */
     for (size_t j = 0; j < block_width(oc); j++) db[j % oc] += colsum[j];
-  else
+  else if (db || y)
     bias_grad(db, dout, y, g, n, oc);
   if (y) dout = g;
   size_t step = ic * oc <= WT_MAX ? DW_ROWS : n;
@@ -179,9 +186,9 @@ static int linear_forward(ln_module *m, const ln_tensor *in) {
   if (ln_tensor_resize(&m->output, in->ndim, shape)) return LN_ERR;
   if (!l->wt.st)
     return ln_linear_forward(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]),
-                             ln_data(&m->param[1]), n, l->in, l->out);
+                             l->bias ? ln_data(&m->param[1]) : NULL, n, l->in, l->out);
   forward_wt(ln_data(&m->output), ln_data(in), ln_data(&m->param[0]), ln_data(&l->wt),
-             ln_data(&m->param[1]), n, l->in, l->out);
+             l->bias ? ln_data(&m->param[1]) : NULL, n, l->in, l->out);
   return LN_OK;
 }
 
@@ -201,12 +208,15 @@ static int backward(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
   if (!m->skip_grad_input) {
     if (ln_tensor_resize_as(&m->grad_input, in)) return LN_ERR;
     din = ln_data(&m->grad_input);
+  } else {
+    ln_tensor_free(&m->grad_input);  /* as ln_module_backward: none, not the last one */
   }
   if (relu_grad) {
     if (ln_tensor_resize_as(relu_grad, &m->output)) return LN_ERR;
     g = ln_data(relu_grad);
   }
-  return backward_kernel(din, ln_data(&m->grad[0]), ln_data(&m->grad[1]), ln_data(dout),
+  return backward_kernel(din, ln_data(&m->grad[0]), l->bias ? ln_data(&m->grad[1]) : NULL,
+                         ln_data(dout),
                          g ? ln_data(&m->output) : NULL, g, colsum, ln_data(in),
                          ln_data(&m->param[0]), rows(in), l->in, l->out);
 }
@@ -221,8 +231,9 @@ int ln_linear_backward_relu(ln_module *m, const ln_tensor *in, const ln_tensor *
 }
 
 size_t ln_linear_colsum_width(const ln_module *m) {
-  size_t w = block_width(((const ln_linear *)m)->out);
-  return w <= FLAT_MAX ? w : 0;
+  const ln_linear *l = (const ln_linear *)m;
+  size_t w = block_width(l->out);
+  return l->bias && w <= FLAT_MAX ? w : 0;  /* no bias: no sums to take */
 }
 
 int ln_linear_backward_colsum(ln_module *m, const ln_tensor *in, const ln_tensor *dout,
@@ -235,27 +246,33 @@ static void linear_destroy(ln_module *m) { ln_tensor_free(&((ln_linear *)m)->wt)
 static ln_module *linear_make(const ln_value *cfg, ln_module *const *child, size_t nchild,
                               ln_rng *rng) {
   (void)child, (void)nchild;
-  return ln_linear_new(cfg[0].z, cfg[1].z, rng);
+  return ln_linear_new_bias(cfg[0].z, cfg[1].z, cfg[2].b, rng);
 }
 
 static int linear_describe(const ln_module *m, char *buf, size_t n) {
   const ln_linear *l = (const ln_linear *)m;
-  return snprintf(buf, n, "Linear(%zu -> %zu)", l->in, l->out);
+  return snprintf(buf, n, "Linear(%zu -> %zu%s)", l->in, l->out, l->bias ? "" : ", bias=false");
 }
 
 static const ln_field linear_fields[] = {
   {"in_features", LN_FIELD_SIZE, offsetof(ln_linear, in), 0},
   {"out_features", LN_FIELD_SIZE, offsetof(ln_linear, out), 0},
+  {"bias", LN_FIELD_BOOL, offsetof(ln_linear, bias), 1},
   {NULL, LN_FIELD_SIZE, 0, 0}
 };
+static const unsigned char linear_since[] = {0, 0, 5};
 
 const ln_module_ops ln_linear_ops = {
   .tag = "Linear", .forward = linear_forward, .backward = linear_backward,
-  .destroy = linear_destroy, .fields = linear_fields, .nargs = 2, .make = linear_make,
-  .describe = linear_describe,
+  .destroy = linear_destroy, .fields = linear_fields, .nargs = 2, .since = linear_since,
+  .make = linear_make, .describe = linear_describe,
 };
 
 ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng) {
+  return ln_linear_new_bias(in, out, 1, rng);
+}
+
+ln_module *ln_linear_new_bias(size_t in, size_t out, int bias, ln_rng *rng) {
   size_t wshape[2] = {out, in};
   if (in == 0 || out == 0) {
     ln_fail("Linear: sizes must be positive, got %zu -> %zu", in, out);
@@ -273,15 +290,16 @@ ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng) {
   size_t tshape[2] = {in, out};
   l->in = in;
   l->out = out;
+  l->bias = bias != 0;
   l->wt = empty;
   if (ln_module_add_param(m, "weight", 2, wshape) < 0 ||
-      ln_module_add_param(m, "bias", 1, &out) < 0 ||
+      (bias && ln_module_add_param(m, "bias", 1, &out) < 0) ||
       (in * out <= WT_MAX && ln_tensor_init(&l->wt, 2, tshape))) {
     ln_module_release(m);
     return NULL;
   }
   double bound = 1.0 / sqrt((double)in);
   ln_tensor_rand(&m->param[0], rng, -bound, bound);
-  ln_tensor_rand(&m->param[1], rng, -bound, bound);
+  if (bias) ln_tensor_rand(&m->param[1], rng, -bound, bound);
   return m;
 }

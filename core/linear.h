@@ -13,13 +13,17 @@
 typedef struct ln_linear {
   ln_module base;
   size_t in, out;
+  int bias;      /* has the bias parameter (PyTorch's bias=True) */
   ln_tensor wt;  /* (in,out) W^T for the forward of small layers (see linear.c) */
 } ln_linear;
 
-/* Fields in_features, out_features (both positional); params weight, bias. */
+/* Fields in_features, out_features (both positional), bias (an option,
+ * since file version 5); params weight, and bias when it has one. */
 extern const ln_module_ops ln_linear_ops;
 
 ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng);
+/* The same, without the bias when bias is 0 (only the weight is drawn). */
+ln_module *ln_linear_new_bias(size_t in, size_t out, int bias, ln_rng *rng);
 
 /* llm.c-style kernels; the module calls them, tests may too. Each checks
  * its sizes first: ic and oc must be 1..INT_MAX (the BLAS's int), n at most
@@ -28,12 +32,12 @@ ln_module *ln_linear_new(size_t in, size_t out, ln_rng *rng);
 int ln_linear_forward(float *out,        /* (N,OC) */
                        const float *inp,  /* (N,IC) */
                        const float *w,    /* (OC,IC) */
-                       const float *b,    /* (OC) */
+                       const float *b,    /* (OC), or NULL: no bias */
                        size_t n, size_t ic, size_t oc);
 /* Sets dinp (skipped when NULL); ADDS into dw and db. Same size checks. */
 int ln_linear_backward(float *dinp,       /* (N,IC) */
                         float *dw,         /* (OC,IC) */
-                        float *db,         /* (OC) */
+                        float *db,         /* (OC), or NULL: no bias */
                         const float *dout, /* (N,OC) */
                         const float *inp,  /* (N,IC) */
                         const float *w,    /* (OC,IC) */

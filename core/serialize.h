@@ -6,7 +6,7 @@
  *             version 2: one value (below)
  *             version 3, 4, 5: as 2; a kind's fields added since are in
  *             its records (module.h, since: BatchNorm's track_running_stats
- *             3, sync 4; Flatten's start_dim and end_dim 5)
+ *             3, sync 4; Flatten's start_dim and end_dim and Linear's bias 5)
  *   checksum: CRC-32 (zlib's) u32 of everything before it
  *
  * A value (version 2) is a tag byte and what the tag says:

@@ -28,7 +28,7 @@ done
 out=$("$d/usr/bin/lunet" -e 'print(lunet.zeros(2):sum() == 0)' 2>&1)
 [ "$out" = true ]; ok $? "the installed executable runs ($out)"
 out=$(LUA_CPATH="$d/usr/lib/lua/5.4/?.so" lua5.4 -e 'require "lunet".help("Linear")' 2>&1)
-grep -q '^lunet\.Linear(in, out)$' <<<"$out"; ok $? "lua5.4 finds lunet.help(\"Linear\") in it"
+grep -q '^lunet\.Linear(in, out \[, opts\])$' <<<"$out"; ok $? "lua5.4 finds lunet.help(\"Linear\") in it"
 make -s uninstall DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1
 ok $? "make uninstall"
 left=$(files_under "$d")

@@ -26,11 +26,11 @@ missing=$(echo "$out" | grep -B1 '^no help for' | grep '^== ')
 [ -z "$missing" ] || echo "$missing"
 
 out=$("$LUNET" -e 'help(lunet.Linear)')
-has "help(lunet.Linear) prints the signature" '^lunet\.Linear\(in, out\)$'
+has "help(lunet.Linear) prints the signature" '^lunet\.Linear\(in, out \[, opts\]\)$'
 para=$(echo "$out" | sed -n 2p | sed 's/^  //')
 grep -qF -- "$para" docs/api.md; check "  ...and the paragraph of docs/api.md" $?
 out=$("$LUNET" -e 'help("Linear")')
-has 'help("Linear") finds it by short name' '^lunet\.Linear\(in, out\)$'
+has 'help("Linear") finds it by short name' '^lunet\.Linear\(in, out \[, opts\]\)$'
 out=$("$LUNET" -e 'help(lunet.zeros(2, 2))')
 has "help(tensor) describes the class" '^lunet\.Tensor$'
 has "  ...and lists its methods" 'methods: .*t:numel\(\)'

@@ -62,7 +62,7 @@ screen | sed -n '/^> big$/,/1000x1000/p' | grep -Eq '\.\.\. .* 7(\.0+)?$'
 check "the summary shows the last row" $?
 
 send 'help(lunet.Linear)'
-expect "help(lunet.Linear) prints the signature" '^lunet\.Linear\(in, out\)$'
+expect "help(lunet.Linear) prints the signature" '^lunet\.Linear\(in, out \[, opts\]\)$'
 
 send 'print("spinning") while true do end'
 if wait_for '^spinning$'; then

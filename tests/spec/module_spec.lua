@@ -365,6 +365,14 @@ describe("backward{input_grad = false}", function()
     assert.is_nil(net.grad_input)
     assert.is_nil(net.modules[1].grad_input)
     assert.is_not_nil(net.modules[2].grad_input)
+    -- the same where Sequential fuses a ReLU into the Linear before it
+    -- (from the second step on, when every buffer is there)
+    local fused = lunet.Sequential{lunet.Linear(4, 5), lunet.ReLU(), lunet.Linear(5, 3)}
+    grads_of(fused, x, dy)
+    grads_of(fused, x, dy)
+    assert.is_not_nil(fused.modules[1].grad_input)
+    grads_of(fused, x, dy, {input_grad = false})
+    assert.is_nil(fused.modules[1].grad_input)
     local ret3 = grads_of(net, x, dy, {input_grad = true})
     assert.are.same({6, 4}, {ret3:size(1), ret3:size(2)})
   end)
@@ -453,5 +461,49 @@ describe("deep module trees", function()
     local n, m = 1, back
     while #m.modules > 0 do n, m = n + 1, m.modules[1] end
     assert.equals(depth, n)
+  end)
+end)
+
+describe("Linear{bias = false}", function()
+  local G = dofile("tests/spec/gradcheck.lua")
+  local exact = dofile("tests/spec/exact.lua")
+  -- A with no bias against B with a zero bias: the same bits through every
+  -- path Sequential fuses (BatchNorm + ReLU after it, a ReLU after it) and
+  -- an unfused one.
+  local function same_as_zero_bias(tail)
+    lunet.manual_seed(2)
+    local A = lunet.Sequential{lunet.Linear(4, 6, {bias = false}), table.unpack(tail())}
+    local B = lunet.Sequential{lunet.Linear(4, 6), table.unpack(tail())}
+    B.modules[1].weight:copy(A.modules[1].weight)
+    B.modules[1].bias:fill(0)
+    for i = 2, #A do
+      local pa, pb = A.modules[i]:parameters(), B.modules[i]:parameters()
+      for j = 1, #pa do pb[j]:copy(pa[j]) end
+    end
+    for _ = 1, 2 do  -- the second step has every buffer: the fused paths run
+      local x, dy = lunet.randn(32, 4), lunet.randn(32, 2)
+      assert.same(exact(B:forward(x)), exact(A:forward(x)))
+      A:zero_grad()
+      B:zero_grad()
+      assert.same(exact(B:backward(x, dy)), exact(A:backward(x, dy)))
+      assert.same(exact(B.modules[1].grad.weight), exact(A.modules[1].grad.weight))
+    end
+  end
+
+  it("has a weight only, prints and saves as such", function()
+    local lin = lunet.Linear(4, 6, {bias = false})
+    assert.equals("Linear(4 -> 6, bias=false)", tostring(lin))
+    assert.equals(1, #lin:parameters())
+    assert.is_false(lin.bias)
+    assert.same({"weight"}, G.sorted_keys(lin:state_dict()))
+    assert.equals("Linear(4 -> 6, bias=false)", tostring(lunet.Linear(4, 6, false)))
+    assert.equals("Linear(4 -> 6, bias=false)", tostring(G.roundtrip(lin)))
+    assert.is_true(G.check(lin, lunet.randn(3, 4)) < 1e-2)
+  end)
+
+  it("computes what a zero bias gives, fused or not", function()
+    same_as_zero_bias(function() return {lunet.BatchNorm(6), lunet.ReLU(), lunet.Linear(6, 2)} end)
+    same_as_zero_bias(function() return {lunet.ReLU(), lunet.Linear(6, 2)} end)
+    same_as_zero_bias(function() return {lunet.Tanh(), lunet.Linear(6, 2)} end)
   end)
 end)
