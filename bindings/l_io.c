@@ -300,7 +300,7 @@ static void run_walk(lua_State *L, vwalk *v, int idx) {
 static void find_modules(lua_State *L, vwalk *v, int idx, int seen, int depth) {
   idx = lua_absindex(L, idx);
   luaL_checkstack(L, 8, "saving");
-  if (depth > MAXNEST) luaL_error(L, "values nested more than %d deep", MAXNEST);
+  if (depth > MAXNEST) luaL_error(L, "lunet.save: values nested more than %d deep", MAXNEST);
   if (lua_type(L, idx) == LUA_TTABLE) {
     lua_pushvalue(L, idx);
     if (lua_rawget(L, seen) != LUA_TNIL) return (void)lua_pop(L, 1);

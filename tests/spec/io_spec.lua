@@ -171,4 +171,15 @@ describe("lunet.save and lunet.load", function()
     assert.is_false(ok)
     assert.matches("^lunet.save: Adagrad optimizer has been closed", err)
   end)
+
+  it("refuses values nested too deep, naming lunet.save (found by the fuzzer)", function()
+    local t = {}
+    local c = t
+    for _ = 1, 300 do c[1] = {}; c = c[1] end
+    local path = os.tmpname()
+    local ok, err = pcall(lunet.save, path, t)
+    os.remove(path)
+    assert.is_false(ok)
+    assert.matches("^lunet.save: values nested more than 200 deep", err)
+  end)
 end)
