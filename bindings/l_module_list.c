@@ -16,23 +16,22 @@
 
 static const char list_key = 'm';  /* the proxy, in the userdata's user value 1 */
 
-/* The module behind the proxy (upvalue 1: its userdata), or an error
- * naming what was called. */
-static ln_module *owner(lua_State *L, const char *what) {
+/* The module behind the proxy (upvalue 1: its userdata), or an error. */
+static ln_module *owner(lua_State *L) {
   l_module *u = lua_touserdata(L, lua_upvalueindex(1));
-  if (!u->m) luaL_error(L, "%s.modules%s: module has been closed", u->kind, what);
+  if (!u->m) luaL_error(L, "%s.modules: module has been closed", u->kind);
   return u->m;
 }
 
 static int list_len(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)owner(L, "")->nchild);
+  lua_pushinteger(L, (lua_Integer)owner(L)->nchild);
   return 1;
 }
 
 static int list_index(lua_State *L) {
   int isnum;
   lua_Integer i = lua_tointegerx(L, 2, &isnum);
-  ln_module *m = owner(L, "");
+  ln_module *m = owner(L);
   if (!isnum || i < 1 || (size_t)i > m->nchild) return lua_pushnil(L), 1;
   l_pushmodule(L, m->child[i - 1]);  /* m holds it */
   return 1;
@@ -76,7 +75,7 @@ static int list_newindex(lua_State *L) {
     return luaL_error(L, "%s: a module or nil expected, got %s", who,
                       v ? "a closed module" : luaL_typename(L, 3));
   ln_module *c = v ? v->m : NULL;
-  ln_module *m = owner(L, "");
+  ln_module *m = owner(L);
   size_t n = m->nchild;
   if (m->ops != &ln_sequential_ops)
     return luaL_error(L, "%s: only a Sequential's children can be set", who);
@@ -119,7 +118,7 @@ static int list_pairs(lua_State *L) {
 /* {Linear(2 -> 3), ReLU}: each child as tostring shows it. */
 static int list_tostring(lua_State *L) {
   luaL_Buffer b;
-  size_t n = owner(L, "")->nchild;
+  size_t n = owner(L)->nchild;
   luaL_buffinit(L, &b);
   luaL_addchar(&b, '{');
   for (size_t i = 0; i < n; i++) {

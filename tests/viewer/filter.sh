@@ -7,16 +7,10 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/viewer/lib.bash
 
-script="$PWD/tests/viewer/filter_script.lua"
-log=$(cd "$out" && xrun "$script" 2>&1)
-rc=$?
-echo "$log"
-ok $rc "filter script exit $rc"
-for want in "window	lunet filter	true	true" "typed, nothing saved	true" \
-            "title	true	lunet filter · filter \"loss\": 1 of 14 tags" \
-            "Escape closed	true" "done"; do
-  grep -qF "$want" <<<"$log"; ok $? "script output lacks '$want'"
-done
+window_script filter
+expect_lines "window	lunet filter	true	true" "typed, nothing saved	true" \
+             "title	true	lunet filter · filter \"loss\": 1 of 14 tags" \
+             "Escape closed	true" "done"
 for i in 1 2 3; do
   grep -qE "^saved	$i	.*	true$" <<<"$log"; ok $? "the window did not save lunet-$i.png"
 done

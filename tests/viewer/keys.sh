@@ -7,15 +7,9 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/viewer/lib.bash
 
-script="$PWD/tests/viewer/keys_script.lua"
-log=$(cd "$out" && xrun "$script" 2>&1)
-rc=$?
-echo "$log"
-ok $rc "keys script exit $rc"
-for want in "window	lunet keys	true	true" "q closed	true	true" \
-            "window	lunet keys 2	true	true" "Escape closed	true" "done	"; do
-  grep -qF "$want" <<<"$log"; ok $? "script output lacks '$want'"
-done
+window_script keys
+expect_lines "window	lunet keys	true	true" "q closed	true	true" \
+             "window	lunet keys 2	true	true" "Escape closed	true" "done	"
 for i in 1 2 3 4 5 6 7 8; do
   grep -qE "^saved	$i	.*	true$" <<<"$log"; ok $? "the window did not save lunet-$i.png"
 done

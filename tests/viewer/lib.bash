@@ -12,4 +12,18 @@ ok() {
 }
 # xrun script args...: a Lua script in a window of its own Xvfb, time-bounded.
 xrun() { timeout 120 xvfb-run -a -s "-screen 0 1024x768x24" "${run[@]}" "$@"; }
+# window_script NAME: runs tests/viewer/NAME_script.lua in a window (xrun,
+# from $out), shows its output, counts its exit status; the output in $log.
+window_script() {
+  local script="$PWD/tests/viewer/$1_script.lua" rc
+  log=$(cd "$out" && xrun "$script" 2>&1)
+  rc=$?
+  echo "$log"
+  ok $rc "$1 script exit $rc"
+}
+# expect_lines WANT...: each a fixed string some line of $log holds.
+expect_lines() {
+  local want
+  for want in "$@"; do grep -qF "$want" <<<"$log"; ok $? "script output lacks '$want'"; done
+}
 summary() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; }
